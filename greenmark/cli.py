@@ -1,0 +1,210 @@
+"""The ``greenmark`` command line: score, validate, schemes.
+
+Data goes to stdout, diagnostics to stderr; bad input gives a clear message and
+exit code 2, never a traceback (exit codes live in :mod:`greenmark.errors`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from . import __version__
+from .errors import ExitCode, GreenmarkError, Problem
+from .project import load_project, resolve_inputs
+from .render import render_result, render_schemes
+from .scheme import bundled_schemes, load_scheme, unverified_constants
+from .scoring import scheme_for, score_project
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def report_problems(problems: list[Problem]) -> None:
+    """Print each problem on its own line to stderr."""
+    console = _stderr()
+    for problem in problems:
+        console.print(Text.assemble(("error: ", "bold red"), str(problem)), emoji=False)
+
+
+def handles_errors(command: F) -> F:
+    """Turn :class:`GreenmarkError` into a message on stderr and its exit code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except GreenmarkError as exc:
+            report_problems(exc.problems)
+            sys.exit(int(exc.exit_code))
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="greenmark")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Score buildings against green-building certification schemes (Green Mark style)."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+
+
+@cli.command()
+@click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--scheme", "scheme_ref", metavar="ID|PATH",
+              help="Score against this scheme instead of the one the project names.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True, help="Output format.")
+@handles_errors
+def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
+    """Score one PROJECT file: points, sections, tier, badges and what blocks the next tier."""
+    loaded = load_project(project)
+    scheme = scheme_for(loaded, scheme_ref)
+    version = loaded.project.project.scheme_version
+    if version and version != scheme.version:
+        _stderr().print(
+            f"[yellow]warning:[/] {loaded.display}: assessed against {scheme.id} {version}, "
+            f"scoring with {scheme.version}"
+        )
+    scored = score_project(loaded, scheme)
+    if output_format == "json":
+        click.echo(json.dumps(scored.result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        render_result(_stdout(), scored.result)
+
+
+def _kind_of(path: Path) -> str:
+    """``scheme`` or ``project`` by the file's top-level table (``unknown`` if neither)."""
+    try:
+        with path.open("rb") as stream:
+            data = tomllib.load(stream)
+    except (OSError, tomllib.TOMLDecodeError):
+        return "scheme" if path.parent.name == "criteria" else "unknown"
+    if "scheme" in data and isinstance(data["scheme"], dict):
+        return "scheme"
+    if "project" in data:
+        return "project"
+    if "sections" in data or "criteria" in data:
+        return "scheme"
+    return "unknown"
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            # a folder: its schemes and projects (factor tables are checked by their loaders)
+            files.extend(p for p in sorted(path.rglob("*.toml")) if _kind_of(p) != "unknown")
+        else:
+            files.append(path)
+    return files
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@handles_errors
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check scheme and project files (or folders of them); list every problem found.
+
+    Exit code 2 if any file has a problem.
+    """
+    out = _stdout()
+    failed = 0
+    files = _expand(paths)
+    for path in files:
+        kind = _kind_of(path) if path.exists() else "unknown"
+        try:
+            if not path.exists():
+                raise GreenmarkError("file not found", file=path)
+            if kind == "scheme":
+                scheme = load_scheme(path)
+                unverified = unverified_constants(scheme)
+                note = f", {len(unverified)} unverified constants" if unverified else ""
+                out.print(
+                    f"[green]ok[/]  {escape(str(path))}  scheme {scheme.id} {scheme.version}: "
+                    f"{len(scheme.criteria)} criteria, {len(scheme.tiers)} tiers{note}",
+                    soft_wrap=True,
+                )
+                for where, source in unverified:
+                    text = f"      unverified: {where}" + (f" ({source})" if source else "")
+                    out.print(Text(text, style="yellow"), soft_wrap=True)
+            elif kind == "project":
+                loaded = load_project(path)
+                scheme = scheme_for(loaded)
+                resolve_inputs(loaded, scheme)
+                out.print(
+                    f"[green]ok[/]  {escape(str(path))}  project for {scheme.id} {scheme.version}",
+                    soft_wrap=True,
+                )
+            else:
+                raise GreenmarkError(
+                    "neither a scheme (no [scheme] table) nor a project (no [project] table)",
+                    file=path,
+                )
+        except GreenmarkError as exc:
+            failed += 1
+            report_problems(exc.problems)
+    if failed:
+        _stderr().print(f"{failed} of {len(files)} files have problems")
+        sys.exit(int(ExitCode.INVALID))
+    out.print(f"{len(files)} files valid")
+
+
+@cli.command()
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
+              default="table", show_default=True)
+@handles_errors
+def schemes(output_format: str) -> None:
+    """List the bundled schemes with their id, version and title."""
+    entries = bundled_schemes()
+    if output_format == "json":
+        click.echo(json.dumps(
+            [{"id": e.id, "version": e.version, "title": e.title, "path": str(e.path)}
+             for e in entries], indent=2))
+    else:
+        render_schemes(_stdout(), entries)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="greenmark", standalone_mode=False)
+    except click.exceptions.Abort:
+        _stderr().print("interrupted")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except KeyboardInterrupt:
+        _stderr().print("interrupted")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.INVALID))
+    except GreenmarkError as exc:  # pragma: no cover - commands handle their own
+        report_problems(exc.problems)
+        sys.exit(int(exc.exit_code))
+    except BrokenPipeError:  # e.g. `greenmark score x --format json | head`
+        sys.exit(int(ExitCode.OK))
+    sys.exit(int(ExitCode.OK))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

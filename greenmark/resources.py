@@ -1,0 +1,35 @@
+"""Locate the bundled data folders (criteria/, templates/, samples/).
+
+In a source checkout (or an editable install) they sit at the repository's top
+level; in a wheel they are shipped inside the package under ``_bundled/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _bundled(name: str) -> Path:
+    inside = _PACKAGE_DIR / "_bundled" / name
+    if inside.is_dir():
+        return inside
+    return _PACKAGE_DIR.parent / name
+
+
+def criteria_dir() -> Path:
+    """Folder holding the bundled schemes and factor tables (``GREENMARK_CRITERIA`` overrides)."""
+    override = os.environ.get("GREENMARK_CRITERIA")
+    return Path(override) if override else _bundled("criteria")
+
+
+def templates_dir() -> Path:
+    """Folder holding the Jinja2 report templates."""
+    return _bundled("templates")
+
+
+def samples_dir() -> Path:
+    """Folder holding the sample buildings and portfolios."""
+    return _bundled("samples")
