@@ -69,10 +69,20 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--scheme", "scheme_ref", metavar="ID|PATH",
-              help="Score against this scheme instead of the one the project names.")
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", show_default=True, help="Output format.")
+@click.option(
+    "--scheme",
+    "scheme_ref",
+    metavar="ID|PATH",
+    help="Score against this scheme instead of the one the project names.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @handles_errors
 def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
     """Score one PROJECT file: points, sections, tier, badges and what blocks the next tier."""
@@ -169,16 +179,27 @@ def validate(paths: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.option("--format", "output_format", type=click.Choice(["table", "json"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
 @handles_errors
 def schemes(output_format: str) -> None:
     """List the bundled schemes with their id, version and title."""
     entries = bundled_schemes()
     if output_format == "json":
-        click.echo(json.dumps(
-            [{"id": e.id, "version": e.version, "title": e.title, "path": str(e.path)}
-             for e in entries], indent=2))
+        click.echo(
+            json.dumps(
+                [
+                    {"id": e.id, "version": e.version, "title": e.title, "path": str(e.path)}
+                    for e in entries
+                ],
+                indent=2,
+            )
+        )
     else:
         render_schemes(_stdout(), entries)
 

@@ -121,7 +121,9 @@ class CompiledScheme:
         return [*self.scheme.inputs, *BUILTIN_INPUTS, "building_type"]
 
 
-def _base_inputs(scheme: Scheme, names: frozenset[str], derived: dict[str, Formula]) -> frozenset[str]:
+def _base_inputs(
+    scheme: Scheme, names: frozenset[str], derived: dict[str, Formula]
+) -> frozenset[str]:
     """The declared inputs that ``names`` depend on, through derived quantities and flags."""
     flag_owner = {
         choice_flag(name, option): name
@@ -247,8 +249,9 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
     metric_order = dependency_order({n: set(f.names) for n, f in metric_formulas.items()})
     metrics = [(name, metric_formulas[name]) for name in metric_order]
 
-    def condition(kind: str, index: int, item_id: str, source: str, applies_src: str | None,
-                  rank: int) -> CompiledCondition:
+    def condition(
+        kind: str, index: int, item_id: str, source: str, applies_src: str | None, rank: int
+    ) -> CompiledCondition:
         cond = formula((kind, index, "condition"), f"{kind} {item_id}", source, "result")
         applies = (
             formula((kind, index, "applies_if"), f"{kind} {item_id}", applies_src, "result")
@@ -266,8 +269,14 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         )
 
     gates = [
-        condition("gates", i, g.id, g.condition, g.applies_if,
-                  tier_rank[g.from_tier] if g.from_tier else 0)
+        condition(
+            "gates",
+            i,
+            g.id,
+            g.condition,
+            g.applies_if,
+            tier_rank[g.from_tier] if g.from_tier else 0,
+        )
         for i, g in enumerate(scheme.gates)
     ]
     tier_conditions = [
@@ -281,8 +290,8 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
 
     flags: dict[str, tuple[str, int]] = {}
     referenced = set().union(*(f.names for f in sites.values())) if sites else set()
-    for name, spec in scheme.inputs.items():
-        for option_index, option in enumerate(spec.choices or ()):
+    for name, input_spec in scheme.inputs.items():
+        for option_index, option in enumerate(input_spec.choices or ()):
             if choice_flag(name, option) in referenced:
                 flags[choice_flag(name, option)] = (name, option_index)
     for option_index, building_type in enumerate(scheme.scheme.building_types):
@@ -374,9 +383,7 @@ class Scores:
         return self.scheme.tiers[index].id if index >= 0 else None
 
 
-def encode_inputs(
-    compiled: CompiledScheme, rows: Sequence[Mapping[str, Any]]
-) -> dict[str, Array]:
+def encode_inputs(compiled: CompiledScheme, rows: Sequence[Mapping[str, Any]]) -> dict[str, Array]:
     """Turn plain values (numbers, bools, option names, None) into engine arrays.
 
     Values must already be in the scheme's units and validated; unknown option
@@ -485,7 +492,7 @@ def score(
             not_given = not_given | applies_missing
         if not_applicable is not None and c.id in not_applicable:
             na = na | np.asarray(not_applicable[c.id], dtype=bool)
-        not_given &= ~na
+        not_given = not_given & ~na  # never in place: masks are cached and shared
         earned = np.where(na | not_given, 0.0, earned)
         points[:, col] = earned
         col_status = np.where(

@@ -210,7 +210,9 @@ class Explainer:
         earned = float(scores.points[i, c_index])
         of = f"{fmt(earned)} of {fmt(spec.max_points)}"
         if status == Status.NOT_APPLICABLE:
-            if compiled.applies is not None and not _truthy(compiled.applies(scores.env, scores.size)[i]):
+            if compiled.applies is not None and not _truthy(
+                compiled.applies(scores.env, scores.size)[i]
+            ):
                 return f"not applicable: `{spec.applies_if}` does not hold"
             return "not applicable: marked so by the assessor"
         if status == Status.NOT_ASSESSED:
@@ -222,7 +224,9 @@ class Explainer:
         rule = spec.points
         if isinstance(rule, FormulaPoints):
             inputs = self._names_text(compiled.expression.names, i) if compiled.expression else ""
-            capped = " (capped)" if value > spec.max_points else " (floored at 0)" if value < 0 else ""
+            capped = (
+                " (capped)" if value > spec.max_points else " (floored at 0)" if value < 0 else ""
+            )
             prefix = f"{inputs}: " if inputs else ""
             return f"{prefix}{rule.formula} = {fmt(value)} → {of}{capped}"
         if isinstance(rule, BandPoints):
@@ -289,7 +293,9 @@ class Explainer:
                     need = f"{fmt(section.floor_percent or 0)}% of its points"
                 have = fmt(float(scores.section_points[i, s]))
                 found.append(
-                    Blocker("floor", section.id, f"{section.title} needs at least {need}, has {have}")
+                    Blocker(
+                        "floor", section.id, f"{section.title} needs at least {need}, has {have}"
+                    )
                 )
         offset = len(scheme.sections)
         for g, group in enumerate(scheme.groups):

@@ -154,8 +154,16 @@ def _constant_number(node: ast.AST) -> float | None:
             sign = -sign
         node = node.operand
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return sign * float(node.value)
+        return sign * float(node.value)  # type: ignore[arg-type]
     return None
+
+
+def _constant(value: Any) -> Evaluator:
+    return lambda env: value
+
+
+def _lookup(name: str) -> Evaluator:
+    return lambda env: env[name]
 
 
 class _Compiler:
@@ -168,7 +176,7 @@ class _Compiler:
         where = f" (at character {col + 1})" if col is not None else ""
         return FormulaError(f"{reason}{where}")
 
-    def compile(self, node: ast.AST) -> Evaluator:  # noqa: C901 - one branch per node type
+    def compile(self, node: ast.AST) -> Evaluator:
         for kind, reason in _REFUSED.items():
             if isinstance(node, kind):
                 raise self.refuse(node, reason)
@@ -176,10 +184,9 @@ class _Compiler:
         if isinstance(node, ast.Constant):
             value = node.value
             if isinstance(value, bool):
-                return lambda env, v=value: v
-            if type(value) in (int, float):
-                as_float = float(value)
-                return lambda env, v=as_float: v
+                return _constant(value)
+            if isinstance(value, int | float):
+                return _constant(float(value))
             if isinstance(value, str | bytes):
                 raise self.refuse(node, "strings are not allowed")
             raise self.refuse(node, f"the constant {value!r} is not allowed")
@@ -193,12 +200,13 @@ class _Compiler:
             if self.allowed is not None and name not in self.allowed:
                 raise self.refuse(node, f"unknown name {name!r}")
             self.names.add(name)
-            return lambda env, n=name: env[n]
+            return _lookup(name)
 
         if isinstance(node, ast.BinOp):
-            op = _BINARY.get(type(node.op))
-            if op is None:
+            found = _BINARY.get(type(node.op))
+            if found is None:
                 raise self.refuse(node, f"operator {type(node.op).__name__} is not allowed")
+            op = found
             if isinstance(node.op, ast.Pow):
                 exponent = _constant_number(node.right)
                 if exponent is None:
@@ -227,10 +235,10 @@ class _Compiler:
             terms = [self.compile(node.left), *(self.compile(c) for c in node.comparators)]
             ops = []
             for op_node in node.ops:
-                op = _COMPARE.get(type(op_node))
-                if op is None:
+                comparison = _COMPARE.get(type(op_node))
+                if comparison is None:
                     raise self.refuse(node, f"comparison {type(op_node).__name__} is not allowed")
-                ops.append(op)
+                ops.append(comparison)
 
             def compare(env: Env) -> Any:
                 values = [_as_number(t(env)) for t in terms]

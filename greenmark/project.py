@@ -28,7 +28,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from .errors import GreenmarkError, Problem, ProjectError, UnitError
 from .scheme import Scheme
@@ -56,7 +66,10 @@ class Quantity(_Model):
         return value
 
 
-InputValue = Annotated[bool | int | float | str | Quantity, Field(union_mode="left_to_right")]
+# Strict members: TOML already gives native types, and ``1`` must not pass for ``true``.
+InputValue = Annotated[
+    StrictBool | StrictInt | StrictFloat | StrictStr | Quantity, Field(union_mode="left_to_right")
+]
 
 
 class ProjectInfo(_Model):
@@ -117,14 +130,17 @@ class Project(_Model):
             at = entry.get("at")
             if isinstance(at, datetime) and at.tzinfo is None:
                 entry["at"] = at.replace(tzinfo=UTC)
-        ordered = {k: data[k] for k in ("project", "inputs", "responses", "history") if k in data}
+        ordered: dict[str, Any] = {
+            k: data[k] for k in ("project", "inputs", "responses", "history") if k in data
+        }
         return dump_toml(ordered)
 
     def record(self, field: str, old: Any, new: Any, who: str = "") -> None:
         """Append a change to the history (time in UTC)."""
         self.history.append(
-            HistoryEntry(at=datetime.now(UTC).replace(microsecond=0), who=who, field=field,
-                         old=old, new=new)
+            HistoryEntry(
+                at=datetime.now(UTC).replace(microsecond=0), who=who, field=field, old=old, new=new
+            )
         )
 
 
@@ -167,15 +183,24 @@ def load_project(path: str | Path) -> LoadedProject:
                 message = "unknown key (not part of the project format)"
             elif error["type"] == "missing":
                 message = "required key is missing"
-            problems.append(Problem(message, _display(file), dotted(location),
-                                    lines.line_of(location)))
+            problems.append(
+                Problem(message, _display(file), dotted(location), lines.line_of(location))
+            )
         raise ProjectError(problems=_dedupe(problems)) from None
     return LoadedProject(project, file, lines)
 
 
 def _clean_location(location: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's union-branch names (``float``, ``Quantity``...) from a location."""
-    branch = {"bool", "int", "float", "str", "Quantity", "none", "function-after[_finite(), Quantity]"}
+    branch = {
+        "bool",
+        "int",
+        "float",
+        "str",
+        "Quantity",
+        "none",
+        "function-after[_finite(), Quantity]",
+    }
     return tuple(p for p in location if not (isinstance(p, str) and (p in branch or "[" in p)))
 
 
@@ -190,8 +215,12 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
             merged.append(found[0])
         else:
             merged.append(
-                Problem("expected a number, true/false, an option name or { value, unit }",
-                        found[0].file, location, found[0].line)
+                Problem(
+                    "expected a number, true/false, an option name or { value, unit }",
+                    found[0].file,
+                    location,
+                    found[0].line,
+                )
             )
     return merged
 
@@ -260,7 +289,7 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
             values[name] = raw
             continue
         # number / integer
-        if isinstance(raw, bool) or isinstance(raw, str):
+        if isinstance(raw, bool | str):
             problem(where, f"expected a number in {spec.unit}, got {raw!r}")
             continue
         if isinstance(raw, Quantity):
@@ -289,7 +318,9 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
     criterion_ids = {c.id for c in scheme.criteria}
     for criterion_id in project.responses:
         if criterion_id not in criterion_ids:
-            problem(("responses", criterion_id), f"scheme {scheme.id} has no criterion {criterion_id!r}")
+            problem(
+                ("responses", criterion_id), f"scheme {scheme.id} has no criterion {criterion_id!r}"
+            )
     if problems:
         raise ProjectError(problems=problems)
     return values

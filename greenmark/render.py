@@ -44,8 +44,9 @@ def render_result(console: Console, result: BuildingResult) -> None:
         facts.append(f"GFA: {fmt(project['gross_floor_area'])} m²")
     if project.get("stage"):
         facts.append(f"stage: {project['stage']}")
-    console.print(Panel(Group(title, Text(subtitle, style="dim"), Text(" · ".join(facts))),
-                        expand=False))
+    console.print(
+        Panel(Group(title, Text(subtitle, style="dim"), Text(" · ".join(facts))), expand=False)
+    )
 
     criteria = Table(title="Criteria", title_justify="left", expand=True, show_lines=False)
     criteria.add_column("ID", no_wrap=True, style="bold")
@@ -56,8 +57,9 @@ def render_result(console: Console, result: BuildingResult) -> None:
         mark, style = STATUS_MARKS[c.status]
         body = Text(c.title + (" (bonus)" if c.bonus and "bonus" not in c.title.lower() else ""))
         body.append("\n" + c.reason, style="dim")
-        criteria.add_row(c.id, Text(mark, style=style),
-                         f"{fmt(c.points)}/{fmt(c.max_points)}", body)
+        criteria.add_row(
+            c.id, Text(mark, style=style), f"{fmt(c.points)}/{fmt(c.max_points)}", body
+        )
     console.print(criteria)
 
     sections = Table(title="Sections", title_justify="left", expand=False)
@@ -67,12 +69,24 @@ def render_result(console: Console, result: BuildingResult) -> None:
     sections.add_column("Floor", justify="right")
     for s in result.sections:
         bonus = f" +{fmt(s.bonus_points)}" if s.bonus_points else ""
-        floor = "" if s.floor is None else (f"✔ ≥{fmt(s.floor)}" if s.floor_met else f"✘ ≥{fmt(s.floor)}")
-        sections.add_row(s.title, f"{fmt(s.points - s.bonus_points)}/{fmt(s.max_points)}{bonus}",
-                         _bar(s.points - s.bonus_points, s.max_points), floor)
+        floor = (
+            ""
+            if s.floor is None
+            else (f"✔ ≥{fmt(s.floor)}" if s.floor_met else f"✘ ≥{fmt(s.floor)}")
+        )
+        sections.add_row(
+            s.title,
+            f"{fmt(s.points - s.bonus_points)}/{fmt(s.max_points)}{bonus}",
+            _bar(s.points - s.bonus_points, s.max_points),
+            floor,
+        )
     for g in result.groups:
         cap = f" (cap {fmt(g['cap'])})" if g.get("cap") else ""
-        floor = "" if g.get("floor") is None else ("✔" if g["floor_met"] else "✘") + f" ≥{fmt(g['floor'])}"
+        floor = (
+            ""
+            if g.get("floor") is None
+            else ("✔" if g["floor_met"] else "✘") + f" ≥{fmt(g['floor'])}"
+        )
         sections.add_row(Text(f"{g['title']}{cap}", style="italic"), fmt(g["points"]), "", floor)
     console.print(sections)
 
@@ -81,19 +95,21 @@ def render_result(console: Console, result: BuildingResult) -> None:
         gates.add_column("ID", no_wrap=True, style="bold")
         gates.add_column("Status", no_wrap=True)
         gates.add_column("Requirement", ratio=1, overflow="fold")
-        for g in result.gates:
-            label, style = GATE_MARKS[g.status]
-            scope = f" (from {g.from_tier})" if g.from_tier else ""
-            body = Text(g.title + scope)
-            body.append("\n" + g.reason, style="dim")
-            gates.add_row(g.id, Text(label, style=style), body)
+        for gate in result.gates:
+            label, style = GATE_MARKS[gate.status]
+            scope = f" (from {gate.from_tier})" if gate.from_tier else ""
+            body = Text(gate.title + scope)
+            body.append("\n" + gate.reason, style="dim")
+            gates.add_row(gate.id, Text(label, style=style), body)
         console.print(gates)
 
     total = f"{fmt(result.total_points)} points"
     if result.scoring == "percent":
         total = f"{fmt(result.total_percent)}%"
-    tier = Text(result.tier_title or "no tier reached",
-                style="bold green" if result.tier_title else "bold red")
+    tier = Text(
+        result.tier_title or "no tier reached",
+        style="bold green" if result.tier_title else "bold red",
+    )
     lines = [Text.assemble("Total: ", (total, "bold"), "   Tier: ", tier)]
     if result.badges:
         lines.append(Text("Badges: " + ", ".join(b["title"] for b in result.badges), style="cyan"))

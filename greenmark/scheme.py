@@ -414,15 +414,22 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
             elif name in BUILTIN_INPUTS or name == "building_type":
                 add((kind, name), f"name {name!r} is built in (it comes from the project)")
             elif name in RESULT_TOTALS or name.startswith(RESULT_PREFIXES):
-                add((kind, name), f"name {name!r} is reserved for results (prefixes sec_, grp_, pts_)")
+                add(
+                    (kind, name),
+                    f"name {name!r} is reserved for results (prefixes sec_, grp_, pts_)",
+                )
             owners[name] = kind
 
+    where: tuple[str | int, ...]
     for name, spec in scheme.inputs.items():
         where = ("inputs", name)
         if spec.type == "choice" and not spec.choices:
             add((*where, "type"), "a choice input needs a non-empty 'choices' list")
         if spec.type != "choice" and spec.choices is not None:
-            add((*where, "choices"), f"'choices' is only allowed when type = 'choice', not {spec.type!r}")
+            add(
+                (*where, "choices"),
+                f"'choices' is only allowed when type = 'choice', not {spec.type!r}",
+            )
         if spec.choices and _duplicates(spec.choices):
             add((*where, "choices"), f"duplicate choices: {', '.join(_duplicates(spec.choices))}")
         if spec.min is not None and spec.max is not None and spec.min > spec.max:
@@ -523,11 +530,15 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
                 )
             steps = list(zip(rule.at, rule.at[1:], strict=False))
             if rule.better == "higher" and any(b <= a for a, b in steps):
-                add((*where, "points", "at"), "band thresholds must be strictly increasing "
-                    "when better = 'higher'")
+                add(
+                    (*where, "points", "at"),
+                    "band thresholds must be strictly increasing when better = 'higher'",
+                )
             if rule.better == "lower" and any(b >= a for a, b in steps):
-                add((*where, "points", "at"), "band thresholds must be strictly decreasing "
-                    "when better = 'lower'")
+                add(
+                    (*where, "points", "at"),
+                    "band thresholds must be strictly decreasing when better = 'lower'",
+                )
             if any(g < 0 for g in rule.give):
                 add((*where, "points", "give"), "points cannot be negative")
             if any(g > criterion.max_points for g in rule.give):
@@ -542,10 +553,11 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
                     f"gives {rule.give:g} points, more than max_points ({criterion.max_points:g})",
                 )
         elif isinstance(rule, ChoicePoints):
-            spec = scheme.inputs.get(rule.choice)
-            if spec is None or spec.type != "choice":
+            choice_spec = scheme.inputs.get(rule.choice)
+            if choice_spec is None or choice_spec.type != "choice":
                 add((*where, "points", "choice"), f"{rule.choice!r} is not a choice input")
             else:
+                spec = choice_spec
                 for option, value in rule.give.items():
                     if option not in (spec.choices or ()):
                         add(
@@ -611,7 +623,9 @@ def _locate(
     return Problem(message, file, dotted(location) or None, line)
 
 
-def _pydantic_problems(exc: ValidationError, lines: LineIndex | None, file: str | None) -> list[Problem]:
+def _pydantic_problems(
+    exc: ValidationError, lines: LineIndex | None, file: str | None
+) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         location = tuple(
@@ -629,7 +643,7 @@ def _pydantic_problems(exc: ValidationError, lines: LineIndex | None, file: str 
 
 
 def parse_scheme(data: dict[str, Any], text: str | None = None, file: str | None = None) -> Scheme:
-    """Validate parsed TOML into a :class:`Scheme`, raising :class:`SchemeError` with every problem."""
+    """Validate parsed TOML into a :class:`Scheme`; :class:`SchemeError` lists every problem."""
     lines = LineIndex(text) if text is not None else None
     try:
         scheme = Scheme.model_validate(data)

@@ -7,6 +7,7 @@ the one vectorised :func:`greenmark.engine.score` (a building is a batch of one)
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 
 from .engine import CompiledScheme, Scores, compile_scheme, encode_inputs, score
@@ -65,4 +66,3 @@ def score_project(loaded: LoadedProject, scheme: Scheme) -> ProjectScore:
     scores = score(engine_scheme, arrays, size=1, not_applicable=marks)
     result = Explainer(scores).building(0, project_summary(loaded))
     return ProjectScore(loaded, scheme, scores, result)
-

@@ -6,6 +6,7 @@ scoring core only ever sees numbers in the unit the scheme declares.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from functools import lru_cache
 from typing import Any
@@ -26,9 +27,7 @@ _POWER_SUFFIX = re.compile(r"\b(m|cm|mm|km|ft|in|yd)([23])(?![\d.])([A-Za-z]?)")
 def _normalise(text: str) -> str:
     """Accept the everyday spellings (``m2``, ``kWh/m2/yr``, ``ft²``) that pint does not."""
     text = text.strip().replace("²", "2").replace("³", "3")
-    return _POWER_SUFFIX.sub(
-        lambda m: f"{m[1]}**{m[2]}" + (f"*{m[3]}" if m[3] else ""), text
-    )
+    return _POWER_SUFFIX.sub(lambda m: f"{m[1]}**{m[2]}" + (f"*{m[3]}" if m[3] else ""), text)
 
 
 @lru_cache(maxsize=1)
@@ -36,12 +35,10 @@ def registry() -> Any:
     """The shared pint registry, built on first use (about 0.3 s)."""
     import pint
 
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg: Any = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     for definition in _DEFINITIONS:
-        try:
+        with contextlib.suppress(Exception):  # already defined by a newer pint
             ureg.define(definition)
-        except Exception:  # pragma: no cover - already defined by a newer pint
-            pass
     return ureg
 
 

@@ -1,0 +1,140 @@
+"""The command line through its real entry point (a subprocess running ``python -m greenmark``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests_paths import ROOT, SAMPLES
+
+OFFICE = str(SAMPLES / "demo-office.toml")
+
+
+def test_score_json_follows_the_contract(cli):
+    done = cli("score", OFFICE, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) >= {
+        "project",
+        "scheme",
+        "total_points",
+        "tier",
+        "badges",
+        "sections",
+        "criteria",
+        "next_tier",
+    }
+    assert result["scheme"]["id"] == "demo" and result["scheme"]["version"] == "1.0"
+    assert result["project"]["name"] == "Harbourfront Office Tower"
+    assert result["total_points"] == 53.7
+    assert result["tier"] == "goldplus"
+    assert result["badges"] == []
+    for section in result["sections"]:
+        assert set(section) >= {"id", "title", "points", "max_points"}
+    assert {c["id"] for c in result["criteria"]} >= {"EN-1", "EN-2", "WA-1"}
+    for criterion in result["criteria"]:
+        assert set(criterion) >= {"id", "section", "points", "max_points", "status", "reason"}
+        assert criterion["status"] in {
+            "awarded",
+            "partial",
+            "not_met",
+            "not_assessed",
+            "not_applicable",
+        }
+        assert criterion["reason"]
+    assert result["next_tier"]["id"] == "platinum"
+    assert result["next_tier"]["points_needed"] == 1.3
+    assert result["next_tier"]["blocking"] == []
+    assert done.stderr == ""
+
+
+def test_score_table_is_readable_at_80_columns(cli):
+    done = cli("score", OFFICE, columns=80)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    text = done.stdout
+    for expected in (
+        "Harbourfront Office Tower",
+        "EN-2",
+        "Energy efficiency",
+        "GoldPLUS",
+        "Next tier: Platinum",
+        "1.3 points short",
+        "P-2",
+    ):
+        assert expected in text
+
+
+def test_score_with_scheme_override_and_blocking_gate(cli, tmp_path):
+    text = Path(OFFICE).read_text().replace("chiller_eff = 0.62", "chiller_eff = 0.72")
+    text = text.replace("green_plot_ratio = 2.5", "green_plot_ratio = 4")
+    text = text.replace("eui = 128", "eui = 100")
+    project = tmp_path / "p.toml"
+    project.write_text(text)
+    done = cli(
+        "score", str(project), "--scheme", str(ROOT / "criteria" / "demo.toml"), "--format", "json"
+    )
+    result = json.loads(done.stdout)
+    assert result["tier"] == "goldplus"
+    assert [b["id"] for b in result["next_tier"]["blocking"]] == ["P-2"]
+    assert result["next_tier"]["blocking"][0]["kind"] == "gate"
+
+
+def test_schemes_lists_bundled(cli):
+    done = cli("schemes", "--format", "json")
+    assert done.returncode == 0
+    ids = {entry["id"]: entry for entry in json.loads(done.stdout)}
+    assert ids["demo"]["version"] == "1.0"
+    table = cli("schemes")
+    assert "demo" in table.stdout and "Demonstration scheme" in table.stdout
+
+
+def test_validate_good_files_and_unverified_count(cli):
+    done = cli("validate", "criteria/demo.toml", OFFICE)
+    assert done.returncode == 0, done.stderr
+    assert "2 unverified constants" in done.stdout
+    assert "2 files valid" in done.stdout
+
+
+def test_version_and_help(cli):
+    from greenmark import __version__
+
+    assert __version__ in cli("--version").stdout
+    for command in ([], ["score"], ["validate"], ["schemes"]):
+        done = cli(*command, "--help")
+        assert done.returncode == 0 and "Usage" in done.stdout
+
+
+def test_usage_errors_exit_2_without_traceback(cli):
+    for args in (
+        ["score"],
+        ["score", "missing.toml"],
+        ["frobnicate"],
+        ["score", OFFICE, "--format", "xml"],
+        ["score", OFFICE, "--scheme", "nope"],
+    ):
+        done = cli(*args)
+        assert done.returncode == 2, args
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
+
+
+def test_installed_console_script_runs_from_any_folder(tmp_path):
+    script = shutil.which("greenmark", path=str(Path(sys.executable).parent))
+    assert script, "the greenmark console script is installed with the package"
+    env = {**os.environ, "COLUMNS": "100"}
+    done = subprocess.run(
+        [script, "score", OFFICE, "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tier"] == "goldplus"

@@ -1,0 +1,33 @@
+"""Shared fixtures: paths to the repository's data and a helper to run the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CRITERIA = ROOT / "criteria"
+SAMPLES = ROOT / "samples"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def run_cli(*args: str, cwd: Path | None = None, columns: int = 80) -> subprocess.CompletedProcess:
+    """Run ``greenmark`` through its real entry point in a subprocess."""
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"}
+    return subprocess.run(
+        [sys.executable, "-m", "greenmark", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,122 @@
+"""Project files: validation against the scheme, units, atomic save and lossless round trip."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from tests_paths import CRITERIA, SAMPLES
+
+from greenmark.errors import ProjectError
+from greenmark.project import Project, load_project, resolve_inputs, save_project
+from greenmark.scheme import load_scheme
+from greenmark.scoring import score_project
+
+DEMO = load_scheme(CRITERIA / "demo.toml")
+
+
+def write(tmp_path: Path, text: str, name: str = "p.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_sample_round_trips_without_loss(tmp_path):
+    copy = tmp_path / "office.toml"
+    shutil.copy(SAMPLES / "demo-office.toml", copy)
+    first = load_project(copy).project
+    first.record("inputs.eui", 128, 120, who="assessor")
+    save_project(first, copy)
+    second = load_project(copy).project
+    assert second == first
+    save_project(second, copy)
+    assert load_project(copy).project.to_toml() == first.to_toml()
+    assert second.history[0].field == "inputs.eui" and second.history[0].old == 128
+
+
+def test_units_are_converted_once_at_load(tmp_path):
+    # 40.57 kBtu/ft2/yr is 128 kWh/m2/yr; an imperial EUI scores the same as its metric twin
+    text = (SAMPLES / "demo-office.toml").read_text()
+    kbtu = 128 / 3.15459074506
+    imperial = text.replace("eui = 128", f'eui = {{ value = {kbtu!r}, unit = "kBtu/ft2/yr" }}')
+    imperial = imperial.replace(
+        "gross_floor_area = 24500", 'gross_floor_area = { value = 263715.8, unit = "ft2" }'
+    )
+    metric = score_project(load_project(SAMPLES / "demo-office.toml"), DEMO).result
+    loaded = load_project(write(tmp_path, imperial))
+    values = resolve_inputs(loaded, DEMO)
+    assert values["eui"] == pytest.approx(128, rel=1e-6)
+    assert values["gfa"] == pytest.approx(24500, rel=1e-4)
+    converted = score_project(loaded, DEMO).result
+    assert converted.total_points == pytest.approx(metric.total_points)
+    assert converted.tier == metric.tier
+
+
+def test_every_problem_is_listed_with_location_and_line(tmp_path):
+    path = write(
+        tmp_path,
+        """
+[project]
+name = "x"
+scheme = "demo"
+building_type = "warehouse"
+
+[inputs]
+eui = -5
+has_carpark = 1
+carpark_ventilation = "fans"
+ettv = { value = 40, unit = "kg" }
+nonsense = 3
+""",
+    )
+    loaded = load_project(path)
+    with pytest.raises(ProjectError) as caught:
+        resolve_inputs(loaded, DEMO)
+    found = {(p.location, p.line) for p in caught.value.problems}
+    assert ("project.building_type", 5) in found
+    assert ("inputs.eui", 8) in found
+    assert ("inputs.has_carpark", 9) in found
+    assert ("inputs.carpark_ventilation", 10) in found
+    assert ("inputs.ettv.unit", 11) in found
+    assert ("inputs.nonsense", 12) in found
+    text = str(caught.value)
+    assert "below the minimum 0" in text and "one of: mechanical, co_sensors, natural" in text
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch):
+    path = tmp_path / "office.toml"
+    shutil.copy(SAMPLES / "demo-office.toml", path)
+    before = path.read_text()
+    project = load_project(path).project
+    project.project.name = "Renamed"
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", explode)
+    with pytest.raises(OSError):
+        save_project(project, path)
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["office.toml"]  # no temp file left
+    monkeypatch.undo()
+    save_project(project, path)
+    assert load_project(path).project.project.name == "Renamed"
+
+
+def test_new_project_written_from_a_model_is_valid(tmp_path):
+    project = Project.model_validate(
+        {
+            "project": {"name": "New", "scheme": "demo", "stage": "as-built"},
+            "inputs": {"eui": 100, "has_carpark": False},
+        }
+    )
+    path = tmp_path / "new.toml"
+    save_project(project, path)
+    assert 'name = "New"' in path.read_text()
+    assert resolve_inputs(load_project(path), DEMO) == {
+        "eui": 100.0,
+        "has_carpark": False,
+        "gfa": None,
+    }
