@@ -7,6 +7,7 @@ exit code 2, never a traceback (exit codes live in :mod:`greenmark.errors`).
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tomllib
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from .project import load_project, resolve_inputs
 from .render import render_result, render_schemes
 from .scheme import bundled_schemes, load_scheme, unverified_constants
 from .scoring import scheme_for, score_project
+from .tomlfile import read_toml
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,19 +103,28 @@ def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
         render_result(_stdout(), scored.result)
 
 
+_TABLE_HEADER = re.compile(r"^\s*\[\s*(scheme|project)\s*\]", re.MULTILINE)
+
+
 def _kind_of(path: Path) -> str:
-    """``scheme`` or ``project`` by the file's top-level table (``unknown`` if neither)."""
+    """``scheme`` or ``project`` by the file's top-level table.
+
+    ``broken`` when the file cannot be parsed (its loader will say why), ``unknown``
+    when it parses but is neither (e.g. a factor table).
+    """
     try:
-        with path.open("rb") as stream:
-            data = tomllib.load(stream)
-    except (OSError, tomllib.TOMLDecodeError):
-        return "scheme" if path.parent.name == "criteria" else "unknown"
-    if "scheme" in data and isinstance(data["scheme"], dict):
+        raw = path.read_bytes()
+    except OSError:
+        return "broken"
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        header = _TABLE_HEADER.search(raw.decode("utf-8", errors="replace"))
+        return header[1] if header else "broken"
+    if isinstance(data.get("scheme"), dict):
         return "scheme"
-    if "project" in data:
+    if isinstance(data.get("project"), dict):
         return "project"
-    if "sections" in data or "criteria" in data:
-        return "scheme"
     return "unknown"
 
 
@@ -121,7 +132,7 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            # a folder: its schemes and projects (factor tables are checked by their loaders)
+            # a folder: its schemes, projects and unreadable files (not factor tables)
             files.extend(p for p in sorted(path.rglob("*.toml")) if _kind_of(p) != "unknown")
         else:
             files.append(path)
@@ -164,6 +175,9 @@ def validate(paths: tuple[Path, ...]) -> None:
                     f"[green]ok[/]  {escape(str(path))}  project for {scheme.id} {scheme.version}",
                     soft_wrap=True,
                 )
+            elif kind == "broken":
+                read_toml(path)  # raises the precise reason (encoding, TOML syntax, ...)
+                raise GreenmarkError("cannot be read", file=path)  # pragma: no cover
             else:
                 raise GreenmarkError(
                     "neither a scheme (no [scheme] table) nor a project (no [project] table)",

@@ -15,6 +15,7 @@ Allowed: numbers and ``True``/``False``; declared names; ``+ - * / // %``;
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import reduce
@@ -154,7 +155,10 @@ def _constant_number(node: ast.AST) -> float | None:
             sign = -sign
         node = node.operand
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return sign * float(node.value)  # type: ignore[arg-type]
+        try:
+            return sign * float(node.value)  # type: ignore[arg-type]
+        except OverflowError:
+            return math.inf * sign
     return None
 
 
@@ -186,7 +190,11 @@ class _Compiler:
             if isinstance(value, bool):
                 return _constant(value)
             if isinstance(value, int | float):
-                return _constant(float(value))
+                try:
+                    number = float(value)
+                except OverflowError:
+                    raise self.refuse(node, "the number is too large") from None
+                return _constant(number)
             if isinstance(value, str | bytes):
                 raise self.refuse(node, "strings are not allowed")
             raise self.refuse(node, f"the constant {value!r} is not allowed")
@@ -212,7 +220,9 @@ class _Compiler:
                 if exponent is None:
                     raise self.refuse(node, "the exponent of ** must be a number literal")
                 if abs(exponent) > MAX_EXPONENT:
-                    raise self.refuse(node, f"exponent {exponent:g} is larger than {MAX_EXPONENT}")
+                    raise self.refuse(
+                        node, f"exponent {exponent:g} is outside -{MAX_EXPONENT}..{MAX_EXPONENT}"
+                    )
             left, right = self.compile(node.left), self.compile(node.right)
             return lambda env: op(_as_number(left(env)), _as_number(right(env)))
 
@@ -263,6 +273,7 @@ class _Compiler:
                 raise self.refuse(node, f"unknown function {fname!r} (known: {known})")
             if node.keywords:
                 raise self.refuse(node, f"{fname}() takes no keyword arguments")
+            args = [self.compile(a) for a in node.args]  # refuses starred args first
             count = len(node.args)
             if count < spec.min_args or (spec.max_args is not None and count > spec.max_args):
                 expected = (
@@ -270,13 +281,18 @@ class _Compiler:
                     if spec.max_args == spec.min_args
                     else f"{spec.min_args}..{spec.max_args or 'n'}"
                 )
-                raise self.refuse(node, f"{fname}() takes {expected} arguments, got {count}")
+                plural = "" if expected == "1" else "s"
+                raise self.refuse(node, f"{fname}() takes {expected} argument{plural}, got {count}")
             for position in spec.constant_args:
-                if position < count and _constant_number(node.args[position]) is None:
+                if position >= count:
+                    continue
+                literal = _constant_number(node.args[position])
+                if literal is None or not literal.is_integer() or not -12 <= literal <= 12:
                     raise self.refuse(
-                        node, f"argument {position + 1} of {fname}() must be a number literal"
+                        node,
+                        f"argument {position + 1} of {fname}() must be a whole number "
+                        "literal from -12 to 12",
                     )
-            args = [self.compile(a) for a in node.args]
             impl = spec.impl
             return lambda env: impl(*(a(env) for a in args))
 

@@ -42,7 +42,7 @@ from pydantic import (
 
 from .errors import GreenmarkError, Problem, ProjectError, UnitError
 from .scheme import Scheme
-from .tomlfile import LineIndex, dotted, dump_toml, read_toml, write_atomic
+from .tomlfile import LineIndex, dotted, dump_toml, friendly_errors, read_toml, write_atomic
 from .units import convert
 
 Stage = Literal["design", "as-built", "existing"]
@@ -95,6 +95,49 @@ class ProjectInfo(_Model):
         return value
 
 
+class Facade(_Model):
+    """One facade of the envelope (for ETTV/RETV): areas in m2, U-values in W/m2K."""
+
+    name: str = ""
+    orientation: str | float  # N, NE, ... or an azimuth in degrees clockwise from north
+    pitch: float = Field(default=90.0, ge=0, le=90)  # degrees from horizontal; 90 = wall
+    wall_area: float = Field(gt=0)  # gross wall area, opaque + glazed, m2
+    window_area: float = Field(default=0.0, ge=0)  # glazed area, m2
+    wall_u: float = Field(gt=0)  # opaque wall U-value, W/m2K
+    window_u: float = Field(default=5.8, gt=0)  # fenestration U-value, W/m2K
+    sc1: float = Field(default=1.0, ge=0, le=1)  # shading coefficient of the glass
+    sc2: float = Field(default=1.0, ge=0, le=1)  # shading coefficient of external shading
+
+    @field_validator("window_area")
+    @classmethod
+    def _within_wall(cls, value: float, info: Any) -> float:
+        wall = info.data.get("wall_area")
+        if wall is not None and value > wall:
+            raise ValueError(f"window area {value:g} m2 exceeds the gross wall area {wall:g} m2")
+        return value
+
+
+class BoqLine(_Model):
+    """One line of the bill of quantities (for embodied carbon)."""
+
+    material: str = Field(min_length=1)  # a key of criteria/factors/embodied-carbon.toml
+    quantity: float = Field(ge=0)
+    unit: Literal["kg", "t", "m3", "m2"]
+    density: float | None = Field(default=None, gt=0)  # kg/m3, overrides the table
+    areal_mass: float | None = Field(default=None, gt=0)  # kg/m2, overrides the table
+    description: str = ""
+
+
+class Fitting(_Model):
+    """A water fitting type installed in the building (for WELS ticks)."""
+
+    type: str = Field(min_length=1)  # a key of criteria/factors/wels.toml
+    rating: float = Field(ge=0)  # flow in L/min (taps) or flush volume in L/flush
+    reduced_flush: float | None = Field(default=None, ge=0)  # L/flush, dual-flush cisterns
+    count: int = Field(default=1, ge=1)
+    location: str = ""
+
+
 class Response(_Model):
     """The assessor's record for one criterion."""
 
@@ -119,6 +162,9 @@ class Project(_Model):
 
     project: ProjectInfo
     inputs: dict[str, InputValue] = Field(default_factory=dict)
+    facades: list[Facade] = Field(default_factory=list)
+    boq: list[BoqLine] = Field(default_factory=list)
+    fittings: list[Fitting] = Field(default_factory=list)
     responses: dict[str, Response] = Field(default_factory=dict)
     history: list[HistoryEntry] = Field(default_factory=list)
 
@@ -130,9 +176,8 @@ class Project(_Model):
             at = entry.get("at")
             if isinstance(at, datetime) and at.tzinfo is None:
                 entry["at"] = at.replace(tzinfo=UTC)
-        ordered: dict[str, Any] = {
-            k: data[k] for k in ("project", "inputs", "responses", "history") if k in data
-        }
+        keys = ("project", "inputs", "facades", "boq", "fittings", "responses", "history")
+        ordered: dict[str, Any] = {k: data[k] for k in keys if k in data}
         return dump_toml(ordered)
 
     def record(self, field: str, old: Any, new: Any, who: str = "") -> None:
@@ -175,54 +220,12 @@ def load_project(path: str | Path) -> LoadedProject:
     try:
         project = Project.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors(include_url=False):
-            location = _clean_location(error["loc"])
-            message = error["msg"]
-            if error["type"] == "extra_forbidden":
-                message = "unknown key (not part of the project format)"
-            elif error["type"] == "missing":
-                message = "required key is missing"
-            problems.append(
-                Problem(message, _display(file), dotted(location), lines.line_of(location))
-            )
-        raise ProjectError(problems=_dedupe(problems)) from None
+        problems = [
+            Problem(message, _display(file), dotted(location), lines.line_of(location))
+            for location, message in friendly_errors(exc)
+        ]
+        raise ProjectError(problems=problems) from None
     return LoadedProject(project, file, lines)
-
-
-def _clean_location(location: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Drop pydantic's union-branch names (``float``, ``Quantity``...) from a location."""
-    branch = {
-        "bool",
-        "int",
-        "float",
-        "str",
-        "Quantity",
-        "none",
-        "function-after[_finite(), Quantity]",
-    }
-    return tuple(p for p in location if not (isinstance(p, str) and (p in branch or "[" in p)))
-
-
-def _dedupe(problems: list[Problem]) -> list[Problem]:
-    """Collapse union-branch errors into one message per location."""
-    by_location: dict[str | None, list[Problem]] = {}
-    for problem in problems:
-        by_location.setdefault(problem.location, []).append(problem)
-    merged = []
-    for location, found in by_location.items():
-        if len(found) == 1:
-            merged.append(found[0])
-        else:
-            merged.append(
-                Problem(
-                    "expected a number, true/false, an option name or { value, unit }",
-                    found[0].file,
-                    location,
-                    found[0].line,
-                )
-            )
-    return merged
 
 
 def save_project(project: Project, path: str | Path) -> None:
@@ -315,6 +318,12 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
             continue
         values[name] = number
 
+    if not problems:
+        try:
+            values.update(calculated_inputs(loaded, scheme, values.get("gfa")))
+        except ProjectError as exc:
+            problems.extend(exc.problems)
+
     criterion_ids = {c.id for c in scheme.criteria}
     for criterion_id in project.responses:
         if criterion_id not in criterion_ids:
@@ -329,3 +338,42 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
 def not_applicable_marks(project: Project) -> dict[str, bool]:
     """Criteria the assessor marked not applicable."""
     return {cid: True for cid, response in project.responses.items() if response.not_applicable}
+
+
+def calculated_inputs(
+    loaded: LoadedProject, scheme: Scheme, gfa_m2: float | None
+) -> dict[str, float]:
+    """Values of the scheme's calculated inputs that the project does not give directly.
+
+    Each is computed from the project's tables (facades, BoQ, fittings) by the
+    calculator the scheme names, then converted to the input's unit. An input
+    whose table is empty stays missing (its criteria are "not assessed").
+    """
+    from .calc.errors import CalcError
+    from .calc.registry import calculate, table_of
+
+    project = loaded.project
+    found: dict[str, float] = {}
+    for name, spec in scheme.inputs.items():
+        if spec.calculator is None or name in project.inputs:
+            continue
+        try:
+            calculated = calculate(spec.calculator, project, gfa_m2)
+        except CalcError as exc:
+            table = table_of(spec.calculator)
+            location: tuple[str | int, ...] = (table, exc.items[0] - 1) if exc.items else (table,)
+            raise ProjectError(
+                problems=[
+                    Problem(
+                        f"{name} (calculator {spec.calculator}): {problem.message}",
+                        loaded.display,
+                        dotted(location),
+                        loaded.lines.line_of(location),
+                    )
+                    for problem in exc.problems
+                ]
+            ) from None
+        if calculated is not None:
+            value, unit = calculated
+            found[name] = float(convert(value, unit, spec.unit))
+    return found

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from .errors import FormulaError, GreenmarkError, Problem, SchemeError, UnitError
 from .formula import Formula, compile_formula
 from .resources import criteria_dir
-from .tomlfile import LineIndex, dotted, read_toml
+from .tomlfile import LineIndex, dotted, friendly_errors, read_toml
 from .units import parse_unit
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -73,6 +73,7 @@ class InputSpec(_Model):
     max: float | None = None
     choices: list[Name] | None = None
     help: str = ""
+    calculator: str | None = None  # fills the value from the project's tables (facades, BoQ…)
 
 
 class DerivedSpec(_Model):
@@ -171,7 +172,6 @@ PointsRule = Annotated[
         ),
     ),
 ]
-_RULE_TAGS = {"formula", "bands", "yes", "choice"}
 
 
 class CriterionSpec(_Model):
@@ -436,6 +436,15 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
             add((*where, "max"), f"max ({spec.max:g}) is below min ({spec.min:g})")
         if spec.type in ("boolean", "choice") and (spec.min is not None or spec.max is not None):
             add((*where, "min"), f"min/max do not apply to a {spec.type} input")
+        if spec.calculator is not None:
+            from .calc.registry import calculator_names
+
+            known = calculator_names()
+            if spec.calculator not in known:
+                add(
+                    (*where, "calculator"),
+                    f"unknown calculator {spec.calculator!r} (known: {', '.join(known)})",
+                )
 
     unit_owners: list[tuple[tuple[str | int, ...], str]] = [
         (("inputs", n, "unit"), s.unit) for n, s in scheme.inputs.items()
@@ -462,10 +471,16 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
         for repeated in _duplicates(ids):
             index = len(ids) - 1 - ids[::-1].index(repeated)
             add((kind, index, "id"), f"duplicate id {repeated!r} in [[{kind}]]")
-    slugs = [slug(c.id) for c in scheme.criteria]
-    for repeated in _duplicates(slugs):
-        if repeated not in _duplicates(c.id for c in scheme.criteria):
-            add(("criteria",), f"criterion ids clash once written as formula names: pts_{repeated}")
+    ids_by_slug: dict[str, set[str]] = {}
+    for criterion in scheme.criteria:
+        ids_by_slug.setdefault(slug(criterion.id), set()).add(criterion.id)
+    for name, clashing in ids_by_slug.items():
+        if len(clashing) > 1:
+            add(
+                ("criteria",),
+                f"criterion ids {', '.join(sorted(clashing))} clash once written as the "
+                f"formula name pts_{name}",
+            )
 
     section_ids = {s.id for s in scheme.sections}
     tier_ids = [t.id for t in scheme.tiers]
@@ -626,20 +641,10 @@ def _locate(
 def _pydantic_problems(
     exc: ValidationError, lines: LineIndex | None, file: str | None
 ) -> list[Problem]:
-    problems = []
-    for error in exc.errors(include_url=False):
-        location = tuple(
-            part
-            for i, part in enumerate(error["loc"])
-            if not (part in _RULE_TAGS and i > 0 and error["loc"][i - 1] == "points")
-        )
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
-            message = "unknown key (not part of the format)"
-        elif error["type"] == "missing":
-            message = "required key is missing"
-        problems.append(_locate(location, lines, file, message))
-    return problems
+    return [
+        _locate(location, lines, file, message)
+        for location, message in friendly_errors(exc, tags_after="points")
+    ]
 
 
 def parse_scheme(data: dict[str, Any], text: str | None = None, file: str | None = None) -> Scheme:
@@ -672,7 +677,10 @@ def _load_scheme_cached(path: str, mtime: float) -> Scheme:
     try:
         data, text = read_toml(path)
     except GreenmarkError as exc:
-        raise SchemeError(problems=exc.problems) from None
+        shown = _display(path)
+        raise SchemeError(
+            problems=[Problem(p.message, shown, p.location, p.line) for p in exc.problems]
+        ) from None
     return parse_scheme(data, text, _display(path))
 
 

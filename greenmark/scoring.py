@@ -11,9 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .engine import CompiledScheme, Scores, compile_scheme, encode_inputs, score
+from .errors import Problem, SchemeError
 from .explain import BuildingResult, Explainer
 from .project import LoadedProject, gross_floor_area, not_applicable_marks, resolve_inputs
 from .scheme import Scheme, load_scheme, resolve_scheme
+from .tomlfile import dotted
 
 _compiled: dict[int, CompiledScheme] = {}
 
@@ -30,8 +32,20 @@ def compiled(scheme: Scheme) -> CompiledScheme:
 
 def scheme_for(loaded: LoadedProject, override: str | None = None) -> Scheme:
     """The scheme a project is assessed against (``override``: an id or a path)."""
-    reference = override or loaded.project.project.scheme
-    return load_scheme(resolve_scheme(reference, relative_to=loaded.path.parent))
+    if override:
+        return load_scheme(resolve_scheme(override))
+    reference = loaded.project.project.scheme
+    try:
+        path = resolve_scheme(reference, relative_to=loaded.path.parent)
+    except SchemeError as exc:
+        location = ("project", "scheme")
+        raise SchemeError(
+            problems=[
+                Problem(p.message, loaded.display, dotted(location), loaded.lines.line_of(location))
+                for p in exc.problems
+            ]
+        ) from None
+    return load_scheme(path)
 
 
 @dataclass

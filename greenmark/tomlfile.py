@@ -151,3 +151,61 @@ def write_atomic(path: str | Path, text: str) -> None:
 def dump_toml(data: dict[str, Any]) -> str:
     """Serialise to TOML 1.0 with tomli-w (multi-line arrays for readable diffs)."""
     return tomli_w.dumps(data, multiline_strings=True)
+
+
+_BRANCH = re.compile(
+    r"^(bool|int|float|str|none|list\[.*\]|dict\[.*\]|Quantity|constrained-\w+|strict-\w+"
+    r"|function-\w+\[.*\]|lax-or-strict\[.*\]|json-or-python\[.*\])$"
+)
+
+
+def friendly_errors(exc: Any, tags_after: str | None = None) -> list[tuple[tuple[Any, ...], str]]:
+    """``(location, message)`` for each pydantic error, worded for a person.
+
+    Union-branch names pydantic puts in locations (``float``, ``constrained-str``,
+    ``Quantity``...) are dropped, as is the tag after a ``tags_after`` key (a
+    discriminated union), and several errors at one place become one.
+    """
+    merged: dict[tuple[Any, ...], list[str]] = {}
+    for error in exc.errors(include_url=False):
+        location = tuple(
+            part
+            for i, part in enumerate(error["loc"])
+            if not (isinstance(part, str) and i > 0 and _BRANCH.match(part))
+            and not (tags_after is not None and i > 0 and error["loc"][i - 1] == tags_after)
+        )
+        kind = error["type"]
+        message = error["msg"]
+        if kind == "extra_forbidden":
+            message = "unknown key (not part of the format)"
+        elif kind == "missing":
+            message = "required key is missing"
+        elif kind == "string_pattern_mismatch":
+            pattern = str(error.get("ctx", {}).get("pattern", ""))
+            if "\\-" in pattern or "." in pattern:
+                message = "use a letter or digit first, then letters, digits, '_', '-' or '.'"
+            else:
+                message = "must be a name: a letter first, then letters, digits or '_'"
+        elif kind == "value_error":
+            message = message.removeprefix("Value error, ")
+        merged.setdefault(location, []).append(message)
+    problems = []
+    for location, messages in merged.items():
+        deeper = any(
+            len(other) > len(location) and other[: len(location)] == location for other in merged
+        )
+        if deeper:  # a nested error says more (e.g. { value, unit } missing its unit)
+            continue
+        if len(messages) == 1:
+            problems.append((location, messages[0]))
+        else:
+            problems.append((location, _union_message(messages)))
+    return problems
+
+
+def _union_message(messages: list[str]) -> str:
+    """One message for a value that matched none of several accepted forms."""
+    specific = [m for m in messages if not m.startswith("Input should be")]
+    if len(specific) == 1:
+        return specific[0]
+    return "expected a number, true/false, an option name or { value = ..., unit = ... }"

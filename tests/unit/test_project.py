@@ -120,3 +120,124 @@ def test_new_project_written_from_a_model_is_valid(tmp_path):
         "has_carpark": False,
         "gfa": None,
     }
+
+
+CALC_SCHEME = """
+[scheme]
+id = "calc"
+title = "Calculated inputs"
+version = "1"
+[inputs.ettv]
+label = "ETTV"
+unit = "W/m2"
+calculator = "ettv"
+[inputs.embodied_carbon]
+label = "Embodied carbon"
+unit = "kgCO2e/m2"
+calculator = "embodied_carbon_intensity"
+[inputs.basin_tap_ticks]
+label = "Basin taps"
+type = "integer"
+unit = "tick"
+calculator = "wels_ticks.basin_tap"
+[[sections]]
+id = "s"
+title = "S"
+[[criteria]]
+id = "C1"
+section = "s"
+title = "Envelope"
+max_points = 12
+points = { formula = "1.2 * (50 - ettv)" }
+[[criteria]]
+id = "C2"
+section = "s"
+title = "Carbon"
+max_points = 5
+points = { bands = "embodied_carbon", better = "lower", at = [500, 300], give = [2, 5] }
+[[tiers]]
+id = "ok"
+title = "OK"
+min_points = 1
+"""
+
+TABLES = """
+[project]
+name = "tables"
+scheme = "calc.toml"
+gross_floor_area = 1000
+
+[[facades]]
+orientation = "N"
+wall_area = 100
+window_area = 40
+wall_u = 2.0
+window_u = 5.8
+sc1 = 0.5
+
+[[facades]]
+orientation = 90
+wall_area = 300
+wall_u = 1.5
+
+[[boq]]
+material = "concrete"
+quantity = 100
+unit = "m3"
+
+[[boq]]
+material = "steel_rebar"
+quantity = 10
+unit = "t"
+
+[[fittings]]
+type = "basin_tap"
+rating = 1.8
+count = 40
+
+[[fittings]]
+type = "basin_tap"
+rating = 3.5
+count = 4
+"""
+
+
+def test_calculated_inputs_come_from_the_project_tables(tmp_path):
+    from helpers import scheme_from_text
+
+    from greenmark.calc.carbon import bill_of_quantities, embodied_carbon
+    from greenmark.calc.envelope import correction_factors
+
+    scheme = scheme_from_text(CALC_SCHEME)
+    loaded = load_project(write(tmp_path, TABLES))
+    values = resolve_inputs(loaded, scheme)
+    cf_north = float(correction_factors("N"))
+    north = 12 * 0.6 * 2.0 + 3.4 * 0.4 * 5.8 + 211 * 0.4 * cf_north * 0.5
+    east = 12 * 1.5  # an opaque facade: 18 W/m2
+    assert values["ettv"] == pytest.approx((100 * north + 300 * east) / 400)
+    carbon = float(
+        embodied_carbon(bill_of_quantities(["concrete", "steel_rebar"], [100, 10], ["m3", "t"]))[0]
+    )
+    assert values["embodied_carbon"] == pytest.approx(carbon / 1000)
+    assert values["basin_tap_ticks"] == 2  # the worst basin tap (3.5 L/min) rates 2 ticks
+    # a value given directly wins over the tables
+    direct = TABLES.replace(
+        "gross_floor_area = 1000", "gross_floor_area = 1000\n\n[inputs]\nettv = 44"
+    )
+    assert resolve_inputs(load_project(write(tmp_path, direct, "d.toml")), scheme)["ettv"] == 44
+
+
+def test_bad_table_row_is_located(tmp_path):
+    from helpers import scheme_from_text
+
+    scheme = scheme_from_text(CALC_SCHEME)
+    bad = TABLES.replace('material = "steel_rebar"', 'material = "steel_rebarr"')
+    loaded = load_project(write(tmp_path, bad))
+    with pytest.raises(ProjectError) as caught:
+        resolve_inputs(loaded, scheme)
+    problem = caught.value.problems[0]
+    assert problem.location == "boq[1]"
+    lines = bad.splitlines()
+    second_boq = [i for i, line in enumerate(lines, start=1) if line == "[[boq]]"][1]
+    assert problem.line == second_boq
+    assert "steel_rebar" in problem.message  # the closest known material is suggested

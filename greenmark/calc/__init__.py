@@ -1,0 +1,12 @@
+"""Vectorised calculators: envelope (ETTV/RETV, U-values), energy, embodied carbon, water.
+
+Every calculator takes scalars or numpy arrays (one entry per facade, building or BoQ
+line) and reads its constants from the factor tables in ``criteria/factors/``, each
+value carrying its ``source`` and a ``verified`` flag (see :mod:`greenmark.calc.tables`).
+Bad input raises :class:`CalcError`.
+"""
+
+from . import carbon, energy, envelope, tables, water
+from .errors import CalcError
+
+__all__ = ["CalcError", "carbon", "energy", "envelope", "tables", "water"]

@@ -1,0 +1,172 @@
+"""Factor tables: they load, every number is sourced, and bad tables fail clearly."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from greenmark.calc import tables
+from greenmark.calc.errors import CalcError
+
+FACTORS = tables.factors_dir()
+
+
+def _numbers_without_source(node: Any, path: str, sourced: bool) -> list[str]:
+    """Paths of numbers that are not inside a table carrying ``source`` and ``verified``."""
+    if isinstance(node, dict):
+        here = sourced or (
+            isinstance(node.get("source"), str)
+            and node["source"].strip() != ""
+            and isinstance(node.get("verified"), bool)
+        )
+        found: list[str] = []
+        for key, value in node.items():
+            found += _numbers_without_source(value, f"{path}.{key}", here)
+        return found
+    if isinstance(node, list):
+        found = []
+        for i, value in enumerate(node):
+            found += _numbers_without_source(value, f"{path}[{i}]", sourced)
+        return found
+    is_number = isinstance(node, int | float) and not isinstance(node, bool)
+    return [path] if is_number and not sourced else []
+
+
+def test_every_loader_table_is_shipped() -> None:
+    on_disk = {p.name for p in FACTORS.glob("*.toml")}
+    assert {file for file, _ in tables.TABLES.values()} <= on_disk
+
+
+def test_all_tables_load_and_validate() -> None:
+    loaded = tables.all_tables()
+    assert set(loaded) == set(tables.TABLES)
+    for table in loaded.values():
+        assert list(tables.sourced_records(table)), "a table without sourced values"
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in FACTORS.glob("*.toml")))
+def test_every_number_carries_source_and_verified(file: str) -> None:
+    with (FACTORS / file).open("rb") as handle:
+        raw = tomllib.load(handle)
+    assert _numbers_without_source(raw, file, False) == []
+
+
+def test_sourced_records_all_have_a_source_and_a_bool_flag() -> None:
+    for table in tables.all_tables().values():
+        for path, record in tables.sourced_records(table):
+            assert record.source.strip(), path
+            assert isinstance(record.verified, bool), path
+
+
+def test_only_v1_facts_are_marked_verified() -> None:
+    """domain.md marks V1 only: ETTV coefficients and limit, RTTV limit, roof U limits."""
+    verified = {
+        f"{name}:{path}"
+        for name, table in tables.all_tables().items()
+        for path, record in tables.sourced_records(table)
+        if record.verified
+    }
+    assert verified == {
+        "envelope:ettv.a",
+        "envelope:ettv.b",
+        "envelope:ettv.c",
+        "envelope:ettv.limit",
+        "envelope:rttv.limit",
+        "roof_u:group[0]",
+        "roof_u:group[1]",
+        "roof_u:group[2]",
+    }
+
+
+def test_placeholder_tables_say_so() -> None:
+    assert tables.correction_factor_table().meta.placeholder
+    assert tables.lighting_table().meta.placeholder
+    assert tables.embodied_carbon_table().meta.placeholder
+    assert all(not r.verified for _, r in tables.sourced_records(tables.correction_factor_table()))
+
+
+def test_unverified_lists_provisional_values() -> None:
+    paths = [p for p, _ in tables.unverified(tables.envelope_table())]
+    assert "retv.limit" in paths and "air_film.rsi_wall" in paths
+    assert "ettv.limit" not in paths
+
+
+def test_tables_are_cached() -> None:
+    assert tables.wels_table() is tables.wels_table()
+    tables.clear_cache()
+    assert tables.wels_table() == tables.wels_table()
+
+
+def _copy_factors(tmp_path: Path) -> Path:
+    target = tmp_path / "factors"
+    shutil.copytree(FACTORS, target)
+    return target
+
+
+def test_bad_value_names_file_line_field_and_expectation(tmp_path: Path) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.WELS_FILE
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("max = 2.0,", 'max = "two",', 1), encoding="utf-8")
+    with pytest.raises(CalcError) as info:
+        tables.wels_table(folder)
+    message = str(info.value)
+    assert "wels.toml" in message
+    assert "fitting.basin_tap.bands[0].max" in message
+    assert "valid number" in message and "'two'" in message
+    problem = info.value.problems[0]
+    assert problem.line is not None and problem.line > 1
+
+
+def test_missing_verified_flag_is_reported(tmp_path: Path) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.GRID_FILE
+    path.write_text(path.read_text().replace("verified = false\n", ""), encoding="utf-8")
+    with pytest.raises(CalcError, match=r"grid-emission-factors\.toml.*factor\[0\]\.verified"):
+        tables.grid_emission_table(folder)
+
+
+def test_wrong_unit_is_reported(tmp_path: Path) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.ENVELOPE_FILE
+    path.write_text(
+        path.read_text().replace('value = 50.0, unit = "W/m2"', 'value = 50.0, unit = "W/ft2"', 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(CalcError, match=r"ettv\.limit.*expected unit 'W/m2'"):
+        tables.envelope_table(folder)
+
+
+def test_incomplete_correction_factor_set_is_reported(tmp_path: Path) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.CORRECTION_FACTORS_FILE
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if 'orientation = "SW"' not in line]
+    path.write_text("".join(kept), encoding="utf-8")
+    with pytest.raises(CalcError, match=r"sets\.indicative.*SW has \(none\)"):
+        tables.correction_factor_table(folder)
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    folder = tmp_path / "factors"
+    folder.mkdir()
+    (folder / tables.ENERGY_FILE).write_text("[meta\n", encoding="utf-8")
+    with pytest.raises(CalcError, match=r"energy\.toml.*invalid TOML"):
+        tables.energy_table(folder)
+    with pytest.raises(CalcError, match=r"lighting-power-density\.toml.*not found"):
+        tables.lighting_table(folder)
+
+
+def test_unknown_field_is_reported(tmp_path: Path) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.ROOF_U_FILE
+    path.write_text(path.read_text().replace("u_limit_w_m2k = 0.5", "u_limt = 0.5"), "utf-8")
+    with pytest.raises(CalcError) as info:
+        tables.roof_u_table(folder)
+    text = str(info.value)
+    assert "group[0].u_limt" in text and "unknown field" in text
+    assert "group[0].u_limit_w_m2k" in text and "missing" in text
