@@ -125,7 +125,19 @@ def _kind_of(path: Path) -> str:
         return "scheme"
     if isinstance(data.get("project"), dict):
         return "project"
+    if _factor_table(path) is not None:
+        return "factors"
     return "unknown"
+
+
+def _factor_table(path: Path) -> tuple[str, type] | None:
+    """The factor-table model for a file named like one of ``criteria/factors/``."""
+    from .calc.tables import TABLES
+
+    for file, model in TABLES.values():
+        if path.name == file:
+            return file, model
+    return None
 
 
 def _expand(paths: tuple[Path, ...]) -> list[Path]:
@@ -141,11 +153,15 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-v", "--verbose", is_flag=True, help="List every unverified value, not just the count."
+)
 @handles_errors
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check scheme and project files (or folders of them); list every problem found.
+def validate(paths: tuple[Path, ...], verbose: bool) -> None:
+    """Check scheme, project and factor-table files (or folders); list every problem.
 
-    Exit code 2 if any file has a problem.
+    Exit code 2 if any file has a problem. Values marked ``verified = false`` are
+    counted (listed with --verbose).
     """
     out = _stdout()
     failed = 0
@@ -164,7 +180,7 @@ def validate(paths: tuple[Path, ...]) -> None:
                     f"{len(scheme.criteria)} criteria, {len(scheme.tiers)} tiers{note}",
                     soft_wrap=True,
                 )
-                for where, source in unverified:
+                for where, source in unverified if verbose else ():
                     text = f"      unverified: {where}" + (f" ({source})" if source else "")
                     out.print(Text(text, style="yellow"), soft_wrap=True)
             elif kind == "project":
@@ -175,6 +191,15 @@ def validate(paths: tuple[Path, ...]) -> None:
                     f"[green]ok[/]  {escape(str(path))}  project for {scheme.id} {scheme.version}",
                     soft_wrap=True,
                 )
+            elif kind == "factors":
+                from .calc.tables import load_table, unverified
+
+                found = _factor_table(path)
+                assert found is not None
+                table = load_table(found[1], found[0], path.parent)
+                flagged = unverified(table)
+                note = f", {len(flagged)} unverified values" if flagged else ""
+                out.print(f"[green]ok[/]  {escape(str(path))}  factor table{note}", soft_wrap=True)
             elif kind == "broken":
                 read_toml(path)  # raises the precise reason (encoding, TOML syntax, ...)
                 raise GreenmarkError("cannot be read", file=path)  # pragma: no cover
