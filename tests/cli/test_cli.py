@@ -138,3 +138,18 @@ def test_installed_console_script_runs_from_any_folder(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["tier"] == "goldplus"
+
+
+def test_interrupt_exits_130_without_traceback(monkeypatch, capsys):
+    import pytest
+
+    from greenmark import cli as cli_module
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_module, "score_project", interrupted)
+    with pytest.raises(SystemExit) as stopped:
+        cli_module.main(["score", OFFICE])
+    assert stopped.value.code == 130
+    assert "interrupted" in capsys.readouterr().err
