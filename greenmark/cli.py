@@ -6,6 +6,7 @@ exit code 2, never a traceback (exit codes live in :mod:`greenmark.errors`).
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import sys
@@ -60,7 +61,51 @@ def handles_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+#: Commands that live in their own modules, imported only when used (fast start-up).
+#: A command whose module is not present is simply not offered.
+LAZY_COMMANDS: dict[str, str] = {
+    "report": "greenmark.report_cli:report",
+    "verify": "greenmark.report_cli:verify",
+    "batch": "greenmark.batch_cli:batch",
+    "check": "greenmark.designer_cli:check",
+    "whatif": "greenmark.designer_cli:whatif",
+    "assess": "greenmark.tui.cli:assess",
+    "new": "greenmark.tui.cli:new",
+    "serve": "greenmark.tui.cli:serve",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports the modules of :data:`LAZY_COMMANDS` on demand."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        lazy = [name for name in LAZY_COMMANDS if self._load(name) is not None]
+        return sorted({*super().list_commands(ctx), *lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                return None  # that part of greenmark is not installed
+            raise
+        command = getattr(module, attribute, None)
+        return command if isinstance(command, click.Command) else None
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "-V", "--version", prog_name="greenmark")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
