@@ -219,7 +219,7 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
             if kind == "scheme":
                 scheme = load_scheme(path)
                 unverified = unverified_constants(scheme)
-                note = f", {len(unverified)} unverified constants" if unverified else ""
+                note = f", {len(unverified)} unverified values" if unverified else ""
                 out.print(
                     f"[green]ok[/]  {escape(str(path))}  scheme {scheme.id} {scheme.version}: "
                     f"{len(scheme.criteria)} criteria, {len(scheme.tiers)} tiers{note}",

@@ -97,7 +97,7 @@ def test_schemes_lists_bundled(cli):
 def test_validate_good_files_and_unverified_count(cli):
     done = cli("validate", "criteria/demo.toml", OFFICE)
     assert done.returncode == 0, done.stderr
-    assert "2 unverified constants" in done.stdout
+    assert "2 unverified values" in done.stdout
     assert "2 files valid" in done.stdout
 
 
