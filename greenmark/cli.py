@@ -109,9 +109,20 @@ class LazyGroup(click.Group):
 @click.version_option(__version__, "-V", "--version", prog_name="greenmark")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Score buildings against green-building certification schemes (Green Mark style)."""
+    """Score buildings against green-building certification schemes (Green Mark style).
+
+    Run without a command in a terminal to open the assessor's UI on a sample building.
+    """
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            try:
+                from .tui.cli import open_default
+            except ModuleNotFoundError:  # pragma: no cover - installed without the TUI
+                click.echo(ctx.get_help())
+                return
+            open_default()
+        else:
+            click.echo(ctx.get_help())
 
 
 @cli.command()

@@ -145,6 +145,8 @@ class Response(_Model):
     evidence: list[str] = Field(default_factory=list)
     notes: str = ""
     not_applicable: bool = False
+    review_state: Literal["open", "accepted", "needs_clarification"] = "open"
+    review_comment: str = ""  # the reviewer's remark on this criterion
 
 
 class HistoryEntry(_Model):
