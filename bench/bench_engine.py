@@ -1,6 +1,6 @@
 """Engine throughput: score N synthetic buildings on the demo scheme, against the naive scorer.
 
-Run: python bench/bench_engine.py [N]   (default 1,000,000)
+Run: python bench/bench_engine.py [N] [SCHEME]   (default 1,000,000 on the demo scheme)
 Prints buildings/second for the vectorised engine and for the pure-Python
 reference scorer (timed on a 10,000-building sample), and their ratio.
 """
@@ -66,7 +66,8 @@ def as_rows(scheme, columns: dict[str, np.ndarray], count: int) -> list[dict]:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    scheme = load_scheme(ROOT / "criteria" / "demo.toml")
+    scheme_id = sys.argv[2] if len(sys.argv) > 2 else "demo"
+    scheme = load_scheme(ROOT / "criteria" / f"{scheme_id}.toml")
     compiled = compile_scheme(scheme)
     columns = synthetic(scheme, n)
     score(compiled, {k: v[:1000] for k, v in columns.items()}, size=1000)  # warm up

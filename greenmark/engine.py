@@ -459,10 +459,11 @@ def score(
 
     missing_cache: dict[frozenset[str], Array] = {}
     n_criteria = len(compiled.criteria)
-    values = np.full((n, n_criteria), np.nan)
-    points = np.zeros((n, n_criteria))
-    status = np.empty((n, n_criteria), dtype=np.int8)
-    applicable = np.ones((n, n_criteria), dtype=bool)
+    # Column-major ("F") so that filling one criterion's column is a contiguous write.
+    values = np.full((n, n_criteria), np.nan, order="F")
+    points = np.zeros((n, n_criteria), order="F")
+    status = np.empty((n, n_criteria), dtype=np.int8, order="F")
+    applicable = np.ones((n, n_criteria), dtype=bool, order="F")
     for c in compiled.criteria:
         col = c.index
         if c.kind == "choice":
@@ -482,27 +483,34 @@ def score(
             else:  # yes
                 earned = np.where(_as_bool(value), c.give[1], 0.0)
         values[:, col] = value
+        # Masks from the cache are shared between criteria: never modify them in place.
         not_given = _missing(env, c.rule_inputs, n, missing_cache)
         if c.kind == "formula":
             not_given = not_given | np.isnan(value)
-        na = np.zeros(n, dtype=bool)
+        na: Array | None = None
         if c.applies is not None:
             applies_missing = _missing(env, c.applies_inputs, n, missing_cache)
             na = ~applies_missing & ~_as_bool(c.applies(env, n))
             not_given = not_given | applies_missing
         if not_applicable is not None and c.id in not_applicable:
-            na = na | np.asarray(not_applicable[c.id], dtype=bool)
-        not_given = not_given & ~na  # never in place: masks are cached and shared
-        earned = np.where(na | not_given, 0.0, earned)
-        points[:, col] = earned
-        col_status = np.where(
-            earned >= c.max_points - 1e-9,
-            Status.AWARDED,
-            np.where(earned > 0, Status.PARTIAL, Status.NOT_MET),
-        )
-        col_status = np.where(not_given, Status.NOT_ASSESSED, col_status)
-        status[:, col] = np.where(na, Status.NOT_APPLICABLE, col_status)
-        applicable[:, col] = ~na
+            marked = np.asarray(not_applicable[c.id], dtype=bool)
+            na = marked if na is None else na | marked
+        if na is not None:
+            not_given = not_given & ~na
+            blank = not_given | na
+        else:
+            blank = not_given
+        column = points[:, col]
+        np.copyto(column, earned)
+        column[blank] = 0.0
+        # NOT_MET = 1, +1 when some points (PARTIAL), +1 more when all (AWARDED)
+        column_status = status[:, col]
+        np.add(column > 0, column >= c.max_points - 1e-9, out=column_status, dtype=np.int8)
+        column_status += Status.NOT_MET
+        column_status[not_given] = Status.NOT_ASSESSED
+        if na is not None:
+            column_status[na] = Status.NOT_APPLICABLE
+            applicable[:, col] = ~na
 
     # Sections, groups and totals, caps applied.
     core_raw = points @ compiled.core_matrix
@@ -549,7 +557,7 @@ def score(
         env[name] = metric(env, n).astype(np.float64, copy=False)
 
     # Gates.
-    gate_status = np.empty((n, len(compiled.gates)), dtype=np.int8)
+    gate_status = np.empty((n, len(compiled.gates)), dtype=np.int8, order="F")
     for gate in compiled.gates:
         passed = _as_bool(gate.condition(env, n))
         not_given = _missing(env, gate.inputs, n, missing_cache)
@@ -586,7 +594,7 @@ def score(
     # Tiers: own threshold and condition, gates from that tier down, floors; cumulative.
     measure = total_percent if scheme.scheme.scoring == "percent" else total_points
     n_tiers = len(scheme.tiers)
-    tier_ok = np.empty((n, n_tiers), dtype=bool)
+    tier_ok = np.empty((n, n_tiers), dtype=bool, order="F")
     gates_so_far = np.ones(n, dtype=bool)
     for t in range(n_tiers):
         for gate in compiled.gates:
@@ -600,7 +608,7 @@ def score(
         tier_ok[:, t] = ok
     tier_index = np.logical_and.accumulate(tier_ok, axis=1).sum(axis=1) - 1
 
-    badges = np.empty((n, len(compiled.badges)), dtype=bool)
+    badges = np.empty((n, len(compiled.badges)), dtype=bool, order="F")
     for badge in compiled.badges:
         holds = _as_bool(badge.condition(env, n)) & ~_missing(env, badge.inputs, n, missing_cache)
         badges[:, badge.index] = holds & (tier_index >= badge.rank)
