@@ -64,6 +64,7 @@ class GateResult:
     status: str
     from_tier: str | None
     reason: str
+    from_tier_title: str | None = None
 
 
 @dataclass
@@ -378,6 +379,11 @@ class Explainer:
                 status=GateStatus(int(scores.gate_status[i, g])).label,
                 from_tier=spec.from_tier,
                 reason=self.gate_reason(g, i),
+                from_tier_title=(
+                    scheme.tiers[scheme.tier_index(spec.from_tier)].title
+                    if spec.from_tier
+                    else None
+                ),
             )
             for g, spec in enumerate(scheme.gates)
         ]

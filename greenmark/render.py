@@ -97,7 +97,9 @@ def render_result(console: Console, result: BuildingResult) -> None:
         gates.add_column("Requirement", ratio=1, overflow="fold")
         for gate in result.gates:
             label, style = GATE_MARKS[gate.status]
-            scope = f" (from {gate.from_tier})" if gate.from_tier else ""
+            tier_title = gate.from_tier_title or gate.from_tier
+            mentioned = tier_title and tier_title.lower() in gate.title.lower()
+            scope = f" (from {tier_title})" if tier_title and not mentioned else ""
             body = Text(gate.title + scope)
             body.append("\n" + gate.reason, style="dim")
             gates.add_row(gate.id, Text(label, style=style), body)
