@@ -118,14 +118,16 @@ def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
     return data, text
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    """Write text (UTF-8) or bytes to ``path`` atomically: temp file in the same folder,
+    fsync, rename. A failure leaves the old file (or no file) and no temp file behind."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
         if target.exists():
