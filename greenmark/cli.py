@@ -181,6 +181,10 @@ def _kind_of(path: Path) -> str:
         return "scheme"
     if isinstance(data.get("project"), dict):
         return "project"
+    from .measures import is_catalogue
+
+    if is_catalogue(data):
+        return "measures"
     if _factor_table(path) is not None:
         return "factors"
     return "unknown"
@@ -256,6 +260,17 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
                 flagged = unverified(table)
                 note = f", {len(flagged)} unverified values" if flagged else ""
                 out.print(f"[green]ok[/]  {escape(str(path))}  factor table{note}", soft_wrap=True)
+            elif kind == "measures":
+                from .measures import load_catalogue, unverified_values
+
+                catalogue = load_catalogue(path)
+                flagged = unverified_values(catalogue)
+                note = f", {len(flagged)} unverified values" if flagged else ""
+                out.print(
+                    f"[green]ok[/]  {escape(str(path))}  measures catalogue: "
+                    f"{len(catalogue.measures)} measures{note}",
+                    soft_wrap=True,
+                )
             elif kind == "broken":
                 read_toml(path)  # raises the precise reason (encoding, TOML syntax, ...)
                 raise GreenmarkError("cannot be read", file=path)  # pragma: no cover

@@ -478,6 +478,8 @@ def score(
                 earned = np.clip(value, 0.0, c.max_points)
             elif c.kind == "bands":
                 key = -value if c.lower_is_better else value
+                # a value that reaches a threshold up to rounding (19.999999 % of 20 %) counts
+                key = key + 1e-9 * np.maximum(1.0, np.abs(key))
                 earned = c.give[np.searchsorted(c.at, key, "right")]
                 earned = np.minimum(earned, c.max_points)
             else:  # yes

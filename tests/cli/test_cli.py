@@ -153,3 +153,18 @@ def test_interrupt_exits_130_without_traceback(monkeypatch, capsys):
         cli_module.main(["score", OFFICE])
     assert stopped.value.code == 130
     assert "interrupted" in capsys.readouterr().err
+
+
+def test_validate_the_whole_criteria_folder(cli):
+    done = cli("validate", "criteria")
+    assert done.returncode == 0, done.stderr
+    for expected in (
+        "scheme gm-nrb",
+        "scheme gm-2021",
+        "scheme gm-rb",
+        "scheme gm-eb",
+        "measures catalogue",
+        "factor table",
+        "unverified values",
+    ):
+        assert expected in done.stdout

@@ -68,8 +68,8 @@ def test_low_carbon_concrete_splits_the_boq_lines(gold):
     boq = changed.project.boq
     assert [line.quantity for line in boq[:2]] == [3000, 1500]
     assert [(line.material, line.quantity) for line in boq[5:]] == [
-        ("concrete", 3000),
-        ("concrete", 1500),
+        ("concrete_ggbs_50", 3000),
+        ("concrete_ggbs_50", 1500),
     ]
     before = score_project(loaded, scheme).scores.env["embodied_carbon"][0]
     after = score_project(changed, scheme).scores.env["embodied_carbon"][0]
