@@ -268,3 +268,37 @@ def eui_chart(
         _style_axes(ax)
         fig.tight_layout(pad=0.4)
         return _svg(fig, "eui")
+
+
+def sensitivity_chart(rows: Sequence[tuple[str, float, float]], *, width_in: float = 7.2) -> str:
+    """The inputs that move the total most: for each ``(label, gain, loss)`` the most the
+    total rises (green, right) and falls (red, left) by changing that input alone within
+    its range, in points (or % for percent-scored schemes); ``loss`` is <= 0."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig = _figure(width_in, _height(len(rows)))
+        ax = fig.add_subplot()
+        y = list(range(len(rows)))[::-1]
+        gains = [max(0.0, gain) for _, gain, _ in rows]
+        losses = [min(0.0, loss) for _, _, loss in rows]
+        ax.barh(y, gains, color=GREEN, height=0.62, label="most it can gain")
+        ax.barh(y, losses, color=RED, height=0.62, alpha=0.75, label="most it can lose")
+        reach = max([*gains, *(-v for v in losses), 1.0])
+        for yi, gain, loss in zip(y, gains, losses, strict=True):
+            if gain:
+                ax.text(gain + reach * 0.02, yi, f"+{_num(gain)}", va="center", fontsize=8)
+            if loss:
+                ax.text(
+                    loss - reach * 0.02, yi, f"−{_num(-loss)}", va="center", ha="right", fontsize=8
+                )
+        ax.axvline(0, color="#9aa8a0", linewidth=0.8)
+        ax.set_yticks(y, [_short(label, 40) for label, _, _ in rows])
+        ax.set_xlim(-reach * 1.3, reach * 1.3)
+        ax.set_xlabel("change of the total, points")
+        _style_axes(ax)
+        ax.legend(
+            loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=7.5, frameon=False, ncols=2
+        )
+        fig.tight_layout(pad=0.4)
+        return _svg(fig, "sensitivity")

@@ -612,6 +612,10 @@ def _sections_block(prepared: Prepared) -> list[dict[str, Any]]:
                     "answer": response.answer if response else "",
                     "evidence": list(response.evidence) if response else [],
                     "notes": response.notes if response else "",
+                    "review_state": (response.review_state if response else "open").replace(
+                        "_", " "
+                    ),
+                    "review_comment": response.review_comment if response else "",
                     "ruled_out": bool(response and response.not_applicable),
                 }
             )
@@ -788,12 +792,14 @@ def _no_charts() -> dict[str, Any]:
         "envelope_kind": "",
         "carbon": None,
         "eui": None,
+        "sensitivity": None,
         "notes": {"envelope": "", "carbon": "", "eui": False},
     }
 
 
-def _charts(prepared: Prepared) -> dict[str, Any]:
-    """Inline SVG charts (None when not applicable) and their notes."""
+def _charts(prepared: Prepared, movers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Inline SVG charts (None when not applicable) and their notes; ``movers`` is the
+    sensitivity block."""
     from . import charts
     from .calc.errors import CalcError
 
@@ -830,7 +836,44 @@ def _charts(prepared: Prepared) -> dict[str, Any]:
     if eui is not None:
         out["eui"] = charts.eui_chart(eui[0], eui[1], unit=eui[2])
         out["notes"]["eui"] = any(b.label.endswith(" *") for b in eui[1])
+    if movers:
+        out["sensitivity"] = charts.sensitivity_chart(
+            [(m["label"], m["max_gain"], m["max_loss"]) for m in movers]
+        )
     return out
+
+
+SENSITIVITY_ROWS = 10  # inputs shown in the report's sensitivity table and chart
+
+
+def _sensitivity_block(prepared: Prepared) -> list[dict[str, Any]]:
+    """The inputs that move the total most, ranked by the most they can add."""
+    from .sensitivity import project_sensitivity
+
+    scored = prepared.scored
+    ranked = [
+        s
+        for s in project_sensitivity(scored.loaded, scored.scheme)
+        if s.max_gain > 1e-9 or s.max_loss < -1e-9
+    ]
+    ranked.sort(key=lambda s: (-s.max_gain, s.max_loss, s.input))
+    unit = "%" if scored.result.scoring == "percent" else "points"
+    return [
+        {
+            "input": s.input,
+            "label": s.label,
+            "unit": pretty_unit(s.unit),
+            "current": _value_text(s.current),
+            "slope": None if s.slope is None else fmt_number(s.slope, 3),
+            "next_change": None if s.next_change is None else fmt_number(s.next_change, 3),
+            "next_value": None if s.next_value is None else _value_text(s.next_value),
+            "max_gain": s.max_gain,
+            "best_value": None if s.best_value is None else _value_text(s.best_value),
+            "max_loss": s.max_loss,
+            "total_unit": unit,
+        }
+        for s in ranked[:SENSITIVITY_ROWS]
+    ]
 
 
 def assessment_context(prepared: Prepared, *, charts: bool = True) -> dict[str, Any]:
@@ -839,6 +882,7 @@ def assessment_context(prepared: Prepared, *, charts: bool = True) -> dict[str, 
 
     provisional = prepared.provisional()
     relied = [p for p in provisional if p["relied_on"]]
+    movers = _sensitivity_block(prepared)
     context = {
         "kind": "assessment",
         "generator": f"greenmark {__version__}",
@@ -856,7 +900,8 @@ def assessment_context(prepared: Prepared, *, charts: bool = True) -> dict[str, 
         "provisional": relied,
         "provisional_other": len(provisional) - len(relied),
         "provisional_count": len(relied),
-        "charts": _charts(prepared) if charts else _no_charts(),
+        "charts": _charts(prepared, movers) if charts else _no_charts(),
+        "sensitivity": movers,
     }
     return context
 
