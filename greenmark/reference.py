@@ -210,8 +210,13 @@ def score_one(
                     earned = min(max(value, 0.0), c.max_points)
             elif isinstance(rule, BandPoints):
                 value = float(_expr(rule.bands, env))
+                slack = 1e-9 * max(1.0, abs(value))  # rounding tolerance, as the engine
                 for threshold, give in zip(rule.at, rule.give, strict=True):
-                    if (value >= threshold) if rule.better == "higher" else (value <= threshold):
+                    if rule.better == "higher":
+                        reached = value + slack >= threshold
+                    else:
+                        reached = value - slack <= threshold
+                    if reached:
                         earned = min(give, c.max_points)
             elif isinstance(rule, YesNoPoints):
                 earned = rule.give if _truth(_expr(rule.yes, env)) else 0.0

@@ -1,0 +1,67 @@
+"""Fixtures for the batch tests: small portfolios written on the fly, the CLI runner."""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "samples"
+BCA_CSV = ROOT.parent / "shared" / "data" / "sg-bca-commercial-buildings-energy-2017-2018.csv"
+BCA_MAPPING = SAMPLES / "mappings" / "sg-bca-commercial-2017-2018.toml"
+NRB_CSV = SAMPLES / "portfolio" / "gm-nrb-1000.csv"
+NRB_PARQUET = SAMPLES / "portfolio" / "gm-nrb-1000.parquet"
+
+
+def greenmark(
+    *args: str | Path, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``greenmark`` through its real entry point (``python -m greenmark``)."""
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    return subprocess.run(
+        [sys.executable, "-m", "greenmark", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
+    )
+
+
+def popen_greenmark(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
+    """Start ``greenmark`` with Ctrl-C enabled (a background shell may have it ignored)."""
+    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "greenmark", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+@pytest.fixture
+def run():
+    return greenmark
