@@ -1,0 +1,48 @@
+"""Fixtures for the TUI tests: private copies of sample projects and an app factory."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from greenmark.tui.app import GreenmarkApp
+from greenmark.tui.session import Session
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+SAMPLES = ROOT / "samples"
+DATA = HERE / "data"
+
+DEMO = SAMPLES / "demo-office.toml"
+NRB = DATA / "nrb-tower.toml"  # gm-nrb with facades, BoQ and fittings
+
+
+def copy_project(source: Path, folder: Path, name: str | None = None) -> Path:
+    target = folder / (name or source.name)
+    shutil.copyfile(source, target)
+    return target
+
+
+@pytest.fixture
+def demo_file(tmp_path: Path) -> Path:
+    """A private copy of the bundled demo sample (scheme demo)."""
+    return copy_project(DEMO, tmp_path)
+
+
+@pytest.fixture
+def nrb_file(tmp_path: Path) -> Path:
+    """A private copy of the gm-nrb fixture with facades, BoQ and fittings."""
+    return copy_project(NRB, tmp_path)
+
+
+@pytest.fixture
+def make_app() -> Callable[..., GreenmarkApp]:
+    """Build the app on a project file, deterministic for tests (no blinking, fixed theme)."""
+
+    def build(path: Path, who: str = "tester", theme: str = "textual-dark") -> GreenmarkApp:
+        return GreenmarkApp(Session.open(path, who), theme=theme, blink=False)
+
+    return build
