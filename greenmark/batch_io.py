@@ -18,6 +18,7 @@ import os
 import sys
 import tempfile
 import tomllib
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ class Chunk:
     malformed: list[str] = field(default_factory=list)  # CSV lines not read, with the reason
 
 
-class Source:
+class Source(ABC):
     """One input given on the command line."""
 
     kind: str = ""
@@ -63,8 +64,9 @@ class Source:
         """Size in progress units (bytes for CSV, rows otherwise), when known."""
         return None
 
+    @abstractmethod
     def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
-        raise NotImplementedError
+        """The input in chunks of at most ``chunk_rows`` rows, reading ``columns``."""
 
 
 class CsvSource(Source):
