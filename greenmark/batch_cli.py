@@ -29,7 +29,7 @@ from rich.progress import (
 from rich.text import Text
 
 from .batch import Plan
-from .batch_io import OUTPUT_KINDS, Chunk, Source, TableWriter, open_source, write_text_atomic
+from .batch_io import OUTPUT_KINDS, Chunk, Source, TableWriter, open_source
 from .batch_run import (
     BatchJob,
     dask_client,
@@ -39,9 +39,11 @@ from .batch_run import (
     run_local,
     single_threaded_blas,
 )
+from .cli import handles_errors
 from .errors import ExitCode, GreenmarkError
 from .mapping import Binding, LoadedMapping, bind, direct_mapping, load_mapping
 from .scheme import load_scheme, resolve_scheme
+from .tomlfile import write_atomic
 
 DEFAULT_CHUNK_ROWS = 65_536
 SHOWN_PROBLEMS = 20
@@ -232,6 +234,7 @@ def _problem_line(problem: dict[str, Any]) -> str:
     help="Rows per chunk (memory per worker grows with it).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, notes or summary table.")
+@handles_errors
 def batch(
     inputs: tuple[Path, ...],
     scheme_ref: str | None,
@@ -253,38 +256,6 @@ def batch(
     implausible per the mapping) are skipped and listed with their reason; exit code 1
     when any row was skipped.
     """
-    from .cli import handles_errors
-
-    handles_errors(_batch)(
-        list(inputs),
-        scheme_ref,
-        mapping_path,
-        out,
-        errors_path,
-        summary_path,
-        report_path,
-        workers,
-        engine,
-        scheduler,
-        chunk_rows,
-        quiet,
-    )
-
-
-def _batch(
-    inputs: list[Path],
-    scheme_ref: str | None,
-    mapping_path: Path | None,
-    out: Path | None,
-    errors_path: Path | None,
-    summary_path: Path | None,
-    report_path: Path | None,
-    workers: int | None,
-    engine: str,
-    scheduler: str | None,
-    chunk_rows: int,
-    quiet: bool,
-) -> None:
     from .summary import PortfolioSummary, render_html, render_table
 
     console = _stderr()
@@ -292,7 +263,7 @@ def _batch(
     if scheduler and engine != "dask":
         raise GreenmarkError("--scheduler needs --engine dask")
     _check_outputs(
-        inputs,
+        list(inputs),
         {"--out": out, "--errors": errors_path, "--summary": summary_path, "--report": report_path},
     )
     sources = [open_source(path) for path in inputs]
@@ -359,9 +330,9 @@ def _batch(
         counts = {"read": job.read, "scored": job.scored, "skipped": job.skipped}
         data = summary.to_dict(counts, [s.name for s in sources])
         if summary_path is not None:
-            write_text_atomic(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            write_atomic(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         if report_path is not None:
-            write_text_atomic(report_path, render_html(data))
+            write_atomic(report_path, render_html(data))
         if not quiet and job.scored:
             render_table(console, data)
     if job.skipped:

@@ -357,14 +357,3 @@ def _json_safe(row: dict[str, Any]) -> dict[str, Any]:
         key: None if isinstance(value, float) and not math.isfinite(value) else value
         for key, value in row.items()
     }
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write a small text file (summary, report) atomically."""
-    atomic = AtomicFile(path)
-    try:
-        atomic.temp.write_text(text, encoding="utf-8")
-        atomic.commit()
-    except BaseException:
-        atomic.discard()
-        raise

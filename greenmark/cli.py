@@ -252,13 +252,14 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
                     soft_wrap=True,
                 )
             elif kind == "factors":
-                from .calc.tables import load_table, unverified
+                from .calc.tables import load_table
+                from .calc.tables import unverified as unverified_in_table
 
                 found = _factor_table(path)
                 assert found is not None
-                table = load_table(found[1], found[0], path.parent)
-                flagged = unverified(table)
-                note = f", {len(flagged)} unverified values" if flagged else ""
+                table: Any = load_table(found[1], found[0], path.parent)
+                flagged_records = unverified_in_table(table)
+                note = f", {len(flagged_records)} unverified values" if flagged_records else ""
                 out.print(f"[green]ok[/]  {escape(str(path))}  factor table{note}", soft_wrap=True)
             elif kind == "measures":
                 from .measures import load_catalogue, unverified_values
