@@ -16,6 +16,7 @@ Costs are indicative (the catalogue's currency, SGD by default) and additive.
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ __all__ = [
     "apply_measures",
     "available_points",
     "gap",
+    "parse_budget",
     "plan",
     "plan_measure_ids",
     "resolve_tier",
@@ -63,6 +65,21 @@ def resolve_tier(scheme: Scheme, tier: str | int) -> int:
                 return i
     known = ", ".join(t.id for t in scheme.tiers)
     raise DesignerError(f"unknown tier {tier!r} for scheme {scheme.id} (tiers: {known})")
+
+
+_BUDGET = re.compile(r"^\s*(?:[A-Za-z]{3}|S\$|\$)?\s*([0-9][0-9,_ ]*(?:\.[0-9]+)?)\s*([kKmM])?\s*$")
+
+
+def parse_budget(text: str) -> float:
+    """``250000``, ``250,000``, ``250k``, ``1.2M``, ``SGD 250k`` -> a number (currency units)."""
+    match = _BUDGET.match(text)
+    if not match:
+        raise DesignerError(
+            f"expected an amount such as 250000, 250k or 1.2M, got {text!r}", location="--budget"
+        )
+    value = float(re.sub(r"[,_ ]", "", match[1]))
+    scale = {"k": 1e3, "m": 1e6}.get((match[2] or "").lower(), 1.0)
+    return value * scale
 
 
 # ----------------------------------------------------------------------------- gap

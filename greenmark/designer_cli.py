@@ -10,7 +10,6 @@ difference per section and criterion. Registered lazily by :mod:`greenmark.cli`.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .cli import handles_errors
-from .designer import Gap, Plan, PlanOption, gap, plan
-from .designspace import DesignerError
+from .designer import Gap, Plan, PlanOption, gap, parse_budget, plan
 from .explain import fmt
 from .measures import load_catalogue
 from .project import load_project
@@ -30,20 +28,6 @@ from .scoring import project_summary, scheme_for, score_project
 from .sensitivity import InputSensitivity, project_sensitivity
 from .whatif import WhatIf
 from .whatif import whatif as run_whatif
-
-_BUDGET = re.compile(r"^\s*(?:[A-Za-z]{3}|S\$|\$)?\s*([0-9][0-9,_ ]*(?:\.[0-9]+)?)\s*([kKmM])?\s*$")
-
-
-def parse_budget(text: str) -> float:
-    """``250000``, ``250,000``, ``250k``, ``1.2M``, ``SGD 250k`` -> a number (currency units)."""
-    match = _BUDGET.match(text)
-    if not match:
-        raise DesignerError(
-            f"expected an amount such as 250000, 250k or 1.2M, got {text!r}", location="--budget"
-        )
-    value = float(re.sub(r"[,_ ]", "", match[1]))
-    scale = {"k": 1e3, "m": 1e6}.get((match[2] or "").lower(), 1.0)
-    return value * scale
 
 
 def _console() -> Console:

@@ -86,6 +86,11 @@ class GreenmarkApp(App[None]):
         if main is None:
             return
         yield SystemCommand("Summary", "The whole assessment at a glance", main.action_summary)
+        yield SystemCommand(
+            "Path to target",
+            "The cheapest measures to reach a tier, and what each one does",
+            main.action_path,
+        )
         yield SystemCommand("Write certificate", "Write the certificate report", main.action_report)
         yield SystemCommand(
             "Next unassessed", "Go to the next criterion not assessed", main.action_next_unassessed

@@ -8,6 +8,7 @@ from textual.widgets import Tree
 from .screens.dialogs import ConflictScreen
 from .screens.help import HelpGroups, bindings_of, key_text
 from .screens.main import MainScreen
+from .screens.path import PathScreen
 from .screens.summary import SummaryScreen
 from .widgets.fields import BoolEditor, ChoiceEditor
 from .widgets.table_panel import RowsTable
@@ -34,6 +35,7 @@ def help_groups(app: App[object]) -> HelpGroups:
         ("Tables (facades, BoQ, fittings)", tables),
         ("Fields", fields),
         ("Summary screen", bindings_of([SummaryScreen])),
+        ("Path to target screen", bindings_of([PathScreen])),
         ("File changed on disk", bindings_of([ConflictScreen])),
     ]
 

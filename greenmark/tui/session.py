@@ -11,9 +11,10 @@ from __future__ import annotations
 import getpass
 import hashlib
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ValidationError
@@ -26,6 +27,7 @@ from ..project import (
     BoqLine,
     Facade,
     Fitting,
+    HistoryEntry,
     LoadedProject,
     Project,
     ProjectInfo,
@@ -42,7 +44,10 @@ from ..scoring import ProjectScore, compiled, project_summary, scheme_for, score
 from ..tomlfile import dotted
 from .values import Refused
 
-Section = Literal["inputs", "project", "responses", "facades", "boq", "fittings"]
+if TYPE_CHECKING:
+    from ..measures import Catalogue
+
+Section = Literal["inputs", "project", "responses", "facades", "boq", "fittings", "measures"]
 Table = Literal["facades", "boq", "fittings"]
 TABLES: tuple[Table, ...] = ("facades", "boq", "fittings")
 ROW_MODELS: dict[str, type[BaseModel]] = {"facades": Facade, "boq": BoqLine, "fittings": Fitting}
@@ -108,6 +113,17 @@ class Step:
     new: Any
     before: Project
     after: Project
+
+
+@dataclass
+class Tried:
+    """Catalogue measures applied to a copy of the project: the copy, its scores, the changes."""
+
+    measures: tuple[str, ...]
+    base: Project  # the project the measures were applied to
+    project: Project  # the changed copy (history not yet touched)
+    scored: ProjectScore
+    changes: list[HistoryEntry]  # what applying them changes, as the history records it
 
 
 @dataclass
@@ -306,6 +322,60 @@ class Session:
         candidate.record(target.path, history_value(old), history_value(new), self.who)
         self.loaded.project = candidate
         self.scored = scored
+        self.undo_stack.append(step)
+        self.redo_stack.clear()
+        self.unsaved = True
+        return step
+
+    # ------------------------------------------------------------------ measures
+
+    def try_measures(self, measures: Sequence[str], catalogue: Catalogue) -> Tried:
+        """The project with catalogue ``measures`` (ids) applied, scored; nothing is stored.
+
+        Safe to call from a worker thread while the session is idle (reads the current
+        project once, writes nothing).
+
+        Raises :class:`Refused` when a measure does not apply to this project, two of
+        them exclude each other, or the changed project cannot be scored.
+        """
+        from ..designer import apply_measures
+
+        base = self.project
+        try:
+            applied = apply_measures(
+                LoadedProject(base, self.path, self.loaded.lines),
+                self.scheme,
+                list(measures),
+                catalogue,
+                record=True,
+                who=self.who,
+            )
+        except GreenmarkError as exc:
+            raise Refused("; ".join(p.message for p in exc.problems)) from None
+        changes = list(applied.project.history[len(base.history) :])
+        candidate = _copy(applied.project)
+        candidate.history = base.history
+        try:  # the reference path: no session cache, so a worker thread may call this
+            scored = score_project(
+                LoadedProject(candidate, self.path, self.loaded.lines), self.scheme
+            )
+        except GreenmarkError as exc:
+            raise Refused("; ".join(p.message for p in exc.problems)) from None
+        return Tried(tuple(measures), base, candidate, scored, changes)
+
+    def apply_measures(self, measures: Sequence[str], catalogue: Catalogue) -> Step:
+        """Apply catalogue ``measures`` to the project: scored, recorded, undoable.
+
+        The history gets one ``measures`` entry naming them, then one entry per field
+        they change (inputs, facade, BoQ and fitting cells).
+        """
+        tried = self.try_measures(measures, catalogue)
+        names = ", ".join(tried.measures)
+        step = Step(f"apply {names}", Target("measures"), None, names, self.project, tried.project)
+        tried.project.record("measures", None, names, self.who)
+        tried.project.history.extend(tried.changes)
+        self.loaded.project = tried.project
+        self.scored = tried.scored
         self.undo_stack.append(step)
         self.redo_stack.clear()
         self.unsaved = True

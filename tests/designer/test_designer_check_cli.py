@@ -8,7 +8,7 @@ import shlex
 import pytest
 from designer_paths import GOLD_FIXTURE, MINI_CATALOGUE, MINI_PROJECT, gold_nrb_samples
 
-from greenmark.designer_cli import parse_budget
+from greenmark.designer import parse_budget
 from greenmark.designspace import DesignerError
 
 GOLD_BUILDINGS = gold_nrb_samples()

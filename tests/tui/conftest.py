@@ -39,6 +39,12 @@ def nrb_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def mall_file(tmp_path: Path) -> Path:
+    """A Gold gm-nrb mall whose cheapest path to Platinum is a better chiller plant."""
+    return copy_project(SAMPLES / "nrb-shopping-mall.toml", tmp_path, "mall.toml")
+
+
+@pytest.fixture
 def make_app() -> Callable[..., GreenmarkApp]:
     """Build the app on a project file, deterministic for tests (no blinking, fixed theme)."""
 

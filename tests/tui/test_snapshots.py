@@ -47,3 +47,14 @@ def test_summary(snap_compare, nrb_file: Path, make_app) -> None:
 
 def test_help(snap_compare, demo_file: Path, make_app) -> None:
     assert snap_compare(make_app(demo_file), terminal_size=WIDE, press=["question_mark"])
+
+
+def test_path_to_target(snap_compare, mall_file: Path, make_app) -> None:
+    async def open_path(pilot: Pilot[None]) -> None:
+        await pilot.pause()
+        await pilot.press("p")
+        for _ in range(3):  # the plan and the effect come from worker threads
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+    assert snap_compare(make_app(mall_file), terminal_size=WIDE, run_before=open_path)

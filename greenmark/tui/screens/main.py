@@ -105,6 +105,12 @@ class MainScreen(SavingScreen):
         ),
         Binding("s", "summary", "Summary", tooltip="The whole assessment at a glance"),
         Binding(
+            "p",
+            "path",
+            "Path to target",
+            tooltip="The cheapest measures to reach a tier; apply one to see its effect",
+        ),
+        Binding(
             "r",
             "report",
             "Report",
@@ -487,6 +493,8 @@ class MainScreen(SavingScreen):
         elif target.section in TABLES:
             self.tabs.active = target.section
             self.panel(target.section).row_index = int(target.key or 0)
+        elif target.section == "measures":  # inputs and tables alike: stay where we are
+            return
         else:
             self.tabs.active = "project"
 
@@ -507,6 +515,12 @@ class MainScreen(SavingScreen):
 
         self.flush_edits()
         self.app.push_screen(SummaryScreen(self.session))
+
+    def action_path(self) -> None:
+        from .path import PathScreen
+
+        self.flush_edits()
+        self.app.push_screen(PathScreen(self.session))
 
     def action_help(self) -> None:
         from ..help_groups import help_groups, help_notes

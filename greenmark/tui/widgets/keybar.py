@@ -13,6 +13,7 @@ HINTS: dict[str, list[tuple[str, str]]] = {
         ("n", "next ?"),
         ("f", "attention"),
         ("s", "summary"),
+        ("p", "path"),
         ("r", "report"),
         ("^z", "undo"),
         ("^s", "save"),
