@@ -3,7 +3,7 @@
 Run: ``python tests/tui/tmux_smoke.py [--keep DIR]`` (prints every captured screen).
 Also run by ``test_tmux.py`` (skipped where tmux is missing).
 
-Steps: open a copy of the demo sample; move down the tree; edit EN-1's ETTV to 35 and
+Steps: open a copy of the demo sample; open the path to target and back; move down the tree; edit EN-1's ETTV to 35 and
 see the tier become Platinum; type an out-of-range value and see it refused; quit with
 ctrl+q; check the file holds the new value and the change history.
 """
@@ -92,6 +92,12 @@ def run(folder: Path, show: bool = True) -> list[tuple[str, str]]:
         capture("opened", tmux.wait_for("Harbourfront Office Tower"))
         screen = tmux.wait_for("GoldPLUS")
         assert "EN-1" in screen and "53.7 / 60 pts" in screen, screen
+        tmux.keys("p")  # path to target: the plan for Platinum and its effect
+        screen = tmux.wait_for("Applying")
+        assert "Cheapest plan" in screen and "GoldPLUS → Platinum" in screen, screen
+        capture("p: path to target", screen)
+        tmux.keys("Escape")
+        tmux.wait_for("Energy efficiency")
         tmux.keys("j")
         capture("j: next criterion", tmux.wait_for("EN-2  Energy savings"))
         tmux.keys("k", "e")  # back to EN-1, edit its first input (ETTV)
