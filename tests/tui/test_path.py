@@ -275,3 +275,20 @@ def test_default_target_is_the_next_tier_up(tmp_path: Path) -> None:
     top = Session.open(copy_project(SAMPLES / "nrb-office-tower.toml", tmp_path), "a")
     assert top.scored.result.tier == "platinum"
     assert default_target(top) == "platinum"
+
+
+@run_async
+async def test_a_failing_search_is_shown_not_lost(
+    mall_file: Path, make_app, monkeypatch: pytest.MonkeyPatch
+):
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("greenmark.tui.screens.path.plan", broken)
+    app = make_app(mall_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("p")
+        await settle(pilot)
+        status = texts(path_screen(pilot))["status"]
+        assert "No plan: the search failed (RuntimeError: boom)" in status

@@ -162,6 +162,10 @@ class PathScreen(Screen[None]):
             message = "; ".join(p.message for p in exc.problems)
             self.app.call_from_thread(self._failed, generation, message)
             return
+        except Exception as exc:  # a bug: say so on the screen rather than search forever
+            message = f"the search failed ({type(exc).__name__}: {exc})"
+            self.app.call_from_thread(self._failed, generation, message)
+            return
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._show_plan, generation, found)
 
@@ -219,6 +223,8 @@ class PathScreen(Screen[None]):
             tried: Tried | str = self.session.try_measures(row.measures, catalogue)
         except Refused as exc:
             tried = str(exc)
+        except Exception as exc:  # a bug: shown in the effect pane, not lost in the thread
+            tried = f"{type(exc).__name__}: {exc}"
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._effect_ready, generation, row, tried)
 
