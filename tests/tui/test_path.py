@@ -65,6 +65,16 @@ async def choose_target(pilot: Pilot[None], tier: str) -> None:
     await settle(pilot)
 
 
+async def open_path(pilot: Pilot[None], tier: str | None = None) -> PathScreen:
+    """Press p on the main screen, wait for the plan, then choose ``tier`` if given."""
+    await pilot.pause()
+    await pilot.press("p")
+    await settle(pilot)
+    if tier is not None:
+        await choose_target(pilot, tier)
+    return path_screen(pilot)
+
+
 # ---------------------------------------------------------------------- the screen
 
 
@@ -101,11 +111,7 @@ async def test_plan_matches_the_designer_and_applying_it_reaches_platinum(
 ):
     app = make_app(mall_file)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("p")
-        await settle(pilot)
-        await choose_target(pilot, "platinum")
-        screen = path_screen(pilot)
+        screen = await open_path(pilot, "platinum")
         session = screen.session
         expected = plan(session.loaded, session.scheme, "platinum")
         assert expected.best is not None
@@ -139,11 +145,7 @@ async def test_plan_matches_the_designer_and_applying_it_reaches_platinum(
 async def test_apply_one_measure_row_then_undo_and_redo(mall_file: Path, make_app):
     app = make_app(mall_file)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("p")
-        await settle(pilot)
-        await choose_target(pilot, "platinum")
-        screen = path_screen(pilot)
+        screen = await open_path(pilot, "platinum")
         rows = table_rows(screen)
         row = next(i for i, text in enumerate(rows) if text.startswith("led-lpd-8"))
         for _ in range(row):
@@ -173,11 +175,7 @@ async def test_apply_one_measure_row_then_undo_and_redo(mall_file: Path, make_ap
 async def test_budget_shows_the_over_budget_plan_and_the_best_within(mall_file: Path, make_app):
     app = make_app(mall_file)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("p")
-        await settle(pilot)
-        await choose_target(pilot, "platinum")
-        screen = path_screen(pilot)
+        screen = await open_path(pilot, "platinum")
         await pilot.press("b", *"900k", "enter")
         await settle(pilot)
         assert screen.budget == 900_000
@@ -198,11 +196,7 @@ async def test_unreachable_target_names_what_blocks_it(tmp_path: Path, make_app)
     hotel = copy_project(SAMPLES / "eb-hotel-existing.toml", tmp_path)
     app = make_app(hotel)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        await pilot.press("p")
-        await settle(pilot)
-        await choose_target(pilot, "platinum")
-        screen = path_screen(pilot)
+        screen = await open_path(pilot, "platinum")
         status = texts(screen)["status"]
         assert "Platinum cannot be reached with the catalogue's measures" in status
         assert "✘" in status

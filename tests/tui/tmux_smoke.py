@@ -3,9 +3,10 @@
 Run: ``python tests/tui/tmux_smoke.py [--keep DIR]`` (prints every captured screen).
 Also run by ``test_tmux.py`` (skipped where tmux is missing).
 
-Steps: open a copy of the demo sample; open the path to target and back; move down the tree; edit EN-1's ETTV to 35 and
-see the tier become Platinum; type an out-of-range value and see it refused; quit with
-ctrl+q; check the file holds the new value and the change history.
+Steps: open a copy of the demo sample; open the path to target and back; move down the
+tree; edit EN-1's ETTV to 35 and see the tier become Platinum; type an out-of-range value
+and see it refused; quit with ctrl+q; check the file holds the new value and the change
+history.
 """
 
 from __future__ import annotations
