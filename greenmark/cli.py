@@ -101,6 +101,25 @@ class LazyGroup(click.Group):
         return command if isinstance(command, click.Command) else None
 
 
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format: a table to read, or JSON for programs.",
+)
+"""``--format table|json`` (the ``output_format`` argument), shared by the commands."""
+
+scheme_option = click.option(
+    "--scheme",
+    "scheme_ref",
+    metavar="ID|PATH",
+    help="Use this scheme (a bundled id or a file) instead of the one the project names.",
+)
+"""``--scheme ID|PATH`` (the ``scheme_ref`` argument), shared by the commands."""
+
+
 @click.group(
     cls=LazyGroup,
     invoke_without_command=True,
@@ -127,20 +146,8 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--scheme",
-    "scheme_ref",
-    metavar="ID|PATH",
-    help="Score against this scheme instead of the one the project names.",
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@scheme_option
+@format_option
 @handles_errors
 def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
     """Score one PROJECT file: points, sections, tier, badges and what blocks the next tier."""
@@ -290,13 +297,7 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option
 @handles_errors
 def schemes(output_format: str) -> None:
     """List the bundled schemes with their id, version and title."""

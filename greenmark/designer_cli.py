@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .cli import handles_errors
+from .cli import format_option, handles_errors, scheme_option
 from .designer import Gap, Plan, PlanOption, gap, parse_budget, plan
 from .explain import fmt
 from .measures import load_catalogue
@@ -225,15 +225,9 @@ def render_sensitivity(console: Console, rows: list[InputSensitivity], top: int)
 @click.command()
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--target", "target", required=True, metavar="TIER", help="Tier id or title.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@format_option
 @click.option("--budget", metavar="AMOUNT", help="Spending limit, e.g. 250000, 250k or 1.2M.")
-@click.option("--scheme", "scheme_ref", metavar="ID|PATH", help="Assess against this scheme.")
+@scheme_option
 @click.option(
     "--measures",
     "measures_path",
@@ -415,14 +409,8 @@ def render_whatif(console: Console, result: WhatIf) -> None:
     metavar="NAME=VALUE",
     help="An input and its new value, with an optional unit: eui=40kBtu/ft2/yr. Repeatable.",
 )
-@click.option("--scheme", "scheme_ref", metavar="ID|PATH", help="Assess against this scheme.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@scheme_option
+@format_option
 @handles_errors
 def whatif(
     project: Path, assignments: tuple[str, ...], scheme_ref: str | None, output_format: str

@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from .cli import handles_errors, report_problems
+from .cli import handles_errors, report_problems, scheme_option
 from .errors import ExitCode, GreenmarkError, Problem
 from .tomlfile import write_atomic
 
@@ -51,12 +51,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     metavar="FILE",
     help="Where to write; '-' for stdout. Default: <project>-<kind>.<format> here.",
 )
-@click.option(
-    "--scheme",
-    "scheme_ref",
-    metavar="ID|PATH",
-    help="Assess against this scheme instead of the one the project names.",
-)
+@scheme_option
 @click.option(
     "--date",
     "issued",
@@ -114,12 +109,7 @@ def report(
 @click.command()
 @click.argument("certificate", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--scheme",
-    "scheme_ref",
-    metavar="ID|PATH",
-    help="Score against this scheme instead of the one the project names.",
-)
+@scheme_option
 @handles_errors
 def verify(certificate: Path, project: Path, scheme_ref: str | None) -> None:
     """Check that CERTIFICATE (HTML, PDF or Markdown) matches PROJECT and its scheme.

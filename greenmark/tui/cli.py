@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from ..cli import handles_errors
+from ..cli import handles_errors, scheme_option
 from ..errors import ExitCode, GreenmarkError
 from ..resources import samples_dir
 
@@ -41,12 +41,7 @@ def _run(path: Path, who: str | None, scheme: str | None, theme: str | None) -> 
     metavar="NAME",
     help="Name recorded in the change history (default: $USER).",
 )
-@click.option(
-    "--scheme",
-    "scheme_ref",
-    metavar="ID|PATH",
-    help="Assess against this scheme instead of the one the project names.",
-)
+@scheme_option
 @click.option("--theme", metavar="NAME", help=THEME_HELP)
 @handles_errors
 def assess(project: Path, who: str | None, scheme_ref: str | None, theme: str | None) -> None:
