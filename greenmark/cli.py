@@ -218,6 +218,50 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
     return files
 
 
+Unverified = list[tuple[str, str]]  # (where, source) of values marked verified = false
+
+
+def _check_scheme(path: Path) -> tuple[str, Unverified]:
+    scheme = load_scheme(path)
+    what = (
+        f"scheme {scheme.id} {scheme.version}: {len(scheme.criteria)} criteria, "
+        f"{len(scheme.tiers)} tiers"
+    )
+    return what, unverified_constants(scheme)
+
+
+def _check_project(path: Path) -> tuple[str, Unverified]:
+    loaded = load_project(path)
+    scheme = scheme_for(loaded)
+    resolve_inputs(loaded, scheme)
+    return f"project for {scheme.id} {scheme.version}", []
+
+
+def _check_factors(path: Path) -> tuple[str, Unverified]:
+    from .calc.tables import load_table, unverified
+
+    found = _factor_table(path)
+    assert found is not None  # _kind_of said "factors"
+    table: Any = load_table(found[1], found[0], path.parent)
+    return "factor table", [(where, record.source) for where, record in unverified(table)]
+
+
+def _check_measures(path: Path) -> tuple[str, Unverified]:
+    from .measures import load_catalogue, unverified_values
+
+    catalogue = load_catalogue(path)
+    return f"measures catalogue: {len(catalogue.measures)} measures", unverified_values(catalogue)
+
+
+_CHECKERS: dict[str, Callable[[Path], tuple[str, Unverified]]] = {
+    "scheme": _check_scheme,
+    "project": _check_project,
+    "factors": _check_factors,
+    "measures": _check_measures,
+}
+"""What ``validate`` does per kind of file: a description and its unverified values."""
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
@@ -238,47 +282,15 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
         try:
             if not path.exists():
                 raise GreenmarkError("file not found", file=path)
-            if kind == "scheme":
-                scheme = load_scheme(path)
-                unverified = unverified_constants(scheme)
-                note = f", {len(unverified)} unverified values" if unverified else ""
-                out.print(
-                    f"[green]ok[/]  {escape(str(path))}  scheme {scheme.id} {scheme.version}: "
-                    f"{len(scheme.criteria)} criteria, {len(scheme.tiers)} tiers{note}",
-                    soft_wrap=True,
-                )
+            checker = _CHECKERS.get(kind)
+            if checker is not None:
+                what, unverified = checker(path)
+                count = len(unverified)
+                note = f", {count} unverified value{'s' if count > 1 else ''}" if count else ""
+                out.print(f"[green]ok[/]  {escape(str(path))}  {what}{note}", soft_wrap=True)
                 for where, source in unverified if verbose else ():
                     text = f"      unverified: {where}" + (f" ({source})" if source else "")
                     out.print(Text(text, style="yellow"), soft_wrap=True)
-            elif kind == "project":
-                loaded = load_project(path)
-                scheme = scheme_for(loaded)
-                resolve_inputs(loaded, scheme)
-                out.print(
-                    f"[green]ok[/]  {escape(str(path))}  project for {scheme.id} {scheme.version}",
-                    soft_wrap=True,
-                )
-            elif kind == "factors":
-                from .calc.tables import load_table
-                from .calc.tables import unverified as unverified_in_table
-
-                found = _factor_table(path)
-                assert found is not None
-                table: Any = load_table(found[1], found[0], path.parent)
-                flagged_records = unverified_in_table(table)
-                note = f", {len(flagged_records)} unverified values" if flagged_records else ""
-                out.print(f"[green]ok[/]  {escape(str(path))}  factor table{note}", soft_wrap=True)
-            elif kind == "measures":
-                from .measures import load_catalogue, unverified_values
-
-                catalogue = load_catalogue(path)
-                flagged = unverified_values(catalogue)
-                note = f", {len(flagged)} unverified values" if flagged else ""
-                out.print(
-                    f"[green]ok[/]  {escape(str(path))}  measures catalogue: "
-                    f"{len(catalogue.measures)} measures{note}",
-                    soft_wrap=True,
-                )
             elif kind == "broken":
                 read_toml(path)  # raises the precise reason (encoding, TOML syntax, ...)
                 raise GreenmarkError("cannot be read", file=path)  # pragma: no cover
