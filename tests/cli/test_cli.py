@@ -101,6 +101,18 @@ def test_validate_good_files_and_unverified_count(cli):
     assert "2 files valid" in done.stdout
 
 
+def test_validate_verbose_lists_unverified_values_of_every_kind(cli):
+    done = cli(
+        "validate", "-v", "criteria/factors/grid-emission-factors.toml", "criteria/measures.toml"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    grid = next(i for i, line in enumerate(lines) if "grid-emission-factors" in line)
+    assert lines[grid].endswith("factor table, 1 unverified value")
+    assert lines[grid + 1].strip().startswith("unverified: ")
+    assert any(line.strip().startswith("unverified: measures.") for line in lines)
+
+
 def test_version_and_help(cli):
     from greenmark import __version__
 
