@@ -204,33 +204,55 @@ def envelope_chart(
         return _svg(fig, "envelope")
 
 
-def carbon_chart(materials: Sequence[Bar], *, width_in: float = 7.2) -> str:
-    """Embodied carbon by material, tCO2e, largest first, with each material's share."""
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    notes: Sequence[str],
+    *,
+    xlabel: str,
+    prefix: str,
+    colours: Sequence[str] | str = GREEN_DARK,
+    first_on_top: bool = True,
+    headroom: float = 1.3,
+    width_in: float = 7.2,
+) -> str:
+    """Horizontal bars, each labelled on the left and annotated with its note, as inline SVG.
+
+    ``prefix`` keeps the SVG's ids unique in a page; ``headroom`` leaves room for the
+    notes (x axis up to ``headroom`` times the largest value).
+    """
     import matplotlib
 
     with matplotlib.rc_context(_RC):
-        rows = sorted(materials, key=lambda b: -b.value)
-        total = sum(b.value for b in rows) or 1.0
-        fig = _figure(width_in, _height(len(rows)))
+        fig = _figure(width_in, _height(len(values)))
         ax = fig.add_subplot()
-        y = list(range(len(rows)))[::-1]
-        ax.barh(y, [b.value for b in rows], color=GREEN_DARK, height=0.62)
-        top = max([b.value for b in rows] + [1e-9])
-        for yi, b in zip(y, rows, strict=True):
-            ax.text(
-                b.value + top * 0.01,
-                yi,
-                f"{_num(b.value)} t  ({b.value / total:.0%})",
-                va="center",
-                ha="left",
-                fontsize=8,
-            )
-        ax.set_yticks(y, [_short(b.label, 40) for b in rows])
-        ax.set_xlim(0, top * 1.3)
-        ax.set_xlabel("embodied carbon, tCO₂e (A1–A3)")
+        y = list(range(len(values)))
+        if first_on_top:
+            y.reverse()
+        ax.barh(y, list(values), color=colours, height=0.62)
+        top = max([*values, 1e-9])
+        for yi, value, note in zip(y, values, notes, strict=True):
+            ax.text(value + top * 0.01, yi, note, va="center", ha="left", fontsize=8)
+        ax.set_yticks(y, list(labels))
+        ax.set_xlim(0, top * headroom)
+        ax.set_xlabel(xlabel)
         _style_axes(ax)
         fig.tight_layout(pad=0.4)
-        return _svg(fig, "carbon")
+        return _svg(fig, prefix)
+
+
+def carbon_chart(materials: Sequence[Bar], *, width_in: float = 7.2) -> str:
+    """Embodied carbon by material, tCO2e, largest first, with each material's share."""
+    rows = sorted(materials, key=lambda b: -b.value)
+    total = sum(b.value for b in rows) or 1.0
+    return bar_chart(
+        [_short(b.label, 40) for b in rows],
+        [b.value for b in rows],
+        [f"{_num(b.value)} t  ({b.value / total:.0%})" for b in rows],
+        xlabel="embodied carbon, tCO₂e (A1–A3)",
+        prefix="carbon",
+        width_in=width_in,
+    )
 
 
 def eui_chart(

@@ -398,48 +398,37 @@ def render_table(console: Any, summary: dict[str, Any]) -> None:
 
 def _charts(summary: dict[str, Any]) -> dict[str, Any]:
     """Inline SVG charts for the report (tier mix; area-weighted intensity by type)."""
-    import matplotlib
     from markupsafe import Markup
 
-    from .charts import _RC, GREEN, GREEN_DARK, GREY, _figure, _style_axes, _svg
+    from .charts import GREEN, GREY, bar_chart
 
-    charts: dict[str, Any] = {}
-    with matplotlib.rc_context(_RC):
-        tiers = summary["tiers"]
-        fig = _figure(7.2, max(1.6, 0.9 + 0.34 * len(tiers)))
-        ax = fig.add_subplot()
-        y = list(range(len(tiers)))
-        counts = [t["buildings"] for t in tiers]
-        colours = [GREY] + [GREEN] * (len(tiers) - 1)
-        ax.barh(y, counts, color=colours, height=0.62)
-        top = max([*counts, 1])
-        for yi, tier in zip(y, tiers, strict=True):
-            label = f"{tier['buildings']:,}  ({tier['share']:.1f} %)"
-            ax.text(tier["buildings"] + top * 0.01, yi, label, va="center", fontsize=8)
-        ax.set_yticks(y, [t["title"] for t in tiers])
-        ax.set_xlim(0, top * 1.3)
-        ax.set_xlabel("buildings")
-        _style_axes(ax)
-        fig.tight_layout(pad=0.4)
-        charts["tiers"] = Markup(_svg(fig, "portfolio-tiers"))
-        for metric in summary["metrics"]:
-            rows = [r for r in metric["by_building_type"] if r["area_weighted"] is not None]
-            if not rows:
-                continue
-            fig = _figure(7.2, max(1.6, 0.9 + 0.34 * len(rows)))
-            ax = fig.add_subplot()
-            y = list(range(len(rows)))[::-1]
-            values = [r["area_weighted"] for r in rows]
-            ax.barh(y, values, color=GREEN_DARK, height=0.62)
-            top = max([*values, 1e-9])
-            for yi, value in zip(y, values, strict=True):
-                ax.text(value + top * 0.01, yi, f"{value:,.1f}", va="center", fontsize=8)
-            ax.set_yticks(y, [r["building_type"] for r in rows])
-            ax.set_xlim(0, top * 1.2)
-            ax.set_xlabel(f"area-weighted {metric['name']}, {metric['unit']}")
-            _style_axes(ax)
-            fig.tight_layout(pad=0.4)
-            charts[metric["name"]] = Markup(_svg(fig, f"portfolio-{metric['name']}"))
+    tiers = summary["tiers"]
+    charts: dict[str, Any] = {
+        "tiers": Markup(
+            bar_chart(
+                [t["title"] for t in tiers],
+                [t["buildings"] for t in tiers],
+                [f"{t['buildings']:,}  ({t['share']:.1f} %)" for t in tiers],
+                xlabel="buildings",
+                prefix="portfolio-tiers",
+                colours=[GREY] + [GREEN] * (len(tiers) - 1),
+                first_on_top=False,  # no tier at the bottom, the top tier at the top
+            )
+        )
+    }
+    for metric in summary["metrics"]:
+        rows = [r for r in metric["by_building_type"] if r["area_weighted"] is not None]
+        if rows:
+            charts[metric["name"]] = Markup(
+                bar_chart(
+                    [r["building_type"] for r in rows],
+                    [r["area_weighted"] for r in rows],
+                    [f"{r['area_weighted']:,.1f}" for r in rows],
+                    xlabel=f"area-weighted {metric['name']}, {metric['unit']}",
+                    prefix=f"portfolio-{metric['name']}",
+                    headroom=1.2,
+                )
+            )
     return charts
 
 
