@@ -91,6 +91,9 @@ class GreenmarkApp(App[None]):
             "The cheapest measures to reach a tier, and what each one does",
             main.action_path,
         )
+        yield SystemCommand(
+            "Change history", "Every recorded change: who, when, old, new", main.action_history
+        )
         yield SystemCommand("Write certificate", "Write the certificate report", main.action_report)
         yield SystemCommand(
             "Next unassessed", "Go to the next criterion not assessed", main.action_next_unassessed

@@ -7,6 +7,7 @@ from textual.widgets import Tree
 
 from .screens.dialogs import ConflictScreen
 from .screens.help import HelpGroups, bindings_of, key_text
+from .screens.history import HistoryScreen
 from .screens.main import MainScreen
 from .screens.path import PathScreen
 from .screens.summary import SummaryScreen
@@ -36,6 +37,7 @@ def help_groups(app: App[object]) -> HelpGroups:
         ("Fields", fields),
         ("Summary screen", bindings_of([SummaryScreen])),
         ("Path to target screen", bindings_of([PathScreen])),
+        ("History screen", bindings_of([HistoryScreen])),
         ("File changed on disk", bindings_of([ConflictScreen])),
     ]
 

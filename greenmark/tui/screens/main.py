@@ -104,6 +104,7 @@ class MainScreen(SavingScreen):
             tooltip="Filter: only not assessed, needs clarification, failing gates",
         ),
         Binding("s", "summary", "Summary", tooltip="The whole assessment at a glance"),
+        Binding("H", "history", "History", tooltip="Every recorded change: who, when, old, new"),
         Binding(
             "p",
             "path",
@@ -515,6 +516,12 @@ class MainScreen(SavingScreen):
 
         self.flush_edits()
         self.app.push_screen(SummaryScreen(self.session))
+
+    def action_history(self) -> None:
+        from .history import HistoryScreen
+
+        self.flush_edits()
+        self.app.push_screen(HistoryScreen(self.session))
 
     def action_path(self) -> None:
         from .path import PathScreen

@@ -175,7 +175,8 @@ def history_block(session: Session, last: int = 8) -> RenderableType:
             entry.field,
             f"{show_value(entry.old)} → {show_value(entry.new)}",
         )
-    return Group(Text(f"{len(history)} changes, last {min(last, len(history))}:", "dim"), table)
+    shown = min(last, len(history))
+    return Group(Text(f"{len(history)} changes, last {shown} (h: all of them):", "dim"), table)
 
 
 class SummaryScreen(Screen[None]):
@@ -183,6 +184,7 @@ class SummaryScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,s", "close", "Back"),
+        Binding("h", "history", "All changes"),
         Binding("j,down", "scroll('down')", "Scroll down", show=False),
         Binding("k,up", "scroll('up')", "Scroll up", show=False),
     ]
@@ -209,6 +211,11 @@ class SummaryScreen(Screen[None]):
             yield Static(_heading("Recent changes"), classes="heading")
             yield Static(history_block(session), classes="block")
         yield Footer()
+
+    def action_history(self) -> None:
+        from .history import HistoryScreen
+
+        self.app.push_screen(HistoryScreen(self.session))
 
     def action_close(self) -> None:
         self.app.pop_screen()
