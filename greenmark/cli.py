@@ -141,7 +141,21 @@ def cli(ctx: click.Context) -> None:
                 return
             open_default()
         else:
-            click.echo(ctx.get_help())
+            _score_default_sample()
+
+
+def _score_default_sample() -> None:
+    """Outside a terminal, a bare ``greenmark`` scores the bundled sample and says what else."""
+    from .resources import default_sample
+
+    path = default_sample()
+    loaded = load_project(path)
+    render_result(_stdout(), score_project(loaded, scheme_for(loaded)).result)
+    _stderr().print(
+        f"Scored the bundled sample {path.name}. In a terminal, `greenmark` opens the "
+        "assessor's UI on a copy of it; `greenmark --help` lists every command.",
+        soft_wrap=True,
+    )
 
 
 @cli.command()

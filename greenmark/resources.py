@@ -33,3 +33,8 @@ def templates_dir() -> Path:
 def samples_dir() -> Path:
     """Folder holding the sample buildings and portfolios."""
     return _bundled("samples")
+
+
+def default_sample() -> Path:
+    """The bundled sample a bare ``greenmark`` shows (the demo office, scheme ``demo``)."""
+    return samples_dir() / "demo-office.toml"

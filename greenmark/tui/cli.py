@@ -14,10 +14,9 @@ import click
 
 from ..cli import handles_errors, scheme_option
 from ..errors import ExitCode, GreenmarkError
-from ..resources import samples_dir
+from ..resources import default_sample
 
 THEME_HELP = "auto (follows the terminal), light, dark, ansi, or a Textual theme name."
-SAMPLE = "demo-office.toml"
 SAMPLE_COPY = "greenmark-sample.toml"
 
 
@@ -136,7 +135,7 @@ def new(
 def sample_copy(folder: Path | None = None) -> Path:
     """A writable copy of the bundled sample: ``./greenmark-sample.toml`` when the folder is
     writable and has no such file yet, else in a new temporary folder."""
-    source = samples_dir() / SAMPLE
+    source = default_sample()
     here = folder or Path.cwd()
     target = here / SAMPLE_COPY
     if not os.access(here, os.W_OK) or target.exists():

@@ -113,6 +113,14 @@ def test_validate_verbose_lists_unverified_values_of_every_kind(cli):
     assert any(line.strip().startswith("unverified: measures.") for line in lines)
 
 
+def test_bare_greenmark_outside_a_terminal_scores_the_bundled_sample(cli):
+    done = cli()  # stdin and stdout are pipes here: no UI
+    assert done.returncode == 0, done.stderr
+    assert "Harbourfront Office Tower" in done.stdout
+    assert "Total: 53.7 points" in done.stdout and "GoldPLUS" in done.stdout
+    assert "opens the assessor's UI" in done.stderr and "--help" in done.stderr
+
+
 def test_version_and_help(cli):
     from greenmark import __version__
 
