@@ -2,7 +2,9 @@
 
 Run: python bench/bench_engine.py [N] [SCHEME]   (default 1,000,000 on the demo scheme)
 Prints buildings/second for the vectorised engine and for the pure-Python
-reference scorer (timed on a 10,000-building sample), and their ratio.
+reference scorer (timed on a 10,000-building sample), and their ratio. OpenBLAS runs
+on one thread, as in the batch runner (its threads only spin-wait on the engine's
+tall, thin matrix products).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from greenmark.batch_run import single_threaded_blas
 from greenmark.engine import compile_scheme, score
 from greenmark.reference import score_one
 from greenmark.scheme import load_scheme
@@ -65,6 +68,7 @@ def as_rows(scheme, columns: dict[str, np.ndarray], count: int) -> list[dict]:
 
 
 def main() -> None:
+    single_threaded_blas()
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     scheme_id = sys.argv[2] if len(sys.argv) > 2 else "demo"
     scheme = load_scheme(ROOT / "criteria" / f"{scheme_id}.toml")
