@@ -115,6 +115,7 @@ class CompiledScheme:
     weights: Array  # [building types + 1, sections]; last row: default
     tier_threshold: Array  # [tiers], -inf when none
     badge_min_rank: Array  # [badges]
+    badge_supersedes: Array  # [badges, badges] bool: row badge hides column badge
 
     @property
     def input_names(self) -> list[str]:
@@ -346,6 +347,9 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         weights=weights,
         tier_threshold=np.asarray([-inf if t is None else t for t in thresholds]),
         badge_min_rank=np.asarray([b.rank for b in badges], dtype=np.int64),
+        badge_supersedes=np.asarray(
+            [[o.id in b.supersedes for o in scheme.badges] for b in scheme.badges], dtype=bool
+        ).reshape(len(scheme.badges), len(scheme.badges)),
     )
 
 
@@ -614,6 +618,10 @@ def score(
     for badge in compiled.badges:
         holds = _as_bool(badge.condition(env, n)) & ~_missing(env, badge.inputs, n, missing_cache)
         badges[:, badge.index] = holds & (tier_index >= badge.rank)
+    if compiled.badge_supersedes.any():  # a higher badge of a family hides the lower ones
+        earned = badges.copy()
+        for b, hidden in zip(*np.nonzero(compiled.badge_supersedes), strict=True):
+            badges[:, hidden] &= ~earned[:, b]
 
     next_threshold = np.append(compiled.tier_threshold, np.nan)[tier_index + 1]
     next_threshold = np.where(np.isneginf(next_threshold), 0.0, next_threshold)

@@ -355,6 +355,8 @@ def score_one(
         rank = scheme.tier_index(badge.min_tier) if badge.min_tier else -1
         if condition_holds(badge.condition) and tier_index >= rank:
             badges.append(badge.id)
+    hidden = {s for badge in scheme.badges if badge.id in badges for s in badge.supersedes}
+    badges = [b for b in badges if b not in hidden]
     return {
         "points": points,
         "status": status,

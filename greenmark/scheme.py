@@ -220,6 +220,7 @@ class BadgeSpec(_Model):
     title: str = Field(min_length=1)
     condition: str
     min_tier: Name | None = None
+    supersedes: list[Name] = Field(default_factory=list)  # badges not listed when this one is
     source: str = ""
     verified: bool = True
 
@@ -589,9 +590,26 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
     for index, gate in enumerate(scheme.gates):
         if gate.from_tier is not None and gate.from_tier not in tier_ids:
             add(("gates", index, "from_tier"), f"unknown tier {gate.from_tier!r}")
+    badge_ids = [b.id for b in scheme.badges]
     for index, badge in enumerate(scheme.badges):
         if badge.min_tier is not None and badge.min_tier not in tier_ids:
             add(("badges", index, "min_tier"), f"unknown tier {badge.min_tier!r}")
+        for k, other in enumerate(badge.supersedes):
+            if other == badge.id:
+                add(("badges", index, "supersedes", k), "a badge cannot supersede itself")
+            elif other not in badge_ids:
+                add(
+                    ("badges", index, "supersedes", k),
+                    f"unknown badge {other!r} (badges: {', '.join(badge_ids)})",
+                )
+    superseded = {b.id: set(b.supersedes) for b in scheme.badges}
+    circular = [i for i, b in enumerate(scheme.badges) if _reaches(superseded, b.id, b.id)]
+    if circular:  # one problem, at the first badge of the cycle
+        names = ", ".join(scheme.badges[i].id for i in circular)
+        add(
+            ("badges", circular[0], "supersedes"),
+            f"badges supersede each other in a cycle ({names})",
+        )
 
     # Tiers: the right kind of threshold, in increasing order.
     key = "min_percent" if scheme.scheme.scoring == "percent" else "min_points"
@@ -753,3 +771,17 @@ def unverified_constants(scheme: Scheme) -> list[tuple[str, str]]:
             if not item.verified:
                 found.append((f"{kind}.{item.id}", item.source))
     return found
+
+
+def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
+    """True when ``goal`` can be reached from ``start`` in one or more steps."""
+    seen: set[str] = set()
+    todo = list(edges.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(edges.get(node, ()))
+    return False

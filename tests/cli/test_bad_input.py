@@ -142,6 +142,12 @@ CASES: dict[str, Case] = {
         "criteria[3].points.choice", 73, "'has_solar' is not a choice input"
     ),
     "scheme-gate-unknown-tier.toml": Case("gates[0].from_tier", 79, "unknown tier 'platinum'"),
+    "scheme-badge-supersedes-unknown.toml": Case(
+        "badges[1].supersedes[1]", 100, "unknown badge 'super_low_energy'"
+    ),
+    "scheme-badge-supersedes-cycle.toml": Case(
+        "badges[0].supersedes", 95, "badges supersede each other in a cycle"
+    ),
     "scheme-percent-section-without-weight.toml": Case(
         "sections[1].weight", 40, "a percent-scored scheme needs a weight for every section"
     ),

@@ -12,6 +12,7 @@ from tests_paths import CRITERIA
 
 from greenmark.engine import GateStatus, Status
 from greenmark.explain import Explainer
+from greenmark.reference import score_one
 from greenmark.scheme import load_scheme
 
 DEMO = load_scheme(CRITERIA / "demo.toml")
@@ -153,6 +154,21 @@ def test_badges_need_their_condition_and_min_tier():
     s = score_rows(DEMO, [weak])
     assert s.tier_index[0] < DEMO.tier_index("gold")
     assert s.badges[0].tolist() == [False, True]  # low energy needs Gold; zero energy does not
+
+
+def test_a_badge_hides_the_badges_it_supersedes():
+    low, zero = DEMO.badges
+    family = DEMO.model_copy(
+        update={"badges": [low, zero.model_copy(update={"supersedes": [low.id]})]}
+    )
+    both = {**OFFICE, "eui": 110, "renewable_share": 120}
+    only_low = {**OFFICE, "eui": 110, "renewable_share": 10}
+    s = score_rows(family, [both, only_low])
+    assert s.badges.tolist() == [[False, True], [True, False]]
+    assert [score_one(family, row)["badges"] for row in (both, only_low)] == [
+        [zero.id],
+        [low.id],
+    ]
 
 
 def test_batch_equals_batches_of_one():
