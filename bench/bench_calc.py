@@ -1,10 +1,11 @@
 """Throughput of the vectorised calculators against plain-Python loops.
 
-Run: ``python bench/bench_calc.py [--items N] [--loop-items M] [--buildings B]``
+Run: ``python bench/bench_calc.py [--items N] [--loop-items M] [--buildings B] [--repeat R]``
 
 For ETTV (facades/second) and embodied carbon (BoQ lines/second) it times numpy over
-N items (default 1,000,000; best of 3 runs) and two plain-Python loops over the same
-inputs as Python lists, timed on M items (default 100,000) and scaled:
+N items (default 1,000,000) and two plain-Python loops over the same inputs as Python
+lists, timed on M items (default 100,000) and scaled. Both sides are timed best of R
+runs (default 5), so that a busy machine disturbs neither side more than the other:
 
 * ``checked``: the loop does the same work as the numpy code: it validates every input
   the way the calculators do (ranges, NaN, unknown codes) and sums per building. This
@@ -209,20 +210,21 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000, help="numpy items")
     parser.add_argument("--loop-items", type=int, default=100_000, help="Python loop items")
     parser.add_argument("--buildings", type=int, default=10_000, help="buildings")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per timing (best is kept)")
     args = parser.parse_args()
-    n, m, nb = args.items, min(args.loop_items, args.items), args.buildings
+    n, m, nb, r = args.items, min(args.loop_items, args.items), args.buildings, args.repeat
 
     tables.all_tables()  # load and validate the factor tables outside the timings
     print(
-        f"greenmark.calc benchmark: numpy on {n:,} items (best of 3); Python loops on "
-        f"{m:,} items, scaled; {nb:,} buildings. Ratios = numpy rate / loop rate.\n"
+        f"greenmark.calc benchmark: numpy on {n:,} items; Python loops on {m:,} items, "
+        f"scaled; {nb:,} buildings; best of {r} runs each. Ratios = numpy rate / loop rate.\n"
     )
 
     facades = facade_inputs(n, nb)
     facade_lists = head(facades, m)
     small_b = int(facades["building"][m - 1]) + 1  # buildings are sorted: whole ones
     t_ettv = best_of(
-        3,
+        r,
         lambda: envelope.ettv(
             wwr=facades["wwr"],
             u_wall=facades["u_wall"],
@@ -232,11 +234,11 @@ def main() -> None:
             sc2=facades["sc2"],
         ),
     )
-    t_ettv_grouped = best_of(3, lambda: ettv_numpy(facades, nb))
-    t_loop_checked = best_of(1, lambda: ettv_python(facade_lists, small_b, True, False))
-    t_loop_bare = best_of(1, lambda: ettv_python(facade_lists, small_b, False, False))
-    t_grouped_checked = best_of(1, lambda: ettv_python(facade_lists, small_b, True))
-    t_grouped_bare = best_of(1, lambda: ettv_python(facade_lists, small_b, False))
+    t_ettv_grouped = best_of(r, lambda: ettv_numpy(facades, nb))
+    t_loop_checked = best_of(r, lambda: ettv_python(facade_lists, small_b, True, False))
+    t_loop_bare = best_of(r, lambda: ettv_python(facade_lists, small_b, False, False))
+    t_grouped_checked = best_of(r, lambda: ettv_python(facade_lists, small_b, True))
+    t_grouped_bare = best_of(r, lambda: ettv_python(facade_lists, small_b, False))
     expected = ettv_python(facade_lists, small_b, checked=True)
     got = ettv_numpy({k: v[:m] for k, v in facades.items()}, None)
     assert np.allclose(expected, got), "ETTV: numpy and Python disagree"
@@ -256,12 +258,12 @@ def main() -> None:
         "material_name": lines["material_name"].tolist(),
         "unit_name": lines["unit_name"].tolist(),
     }
-    t_boq = best_of(3, lambda: boq_numpy(lines, nb, by_name=False))
-    t_boq_checked = best_of(1, lambda: boq_python(line_lists, small_b, False, checked=True))
-    t_boq_bare = best_of(1, lambda: boq_python(line_lists, small_b, False, checked=False))
-    t_names = best_of(3, lambda: boq_numpy(named, nb, by_name=True))
-    t_names_checked = best_of(1, lambda: boq_python(line_lists, small_b, True, checked=True))
-    t_names_bare = best_of(1, lambda: boq_python(line_lists, small_b, True, checked=False))
+    t_boq = best_of(r, lambda: boq_numpy(lines, nb, by_name=False))
+    t_boq_checked = best_of(r, lambda: boq_python(line_lists, small_b, False, checked=True))
+    t_boq_bare = best_of(r, lambda: boq_python(line_lists, small_b, False, checked=False))
+    t_names = best_of(r, lambda: boq_numpy(named, nb, by_name=True))
+    t_names_checked = best_of(r, lambda: boq_python(line_lists, small_b, True, checked=True))
+    t_names_bare = best_of(r, lambda: boq_python(line_lists, small_b, True, checked=False))
     small = {k: v[:m] for k, v in lines.items()}
     for by_name in (False, True):
         expected = boq_python(line_lists, small_b, by_name, checked=True)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .blocks import BLOCK, INF_BITS, RunSums, float_bits, int_bits
 from .energy import savings_fraction
 from .errors import (
     BoolArray,
@@ -41,7 +42,7 @@ from .errors import (
     positions,
     result,
 )
-from .tables import EmbodiedCarbonTable, embodied_carbon_table, normalise_name
+from .tables import BOQ_UNITS, EmbodiedCarbonTable, embodied_carbon_table, normalise_name
 
 __all__ = [
     "UNITS",
@@ -58,11 +59,10 @@ __all__ = [
     "unit_codes",
 ]
 
-UNITS: tuple[str, ...] = ("kg", "t", "m3", "m2")
+UNITS: tuple[str, ...] = BOQ_UNITS
 """BoQ units; a unit code is an index into this tuple."""
 
 _KG, _T, _M3, _M2 = range(4)
-_KG_PER_UNIT = np.array([1.0, 1000.0, np.nan, np.nan])  # m3 / m2 need density / areal mass
 _UNIT_NAMES: dict[str, int] = {
     "kg": _KG,
     "kgs": _KG,
@@ -80,23 +80,19 @@ _UNIT_NAMES: dict[str, int] = {
 }
 
 
-CHUNK = 1 << 15
-"""BoQ lines per block in the chunked loop (temporaries stay in cache)."""
-
-
 @dataclass(frozen=True, eq=False)
 class BillOfQuantities:
     """A validated BoQ: per-line arrays (one entry per line) plus the material table.
 
     ``material`` codes index ``materials`` (the table's keys) and ``unit`` codes index
     :data:`UNITS`; ``quantity`` is in the line's unit, ``mass_kg`` in kg and ``kgco2e``
-    in kgCO2e per line; ``groups`` holds the 0-based building index per line.
+    in kgCO2e per line (both computed on first use unless the validation already did);
+    ``groups`` holds the 0-based building index per line.
     """
 
     material: IntArray
     unit: IntArray
     quantity: FloatArray
-    kgco2e: FloatArray
     groups: Groups
     table: EmbodiedCarbonTable = field(repr=False)
     density_override: FloatArray | None = field(default=None, repr=False)
@@ -132,6 +128,19 @@ class BillOfQuantities:
         if self.density_override is not None:
             density = np.where(np.isnan(self.density_override), density, self.density_override)
         return density
+
+    @cached_property
+    def kgco2e(self) -> FloatArray:
+        """Embodied carbon per line, kgCO2e (computed on first use)."""
+        if self.density_override is None and self.areal_mass_override is None:
+            key = self.material * len(UNITS) + self.unit
+            return np.take(self.table.kgco2e_per_unit().ravel(), key) * self.quantity
+        return self.mass_kg * self.table.arrays()[0][self.material]
+
+    @cached_property
+    def building_kgco2e(self) -> FloatArray:
+        """Embodied carbon per building, kgCO2e (computed on first use; do not modify)."""
+        return self.groups.sum(self.kgco2e)
 
     def __len__(self) -> int:
         return int(self.material.size)
@@ -272,6 +281,11 @@ def bill_of_quantities(
     mass, from the line or the table, else ``CalcError`` names the line.
     """
     chosen = table or embodied_carbon_table()
+    if density_kg_m3 is None and areal_mass_kg_m2 is None:
+        fast = _blocked_boq(chosen, materials, quantities, units, building, n_buildings)
+        if fast is not None:
+            return fast
+    # per-line overrides, or something to report: exact checks that name the lines
     factor = chosen.arrays()[0]
     material = np.ravel(np.asarray(material_codes(materials, chosen)))
     size = material.size
@@ -287,27 +301,6 @@ def bill_of_quantities(
     groups = Groups.of(building, size, n_buildings, noun="BoQ line")
     density = _optional_override(density_kg_m3, "density_kg_m3", size)
     areal = _optional_override(areal_mass_kg_m2, "areal_mass_kg_m2", size)
-    kgco2e = np.empty(size)
-    if density is None and areal is None and size > CHUNK:
-        # kgCO2e per unit of quantity by (material, unit) pair; NaN where no conversion
-        per_pair = (_pair_table(chosen) * factor[:, None]).ravel()
-        # Blocks of CHUNK lines: inputs read once, temporaries reused in cache.
-        pair = np.empty(CHUNK, dtype=np.intp)
-        scratch = np.empty(CHUNK)
-        for start in range(0, size, CHUNK):
-            stop = min(start + CHUNK, size)
-            n = stop - start
-            q = quantity[start:stop]
-            if not (q.min() >= 0 and np.isfinite(q.max())):
-                break  # the full checks below name the lines
-            np.multiply(material[start:stop], len(UNITS), out=pair[:n])
-            pair[:n] += unit[start:stop]
-            per_unit = np.take(per_pair, pair[:n], out=scratch[:n])
-            if np.isnan(per_unit).any():
-                break
-            np.multiply(q, per_unit, out=kgco2e[start:stop])
-        else:
-            return BillOfQuantities(material, unit, quantity, kgco2e, groups, chosen)
     if size:
         bad = ~np.isfinite(quantity) | (quantity < 0)
         check(bad, "quantities", "a finite value >= 0", quantity, noun="BoQ line")
@@ -316,21 +309,98 @@ def bill_of_quantities(
     if missing.any():
         _missing_conversion(missing, material, unit, chosen)
     mass = quantity * kg_per_unit
-    np.multiply(mass, factor[material], out=kgco2e)
-    boq = BillOfQuantities(material, unit, quantity, kgco2e, groups, chosen, density, areal)
-    boq.__dict__["mass_kg"] = mass  # seed the cached property
+    boq = BillOfQuantities(material, unit, quantity, groups, chosen, density, areal)
+    boq.__dict__["mass_kg"] = mass  # seed the cached properties
+    boq.__dict__["kgco2e"] = mass * factor[material]
     return boq
 
 
-def _pair_table(table: EmbodiedCarbonTable) -> FloatArray:
-    """kg of material per unit of quantity, shape (materials, units); NaN = no conversion."""
-    _, density, areal, _ = table.arrays()
-    per_unit = np.empty((len(table.keys), len(UNITS)))
-    per_unit[:, _KG] = _KG_PER_UNIT[_KG]
-    per_unit[:, _T] = _KG_PER_UNIT[_T]
-    per_unit[:, _M3] = density
-    per_unit[:, _M2] = areal
-    return per_unit
+def _codes_input(values: npt.ArrayLike) -> IntArray | None:
+    """Integer codes as a flat intp array (not yet range-checked), or None for names."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+        return np.ravel(values).astype(np.intp, copy=False)
+    return None
+
+
+def _blocked_boq(
+    table: EmbodiedCarbonTable,
+    materials: npt.ArrayLike,
+    quantities: npt.ArrayLike,
+    units: npt.ArrayLike,
+    building: npt.ArrayLike | None,
+    n_buildings: int | None,
+) -> BillOfQuantities | None:
+    """A BoQ without per-line overrides, lines processed in blocks; None to take the
+    exact path (a bad line to name, or a building index not given per line).
+
+    Per block: one bit-pattern reduction each tests the quantities (finite, >= 0) and
+    the material and unit codes (in range); ``4 material + unit`` indexes the table of
+    kgCO2e per unit of quantity, a NaN there (no density / areal mass) shows up in the
+    per-building sums; the block's lines are summed per building while in cache.
+    """
+    material = _codes_input(materials)
+    if material is None:  # names: look them up (errors name the line, as on the exact path)
+        material = np.ravel(np.asarray(material_codes(materials, table)))
+    size = material.size
+    quantity = np.ravel(as_float(quantities, "quantities"))
+    if size == 0 or quantity.size != size:
+        return None
+    unit = _codes_input(units)
+    if unit is None:
+        unit = np.ravel(np.asarray(unit_codes(units)))
+    if unit.size == 1:
+        if not 0 <= int(unit[0]) < len(UNITS):
+            return None
+        unit_all: IntArray = np.broadcast_to(unit, (size,))
+        unit_bits = None
+    elif unit.size == size:
+        unit_all = unit
+        unit_bits = int_bits(unit)
+    else:
+        return None
+    index: IntArray | None = None
+    if building is not None:
+        raw = np.asarray(building)
+        if raw.dtype.kind not in "iu" or raw.shape != (size,):
+            return None
+        index = raw
+    per_unit = table.kgco2e_per_unit().ravel()
+    codes, units_ok = np.uint64(len(table.keys)), np.uint64(len(UNITS))
+    finite = np.uint64(INF_BITS - 1)
+    material_bits, quantity_bits = int_bits(material), float_bits(quantity)
+    block = min(size, BLOCK)
+    key_scratch = np.empty(block, dtype=np.intp)
+    line_scratch = np.empty(block)
+    sums = RunSums(1, block)
+    maximum = np.maximum.reduce
+    for start in range(0, size, BLOCK):
+        stop = min(start + BLOCK, size)
+        # integer work first (codes are read from memory once, here), then the tests
+        key = np.multiply(material[start:stop], len(UNITS), out=key_scratch[: stop - start])
+        key += unit[0] if unit_bits is None else unit[start:stop]
+        if (
+            maximum(material_bits[start:stop]) >= codes
+            or (unit_bits is not None and maximum(unit_bits[start:stop]) >= units_ok)
+            or maximum(quantity_bits[start:stop]) > finite
+        ):
+            return None
+        line = per_unit.take(key, out=line_scratch[: stop - start], mode="wrap")
+        line *= quantity[start:stop]
+        sums.add(start, None if index is None else index[start:stop], line)
+    if np.isnan(sums.run_sums(0)).any() or sums.lowest() < 0:
+        return None  # a line without density / areal mass, or a negative building index
+    needed = sums.highest() + 1 if index is not None else 1
+    n = needed if n_buildings is None else int(n_buildings)
+    if n < needed:
+        return None
+    groups = Groups(
+        np.zeros(size, dtype=np.intp) if index is None else index.astype(np.intp, copy=False),
+        n,
+        sums.sorted_starts(),
+    )
+    boq = BillOfQuantities(material, unit_all, quantity, groups, table)
+    boq.__dict__["building_kgco2e"] = sums.result(0, n)  # seed the cached property
+    return boq
 
 
 def _kg_per_unit(
@@ -341,7 +411,7 @@ def _kg_per_unit(
     areal: FloatArray | None,
 ) -> FloatArray:
     """kg per unit of quantity per line: the line's density / areal mass, else the table's."""
-    kg_per_unit = _pair_table(table).ravel()[material * len(UNITS) + unit]
+    kg_per_unit = table.kg_per_unit().ravel()[material * len(UNITS) + unit]
     if density is not None:
         use = (unit == _M3) & ~np.isnan(density)
         kg_per_unit[use] = density[use]
@@ -376,7 +446,7 @@ def _bincount(index: IntArray, weights: FloatArray | None = None, minlength: int
 
 def embodied_carbon(boq: BillOfQuantities) -> FloatArray:
     """Total embodied carbon per building, kgCO2e (shape ``(n_buildings,)``)."""
-    return boq.groups.sum(boq.kgco2e)
+    return boq.building_kgco2e.copy()
 
 
 def carbon_by_material(boq: BillOfQuantities) -> FloatArray:

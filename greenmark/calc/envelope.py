@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .blocks import BLOCK, INF_BITS, ONE_BITS, BitsArray, RunSums, float_bits
 from .errors import (
     CalcError,
     FloatArray,
@@ -61,9 +62,6 @@ __all__ = [
     "shading_coefficient",
     "u_value",
 ]
-
-CHUNK = 1 << 15
-"""Items per block in the chunked loops (256 KiB per float64 temporary)."""
 
 _ORIENTATION_NAMES: dict[str, int] = {
     **{name: i for i, name in enumerate(OCTANTS)},
@@ -151,57 +149,126 @@ def _transfer(
     sc2: npt.ArrayLike,
 ) -> Any:
     """``a (1-WWR) Uw + b WWR Uf + c WWR CF SC``, as ``a Uw + WWR (b Uf + c CF SC - a Uw)``."""
-    w = as_float(wwr, "wwr")
-    uw = as_float(u_wall, "u_wall")
-    uf = as_float(u_fen, "u_fen")
-    f = as_float(cf, "cf")
-    s1 = as_float(sc1, "sc1")
-    s2 = as_float(sc2, "sc2")
+    inputs = (
+        as_float(wwr, "wwr"),
+        as_float(u_wall, "u_wall"),
+        as_float(u_fen, "u_fen"),
+        as_float(cf, "cf"),
+        as_float(sc1, "sc1"),
+        as_float(sc2, "sc2"),
+    )
     a, b, c = coefficients.a.value, coefficients.b.value, coefficients.c.value
-    inputs = (w, uw, uf, f, s1, s2)
-    out = np.empty(np.broadcast_shapes(*(x.shape for x in inputs)))
-    if out.ndim == 1 and out.size > CHUNK:
-        # Blocks of CHUNK facades: inputs are read from memory once, checked and used
-        # while in cache, and the temporaries are reused (about 3x faster at 1M facades).
-        scratch = np.empty((2, CHUNK))
-        for start in range(0, out.size, CHUNK):
-            stop = min(start + CHUNK, out.size)
-            part = [x if x.ndim == 0 or x.shape[0] == 1 else x[start:stop] for x in inputs]
-            if not all(_fits(x, *_LIMITS[i]) for i, x in enumerate(part)):
-                break  # the full checks below name the offending facades
-            _formula(a, b, c, *part, out=out[start:stop], scratch=scratch[:, : stop - start])
-        else:
-            return result(out)
+    shape = np.broadcast_shapes(*(x.shape for x in inputs))
+    if len(shape) == 1 and shape[0] > 0:
+        fast = _blocked_transfer(a, b, c, inputs, shape[0])
+        if fast is not None:
+            return fast
+    # small / N-d inputs, or a bad value somewhere: exact checks that name the facades
     for x, (low, high, low_open, name) in zip(inputs, _LIMITS, strict=True):
         _in_range(x, name, low, high, low_open=low_open)
-    _formula(a, b, c, *inputs, out=out, scratch=None)
+    w, uw, uf, f, s1, s2 = inputs
+    k, solar = _solar(c, f, s1, s2)
+    out = np.empty(shape)
+    _formula(a, b, k, w, uw, uf, solar, out, np.empty(shape))
     return result(out)
+
+
+# largest accepted bit pattern (and "0 excluded") of the ETTV/RETV inputs, as in _LIMITS
+_BIT_LIMITS: tuple[tuple[np.uint64, bool], ...] = (
+    (ONE_BITS, False),  # wwr in [0, 1]
+    (np.uint64(INF_BITS - 1), False),  # u_wall finite, >= 0
+    (np.uint64(INF_BITS - 1), False),  # u_fen finite, >= 0
+    (np.uint64(INF_BITS - 1), True),  # cf finite, > 0
+    (ONE_BITS, False),  # sc1 in [0, 1]
+    (ONE_BITS, False),  # sc2 in [0, 1]
+)
+
+
+def _blocked_transfer(
+    a: float, b: float, c: float, inputs: tuple[FloatArray, ...], size: int
+) -> FloatArray | None:
+    """The formula over 1-D inputs in blocks of :data:`BLOCK` facades, or None on a bad value.
+
+    Each block of every input is range-tested with one reduction over its bit patterns
+    (see :mod:`greenmark.calc.blocks`) while it is in cache, then used by the formula.
+    Scalars and length-1 inputs are checked once and broadcast.
+    """
+    parts: list[FloatArray] = []
+    tests: list[tuple[BitsArray, np.uint64, bool]] = []
+    for x, limits, (low, high, low_open, _) in zip(inputs, _BIT_LIMITS, _LIMITS, strict=True):
+        if x.size == 1:
+            if not _fits(x, low, high, low_open):
+                return None
+            parts.append(x.reshape(()))
+        else:
+            parts.append(x)
+            tests.append((float_bits(x), *limits))
+    w, uw, uf, f, s1, s2 = parts
+    k, solar = _solar(c, f, s1, s2)
+    out = np.empty(size)
+    scratch = np.empty(min(size, BLOCK))
+    maximum, minimum = np.maximum.reduce, np.minimum.reduce
+    for start in range(0, size, BLOCK):
+        stop = min(start + BLOCK, size)
+        for bits, highest, positive in tests:
+            block = bits[start:stop]
+            if maximum(block) > highest or (positive and minimum(block) == 0):
+                return None
+        _formula(
+            a,
+            b,
+            k,
+            w[start:stop] if w.ndim else w,
+            uw[start:stop] if uw.ndim else uw,
+            uf[start:stop] if uf.ndim else uf,
+            [x[start:stop] for x in solar],
+            out[start:stop],
+            scratch[: stop - start],
+        )
+    return out
+
+
+def _solar(
+    c: float, f: FloatArray, s1: FloatArray, s2: FloatArray
+) -> tuple[float, list[FloatArray]]:
+    """``(k, arrays)`` with ``c CF SC1 SC2 = k * prod(arrays)``: scalar factors folded into k."""
+    k = c
+    for x in (f, s1, s2):
+        if not x.ndim:
+            k *= float(x)
+    return k, [x for x in (f, s1, s2) if x.ndim]
 
 
 def _formula(
     a: float,
     b: float,
-    c: float,
+    k: float,
     w: FloatArray,
     uw: FloatArray,
     uf: FloatArray,
-    f: FloatArray,
-    s1: FloatArray,
-    s2: FloatArray,
-    *,
+    solar: list[FloatArray],
     out: FloatArray,
-    scratch: FloatArray | None,
+    scratch: FloatArray,
 ) -> None:
-    """``out = a Uw + WWR (b Uf + c CF SC1 SC2 - a Uw)``, in place (``scratch``: 2 rows)."""
-    glazed = np.empty(out.shape) if scratch is None else scratch[0]
-    wall = np.empty(out.shape) if scratch is None else scratch[1]
-    np.multiply(f, c, out=out)
-    out *= s1
-    if s2.ndim or float(s2) != 1.0:
-        out *= s2
-    np.multiply(uf, b, out=glazed)
-    out += glazed
-    np.multiply(uw, a, out=wall)
+    """``out = a Uw + WWR (b Uf + k prod(solar) - a Uw)`` in place (9 passes at most).
+
+    ``k prod(solar)`` is the solar term ``c CF SC1 SC2`` (see :func:`_solar`);
+    ``scratch`` has the shape of ``out``.
+    """
+    if not solar:
+        out.fill(k)
+    elif len(solar) == 1:
+        np.multiply(solar[0], k, out=out)
+    else:
+        np.multiply(solar[0], solar[1], out=out)
+        if len(solar) == 3:
+            out *= solar[2]
+        out *= k
+    if uf.ndim:
+        out += np.multiply(uf, b, out=scratch)
+    else:
+        out += b * float(uf)
+    wall: Any = np.multiply(uw, a, out=scratch) if uw.ndim else a * float(uw)
     out -= wall
     out *= w
     out += wall
@@ -275,11 +342,52 @@ def ettv_by_building(
     """
     values = np.ravel(as_float(facade_values, "facade_values"))
     areas = as_float(wall_area_m2, "wall_area_m2")
+    sums = _blocked_area_sums(values, areas, building)
+    if sums is not None and sums.lowest() >= 0:
+        needed = sums.highest() + 1 if building is not None else 1
+        n = needed if n_buildings is None else int(n_buildings)
+        if n >= needed:
+            return _weighted_mean(sums.result(1, n), sums.result(0, n))
+    # small inputs, or something to report: exact checks
     _in_range(areas, "wall_area_m2", 0.0)
     areas = np.ravel(np.broadcast_to(areas, values.shape))
     groups = Groups.of(building, values.size, n_buildings, noun="facade")
-    total = groups.sum(areas)
-    weighted = groups.sum(areas * values)
+    return _weighted_mean(groups.sum(areas * values), groups.sum(areas))
+
+
+def _blocked_area_sums(
+    values: FloatArray, areas: FloatArray, building: npt.ArrayLike | None
+) -> RunSums | None:
+    """Per-building sums of area (0) and area x value (1) in blocks, or None.
+
+    None when the inputs do not all have one entry per facade (a broadcast area, a
+    non-integer building index) or an area is not finite and >= 0.
+    """
+    size = values.size
+    if size == 0 or areas.shape != values.shape:
+        return None
+    index: IntArray | None = None
+    if building is not None:
+        raw = np.asarray(building)
+        if raw.dtype.kind not in "iu" or raw.shape != values.shape:
+            return None
+        index = raw
+    sums = RunSums(2, min(size, BLOCK))
+    bits = float_bits(areas)
+    scratch = np.empty(min(size, BLOCK))
+    finite = np.uint64(INF_BITS - 1)
+    for start in range(0, size, BLOCK):
+        stop = min(start + BLOCK, size)
+        if np.maximum.reduce(bits[start:stop]) > finite:
+            return None
+        area = areas[start:stop]
+        weighted = np.multiply(area, values[start:stop], out=scratch[: stop - start])
+        sums.add(start, None if index is None else index[start:stop], area, weighted)
+    return sums
+
+
+def _weighted_mean(weighted: FloatArray, total: FloatArray) -> FloatArray:
+    """``weighted / total`` per building; a building without wall area is an error."""
     empty = total <= 0
     if empty.any():
         where = [p - 1 for p in positions(empty)]

@@ -4,12 +4,14 @@ Every number in a table sits in a *sourced record*: a TOML table with a ``source
 string and a ``verified`` boolean (``verified = true`` only for values read in a BCA or
 official document). Loading a table checks its shape, its units and its ordering; any
 problem raises :class:`~greenmark.calc.errors.CalcError` naming the file, the line, the
-field path and what was expected. Loaded tables are cached per file path
-(:func:`clear_cache` drops the cache, e.g. after editing a table).
+field path and what was expected. Loaded tables are cached per file, keyed on its
+resolved path, modification time and size, so an edited table is read again on its
+next use (:func:`clear_cache` drops the cache).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from itertools import pairwise
@@ -43,6 +45,9 @@ ENERGY_FILE = "energy.toml"
 LPD_FILE = "lighting-power-density.toml"
 WELS_FILE = "wels.toml"
 EMBODIED_CARBON_FILE = "embodied-carbon.toml"
+
+BOQ_UNITS: tuple[str, ...] = ("kg", "t", "m3", "m2")
+"""Units of a bill-of-quantities line, in unit-code order (see :mod:`greenmark.calc.carbon`)."""
 
 
 # --------------------------------------------------------------------------- base models
@@ -393,6 +398,8 @@ class EmbodiedCarbonTable(_Model):
     _density: FloatArray = PrivateAttr()
     _areal: FloatArray = PrivateAttr()
     _concrete: np.ndarray = PrivateAttr()
+    _kg_per_unit: FloatArray = PrivateAttr()
+    _kgco2e_per_unit: FloatArray = PrivateAttr()
 
     @model_validator(mode="after")
     def _index(self) -> EmbodiedCarbonTable:
@@ -420,6 +427,15 @@ class EmbodiedCarbonTable(_Model):
             [m.areal_mass.value if m.areal_mass else nan for m in mats], dtype=np.float64
         )
         self._concrete = np.array([m.category == "concrete" for m in mats], dtype=bool)
+        kg = np.empty((len(keys), len(BOQ_UNITS)))
+        kg[:, 0] = 1.0  # kg
+        kg[:, 1] = 1000.0  # t
+        kg[:, 2] = self._density  # m3
+        kg[:, 3] = self._areal  # m2
+        self._kg_per_unit = kg
+        self._kgco2e_per_unit = kg * self._factor[:, None]
+        kg.flags.writeable = False  # shared by every user of the cached table
+        self._kgco2e_per_unit.flags.writeable = False
         return self
 
     @property
@@ -445,6 +461,16 @@ class EmbodiedCarbonTable(_Model):
         """``(factor kgCO2e/kg, density kg/m3, areal mass kg/m2, is_concrete)`` by code;
         NaN where the table has no density / areal mass."""
         return self._factor, self._density, self._areal, self._concrete
+
+    def kg_per_unit(self) -> FloatArray:
+        """kg of material per unit of quantity, shape (materials, units in
+        :data:`BOQ_UNITS` order); NaN where the table has no density / areal mass."""
+        return self._kg_per_unit
+
+    def kgco2e_per_unit(self) -> FloatArray:
+        """kgCO2e per unit of quantity, shape (materials, units in :data:`BOQ_UNITS`
+        order): :meth:`kg_per_unit` times the factor; NaN where no conversion exists."""
+        return self._kgco2e_per_unit
 
 
 # --------------------------------------------------------------------------- loading
@@ -484,7 +510,8 @@ def _expected(error: Any) -> str:
 
 
 @lru_cache(maxsize=64)
-def _load(path: Path, model: type[T]) -> T:
+def _load(path: Path, model: type[T], stamp: tuple[int, int] | None) -> T:
+    """Read and validate ``path``; ``stamp`` (mtime in ns, size) only keys the cache."""
     try:
         data, text = read_toml(path)
     except GreenmarkError as exc:
@@ -505,15 +532,42 @@ def _load(path: Path, model: type[T]) -> T:
         raise CalcError(problems=problems) from None
 
 
-def load_table(model: type[T], file: str, directory: str | Path | None = None) -> T:
-    """Load and validate ``directory/file`` (default directory: :func:`factors_dir`)."""
+@lru_cache(maxsize=64)
+def _table_path(directory: str | None, criteria: str | None, cwd: str, file: str) -> Path:
+    """Resolved path of a table file. ``criteria`` (the ``GREENMARK_CRITERIA`` override)
+    and ``cwd`` (for relative folders) only key the cache."""
     folder = Path(directory) if directory is not None else factors_dir()
-    return _load(folder.resolve() / file, model)
+    return folder.resolve() / file
+
+
+def load_table(model: type[T], file: str, directory: str | Path | None = None) -> T:
+    """Load and validate ``directory/file`` (default directory: :func:`factors_dir`).
+
+    Cached per resolved path, modification time and size: a repeated call costs a
+    ``stat`` of the file, and a table edited on disk is read again.
+    """
+    if directory is None:
+        folder = None
+        criteria = os.environ.get("GREENMARK_CRITERIA")
+        relative = bool(criteria) and not os.path.isabs(criteria or "")
+    else:
+        folder = os.fspath(directory)
+        criteria = None
+        relative = not os.path.isabs(folder)
+    path = _table_path(folder, criteria, os.getcwd() if relative else "", file)
+    try:
+        info = os.stat(path)
+    except OSError:
+        stamp = None  # reading it fails with the usual message
+    else:
+        stamp = (info.st_mtime_ns, info.st_size)
+    return _load(path, model, stamp)
 
 
 def clear_cache() -> None:
     """Forget every loaded table (the next call re-reads the files)."""
     _load.cache_clear()
+    _table_path.cache_clear()
 
 
 def envelope_table(directory: str | Path | None = None) -> EnvelopeTable:
