@@ -183,7 +183,9 @@ def serve(
     if not path.exists():
         raise GreenmarkError("file not found", file=str(path))
     session = Session.open(path, who or "")  # fail here, with the problems, not in the browser
-    command = [sys.executable, "-m", "greenmark", "assess", str(path.resolve())]
+    # -P: the folder it is started from is not put on sys.path, so a stray click.py
+    # or numpy.py there cannot shadow a library
+    command = [sys.executable, "-P", "-m", "greenmark", "assess", str(path.resolve())]
     if who:
         command += ["--assessor", who]
     if theme:

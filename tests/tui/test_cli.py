@@ -103,7 +103,7 @@ def test_serve_runs_the_assess_command_in_textual_serve(
     )
     assert result.exit_code == 0, result.output
     assert seen["port"] == 8765 and seen["url"] == "http://localhost:8765"
-    assert "-m greenmark assess" in seen["command"] and str(demo_file) in seen["command"]
+    assert "-P -m greenmark assess" in seen["command"] and str(demo_file) in seen["command"]
     assert "--assessor ann" in seen["command"]
     assert "http://localhost:8765" in result.output
 

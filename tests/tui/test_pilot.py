@@ -494,3 +494,33 @@ async def test_every_bundled_sample_opens(sample: str, tmp_path: Path, make_app)
             await pilot.pause()
         assert app.session is not None
         assert screen.session.scored.result.scheme_id
+
+
+@run_async
+async def test_click_shows_a_criterion_double_click_edits_it(demo_file: Path, make_app) -> None:
+    app = make_app(demo_file)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = main_screen(pilot)
+        tree = screen.criteria_tree
+        line = tree.nodes_by_ref[NodeRef("criterion", "EN-3")].line
+        y = line - int(tree.scroll_y)
+        await pilot.click(tree, offset=(8, y))
+        await pilot.pause()
+        assert screen.current == NodeRef("criterion", "EN-3")
+        assert app.focused is tree  # the next key goes to the tree, not into a field
+        await pilot.press("j")
+        await pilot.pause()
+        assert screen.current == NodeRef("criterion", "EN-4")
+        section = tree.nodes_by_ref[NodeRef("section", "energy")]
+        await pilot.click(tree, offset=(8, section.line - int(tree.scroll_y)))
+        await pilot.pause()
+        assert not section.is_expanded  # a click on a section closes it
+        await pilot.click(tree, offset=(8, section.line - int(tree.scroll_y)))
+        await pilot.pause()
+        assert section.is_expanded
+        line = tree.nodes_by_ref[NodeRef("criterion", "EN-2")].line
+        await pilot.click(tree, offset=(8, line - int(tree.scroll_y)), times=2)
+        await pilot.pause()
+        assert screen.current == NodeRef("criterion", "EN-2")
+        assert app.focused is not tree and screen.detail in app.focused.ancestors

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -49,6 +50,21 @@ class CriteriaTree(Tree[NodeRef]):
         self.id_width = 6
         self.attention_only = False
         self._keys: dict[NodeRef, object] = {}  # what each label was last built from
+
+    async def _on_click(self, event: events.Click) -> None:
+        """A click shows a criterion (and opens or closes a section); a double click edits.
+
+        Textual's tree selects on every click, which here would move the focus into the
+        first field and send the next key there; the keyboard keeps enter to edit.
+        """
+        line = event.style.meta.get("line")
+        if event.chain >= 2 or line is None or event.style.meta.get("toggle", False):
+            return  # Textual's own handling: select (edit) on a double click, toggles
+        event.prevent_default()
+        node = self.get_node_at_line(line)
+        self.cursor_line = line
+        if node is not None and node.allow_expand:
+            node.toggle()
 
     # ------------------------------------------------------------------ building
 
