@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .blocks import BLOCK, INF_BITS, RunSums, float_bits, int_bits
+from . import kernels
 from .energy import savings_fraction
 from .errors import (
     BoolArray,
@@ -282,10 +282,10 @@ def bill_of_quantities(
     """
     chosen = table or embodied_carbon_table()
     if density_kg_m3 is None and areal_mass_kg_m2 is None:
-        fast = _blocked_boq(chosen, materials, quantities, units, building, n_buildings)
+        fast = _kernel_boq(chosen, materials, quantities, units, building, n_buildings)
         if fast is not None:
             return fast
-    # per-line overrides, or something to report: exact checks that name the lines
+    # small BoQ, per-line overrides, or something to report: exact checks naming the lines
     factor = chosen.arrays()[0]
     material = np.ravel(np.asarray(material_codes(materials, chosen)))
     size = material.size
@@ -322,7 +322,7 @@ def _codes_input(values: npt.ArrayLike) -> IntArray | None:
     return None
 
 
-def _blocked_boq(
+def _kernel_boq(
     table: EmbodiedCarbonTable,
     materials: npt.ArrayLike,
     quantities: npt.ArrayLike,
@@ -330,76 +330,55 @@ def _blocked_boq(
     building: npt.ArrayLike | None,
     n_buildings: int | None,
 ) -> BillOfQuantities | None:
-    """A BoQ without per-line overrides, lines processed in blocks; None to take the
-    exact path (a bad line to name, or a building index not given per line).
+    """A large BoQ without per-line overrides, checked and summed per building in one
+    kernel pass; None to take the exact path (a small BoQ, a bad line to name, or a
+    building index not given per line).
 
-    Per block: one bit-pattern reduction each tests the quantities (finite, >= 0) and
-    the material and unit codes (in range); ``4 material + unit`` indexes the table of
-    kgCO2e per unit of quantity, a NaN there (no density / areal mass) shows up in the
-    per-building sums; the block's lines are summed per building while in cache.
+    Names are looked up first (unknown ones raise as on the exact path). A line without
+    density / areal mass is rejected by the kernel (NaN in the kgCO2e-per-unit table).
     """
+    quantity = np.ravel(as_float(quantities, "quantities"))
+    size = quantity.size
+    if size == 0 or size < kernels.THRESHOLD:
+        return None
     material = _codes_input(materials)
     if material is None:  # names: look them up (errors name the line, as on the exact path)
         material = np.ravel(np.asarray(material_codes(materials, table)))
-    size = material.size
-    quantity = np.ravel(as_float(quantities, "quantities"))
-    if size == 0 or quantity.size != size:
-        return None
     unit = _codes_input(units)
     if unit is None:
         unit = np.ravel(np.asarray(unit_codes(units)))
-    if unit.size == 1:
-        if not 0 <= int(unit[0]) < len(UNITS):
-            return None
-        unit_all: IntArray = np.broadcast_to(unit, (size,))
-        unit_bits = None
-    elif unit.size == size:
-        unit_all = unit
-        unit_bits = int_bits(unit)
-    else:
+    if material.size != size or unit.size not in (1, size):
         return None
-    index: IntArray | None = None
-    if building is not None:
+    if building is None:
+        index = np.zeros(size, dtype=np.intp)
+    else:
         raw = np.asarray(building)
         if raw.dtype.kind not in "iu" or raw.shape != (size,):
             return None
-        index = raw
-    per_unit = table.kgco2e_per_unit().ravel()
-    codes, units_ok = np.uint64(len(table.keys)), np.uint64(len(UNITS))
-    finite = np.uint64(INF_BITS - 1)
-    material_bits, quantity_bits = int_bits(material), float_bits(quantity)
-    block = min(size, BLOCK)
-    key_scratch = np.empty(block, dtype=np.intp)
-    line_scratch = np.empty(block)
-    sums = RunSums(1, block)
-    maximum = np.maximum.reduce
-    for start in range(0, size, BLOCK):
-        stop = min(start + BLOCK, size)
-        # integer work first (codes are read from memory once, here), then the tests
-        key = np.multiply(material[start:stop], len(UNITS), out=key_scratch[: stop - start])
-        key += unit[0] if unit_bits is None else unit[start:stop]
-        if (
-            maximum(material_bits[start:stop]) >= codes
-            or (unit_bits is not None and maximum(unit_bits[start:stop]) >= units_ok)
-            or maximum(quantity_bits[start:stop]) > finite
-        ):
-            return None
-        line = per_unit.take(key, out=line_scratch[: stop - start], mode="wrap")
-        line *= quantity[start:stop]
-        sums.add(start, None if index is None else index[start:stop], line)
-    if np.isnan(sums.run_sums(0)).any() or sums.lowest() < 0:
-        return None  # a line without density / areal mass, or a negative building index
-    needed = sums.highest() + 1 if index is not None else 1
-    n = needed if n_buildings is None else int(n_buildings)
-    if n < needed:
+        index = np.ascontiguousarray(raw, dtype=np.intp)
+    n = int(index.max()) + 1 if n_buildings is None else int(n_buildings)
+    if n < 0:
         return None
-    groups = Groups(
-        np.zeros(size, dtype=np.intp) if index is None else index.astype(np.intp, copy=False),
-        n,
-        sums.sorted_starts(),
+    material = np.ascontiguousarray(material)
+    unit = kernels.full(unit, size, np.intp)
+    quantity = np.ascontiguousarray(quantity)
+    totals = np.zeros(n)
+    starts = np.empty(size, dtype=np.intp)
+    first, runs, increasing = kernels.compiled().boq_sums(
+        material,
+        unit,
+        quantity,
+        index,
+        table.kgco2e_per_unit().ravel(),
+        len(UNITS),
+        totals,
+        starts,
     )
-    boq = BillOfQuantities(material, unit_all, quantity, groups, table)
-    boq.__dict__["building_kgco2e"] = sums.result(0, n)  # seed the cached property
+    if first >= 0:
+        return None
+    groups = Groups(index, n, starts[:runs].copy() if increasing else None)
+    boq = BillOfQuantities(material, unit, quantity, groups, table)
+    boq.__dict__["building_kgco2e"] = totals  # seed the cached property
     return boq
 
 

@@ -3,6 +3,8 @@
 All functions are vectorised with numpy: every argument may be a scalar or an array
 (one entry per facade, construction or roof), and arrays broadcast together. Scalar
 inputs give numpy scalars (``np.float64`` is a ``float``), array inputs give arrays.
+ETTV/RETV of large 1-D inputs (see :mod:`greenmark.calc.kernels`) are computed by
+compiled single-pass kernels, with the same results and error messages.
 Coefficients, limits, correction factors and air-film resistances come from the
 factor tables in ``criteria/factors/`` (see :mod:`greenmark.calc.tables`).
 
@@ -15,12 +17,13 @@ pitch from the horizontal: 90 = vertical wall).
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .blocks import BLOCK, INF_BITS, ONE_BITS, BitsArray, RunSums, float_bits
+from . import kernels
 from .errors import (
     CalcError,
     FloatArray,
@@ -51,10 +54,12 @@ __all__ = [
     "ettv_by_building",
     "ettv_complies",
     "ettv_limit",
+    "ettv_per_building",
     "octant_index",
     "retv",
     "retv_complies",
     "retv_limit",
+    "retv_per_building",
     "roof_u_complies",
     "roof_u_limit",
     "roof_weight_group",
@@ -119,7 +124,7 @@ _LIMITS: tuple[tuple[float, float, bool, str], ...] = (
 )
 
 
-def _fits(array: FloatArray, low: float, high: float, low_open: bool, _name: str = "") -> bool:
+def _fits(array: FloatArray, low: float, high: float, low_open: bool) -> bool:
     """True if every value is finite and within the range (two reductions; NaN fails)."""
     if array.size == 0:
         return True
@@ -139,16 +144,18 @@ def shading_coefficient(sc1: npt.ArrayLike, sc2: npt.ArrayLike = 1.0) -> Any:
     return result(np.multiply(a, b))
 
 
-def _transfer(
-    coefficients: FormulaCoefficients,
+_Inputs = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
+
+
+def _inputs(
     wwr: npt.ArrayLike,
     u_wall: npt.ArrayLike,
     u_fen: npt.ArrayLike,
     cf: npt.ArrayLike,
     sc1: npt.ArrayLike,
     sc2: npt.ArrayLike,
-) -> Any:
-    """``a (1-WWR) Uw + b WWR Uf + c WWR CF SC``, as ``a Uw + WWR (b Uf + c CF SC - a Uw)``."""
+) -> tuple[_Inputs, tuple[int, ...]]:
+    """The formula's inputs as float arrays, and their broadcast shape."""
     inputs = (
         as_float(wwr, "wwr"),
         as_float(u_wall, "u_wall"),
@@ -157,121 +164,51 @@ def _transfer(
         as_float(sc1, "sc1"),
         as_float(sc2, "sc2"),
     )
+    return inputs, np.broadcast_shapes(*(x.shape for x in inputs))
+
+
+def _transfer(coefficients: FormulaCoefficients, inputs: _Inputs, shape: tuple[int, ...]) -> Any:
+    """``a (1-WWR) Uw + b WWR Uf + c WWR CF SC1 SC2``, computed as
+    ``(CF SC1 SC2 c + Uf b - Uw a) WWR + Uw a`` (the kernel's order: same result)."""
     a, b, c = coefficients.a.value, coefficients.b.value, coefficients.c.value
-    shape = np.broadcast_shapes(*(x.shape for x in inputs))
-    if len(shape) == 1 and shape[0] > 0:
-        fast = _blocked_transfer(a, b, c, inputs, shape[0])
-        if fast is not None:
-            return fast
+    if len(shape) == 1 and shape[0] >= kernels.THRESHOLD:
+        size = shape[0]
+        out = np.empty(size)
+        if kernels.compiled().transfer(a, b, c, *(kernels.full(x, size) for x in inputs), out) < 0:
+            return out
     # small / N-d inputs, or a bad value somewhere: exact checks that name the facades
     for x, (low, high, low_open, name) in zip(inputs, _LIMITS, strict=True):
         _in_range(x, name, low, high, low_open=low_open)
     w, uw, uf, f, s1, s2 = inputs
-    k, solar = _solar(c, f, s1, s2)
-    out = np.empty(shape)
-    _formula(a, b, k, w, uw, uf, solar, out, np.empty(shape))
-    return result(out)
+    wall = uw * a
+    return result((f * s1 * s2 * c + uf * b - wall) * w + wall)
 
 
-# largest accepted bit pattern (and "0 excluded") of the ETTV/RETV inputs, as in _LIMITS
-_BIT_LIMITS: tuple[tuple[np.uint64, bool], ...] = (
-    (ONE_BITS, False),  # wwr in [0, 1]
-    (np.uint64(INF_BITS - 1), False),  # u_wall finite, >= 0
-    (np.uint64(INF_BITS - 1), False),  # u_fen finite, >= 0
-    (np.uint64(INF_BITS - 1), True),  # cf finite, > 0
-    (ONE_BITS, False),  # sc1 in [0, 1]
-    (ONE_BITS, False),  # sc2 in [0, 1]
-)
-
-
-def _blocked_transfer(
-    a: float, b: float, c: float, inputs: tuple[FloatArray, ...], size: int
-) -> FloatArray | None:
-    """The formula over 1-D inputs in blocks of :data:`BLOCK` facades, or None on a bad value.
-
-    Each block of every input is range-tested with one reduction over its bit patterns
-    (see :mod:`greenmark.calc.blocks`) while it is in cache, then used by the formula.
-    Scalars and length-1 inputs are checked once and broadcast.
-    """
-    parts: list[FloatArray] = []
-    tests: list[tuple[BitsArray, np.uint64, bool]] = []
-    for x, limits, (low, high, low_open, _) in zip(inputs, _BIT_LIMITS, _LIMITS, strict=True):
-        if x.size == 1:
-            if not _fits(x, low, high, low_open):
-                return None
-            parts.append(x.reshape(()))
-        else:
-            parts.append(x)
-            tests.append((float_bits(x), *limits))
-    w, uw, uf, f, s1, s2 = parts
-    k, solar = _solar(c, f, s1, s2)
-    out = np.empty(size)
-    scratch = np.empty(min(size, BLOCK))
-    maximum, minimum = np.maximum.reduce, np.minimum.reduce
-    for start in range(0, size, BLOCK):
-        stop = min(start + BLOCK, size)
-        for bits, highest, positive in tests:
-            block = bits[start:stop]
-            if maximum(block) > highest or (positive and minimum(block) == 0):
-                return None
-        _formula(
-            a,
-            b,
-            k,
-            w[start:stop] if w.ndim else w,
-            uw[start:stop] if uw.ndim else uw,
-            uf[start:stop] if uf.ndim else uf,
-            [x[start:stop] for x in solar],
-            out[start:stop],
-            scratch[: stop - start],
+def _transfer_per_building(
+    coefficients: FormulaCoefficients,
+    inputs: _Inputs,
+    shape: tuple[int, ...],
+    wall_area_m2: npt.ArrayLike,
+    building: npt.ArrayLike | None,
+    n_buildings: int | None,
+) -> FloatArray:
+    """``ettv_by_building(_transfer(...), ...)``, in one kernel pass for large inputs."""
+    areas = as_float(wall_area_m2, "wall_area_m2")
+    if len(shape) == 1 and shape[0] >= kernels.THRESHOLD and _flat(areas, shape[0]):
+        size = shape[0]
+        a, b, c = coefficients.a.value, coefficients.b.value, coefficients.c.value
+        arrays = [kernels.full(x, size) for x in (*inputs, areas)]
+        transfer_sums = kernels.compiled().transfer_sums
+        sums = _building_sums(
+            size,
+            building,
+            n_buildings,
+            lambda index, weighted, total: transfer_sums(a, b, c, *arrays, index, weighted, total),
         )
-    return out
-
-
-def _solar(
-    c: float, f: FloatArray, s1: FloatArray, s2: FloatArray
-) -> tuple[float, list[FloatArray]]:
-    """``(k, arrays)`` with ``c CF SC1 SC2 = k * prod(arrays)``: scalar factors folded into k."""
-    k = c
-    for x in (f, s1, s2):
-        if not x.ndim:
-            k *= float(x)
-    return k, [x for x in (f, s1, s2) if x.ndim]
-
-
-def _formula(
-    a: float,
-    b: float,
-    k: float,
-    w: FloatArray,
-    uw: FloatArray,
-    uf: FloatArray,
-    solar: list[FloatArray],
-    out: FloatArray,
-    scratch: FloatArray,
-) -> None:
-    """``out = a Uw + WWR (b Uf + k prod(solar) - a Uw)`` in place (9 passes at most).
-
-    ``k prod(solar)`` is the solar term ``c CF SC1 SC2`` (see :func:`_solar`);
-    ``scratch`` has the shape of ``out``.
-    """
-    if not solar:
-        out.fill(k)
-    elif len(solar) == 1:
-        np.multiply(solar[0], k, out=out)
-    else:
-        np.multiply(solar[0], solar[1], out=out)
-        if len(solar) == 3:
-            out *= solar[2]
-        out *= k
-    if uf.ndim:
-        out += np.multiply(uf, b, out=scratch)
-    else:
-        out += b * float(uf)
-    wall: Any = np.multiply(uw, a, out=scratch) if uw.ndim else a * float(uw)
-    out -= wall
-    out *= w
-    out += wall
+        if sums is not None:
+            return _weighted_mean(*sums)
+    # small inputs, or something to report: the two steps, with their exact checks
+    return ettv_by_building(_transfer(coefficients, inputs, shape), areas, building, n_buildings)
 
 
 def ettv(
@@ -292,7 +229,7 @@ def ettv(
     ``sc2`` external-shading coefficients (0..1). Coefficients come from the table.
     """
     coefficients = (table or envelope_table()).ettv
-    return _transfer(coefficients, wwr, u_wall, u_fen, cf, sc1, sc2)
+    return _transfer(coefficients, *_inputs(wwr, u_wall, u_fen, cf, sc1, sc2))
 
 
 def retv(
@@ -311,7 +248,51 @@ def retv(
     for :func:`ettv`.
     """
     coefficients = (table or envelope_table()).retv
-    return _transfer(coefficients, wwr, u_wall, u_fen, cf, sc1, sc2)
+    return _transfer(coefficients, *_inputs(wwr, u_wall, u_fen, cf, sc1, sc2))
+
+
+def ettv_per_building(
+    *,
+    wwr: npt.ArrayLike,
+    u_wall: npt.ArrayLike,
+    u_fen: npt.ArrayLike,
+    cf: npt.ArrayLike,
+    sc1: npt.ArrayLike,
+    sc2: npt.ArrayLike = 1.0,
+    wall_area_m2: npt.ArrayLike,
+    building: npt.ArrayLike | None = None,
+    n_buildings: int | None = None,
+    table: EnvelopeTable | None = None,
+) -> FloatArray:
+    """Area-weighted ETTV per building, W/m2, straight from the facade inputs.
+
+    The same as ``ettv_by_building(ettv(...), wall_area_m2, building, n_buildings)``
+    (arguments and errors as there), without the per-facade values: large inputs take
+    one pass. The facade inputs must broadcast to one dimension (one entry per facade).
+    """
+    coefficients = (table or envelope_table()).ettv
+    inputs, shape = _inputs(wwr, u_wall, u_fen, cf, sc1, sc2)
+    return _transfer_per_building(coefficients, inputs, shape, wall_area_m2, building, n_buildings)
+
+
+def retv_per_building(
+    *,
+    wwr: npt.ArrayLike,
+    u_wall: npt.ArrayLike,
+    u_fen: npt.ArrayLike,
+    cf: npt.ArrayLike,
+    sc1: npt.ArrayLike,
+    sc2: npt.ArrayLike = 1.0,
+    wall_area_m2: npt.ArrayLike,
+    building: npt.ArrayLike | None = None,
+    n_buildings: int | None = None,
+    table: EnvelopeTable | None = None,
+) -> FloatArray:
+    """Area-weighted RETV per building, W/m2; as :func:`ettv_per_building` with the RETV
+    coefficients (unverified)."""
+    coefficients = (table or envelope_table()).retv
+    inputs, shape = _inputs(wwr, u_wall, u_fen, cf, sc1, sc2)
+    return _transfer_per_building(coefficients, inputs, shape, wall_area_m2, building, n_buildings)
 
 
 def building_ettv(facade_values: npt.ArrayLike, wall_area_m2: npt.ArrayLike) -> Any:
@@ -331,23 +312,30 @@ def building_ettv(facade_values: npt.ArrayLike, wall_area_m2: npt.ArrayLike) -> 
 def ettv_by_building(
     facade_values: npt.ArrayLike,
     wall_area_m2: npt.ArrayLike,
-    building: npt.ArrayLike,
+    building: npt.ArrayLike | None,
     n_buildings: int | None = None,
 ) -> FloatArray:
     """Area-weighted ETTV (or RETV) per building from flat facade arrays, W/m2.
 
-    ``building[i]`` is the 0-based building index of facade ``i``; the result has one
-    entry per building (``n_buildings``, default ``max(building) + 1``). A building with
-    no wall area is an error.
+    ``building[i]`` is the 0-based building index of facade ``i`` (None: all in
+    building 0); the result has one entry per building (``n_buildings``, default
+    ``max(building) + 1``). Areas in m2. A building with no wall area is an error.
+    See :func:`ettv_per_building` to go straight from the facade inputs.
     """
     values = np.ravel(as_float(facade_values, "facade_values"))
     areas = as_float(wall_area_m2, "wall_area_m2")
-    sums = _blocked_area_sums(values, areas, building)
-    if sums is not None and sums.lowest() >= 0:
-        needed = sums.highest() + 1 if building is not None else 1
-        n = needed if n_buildings is None else int(n_buildings)
-        if n >= needed:
-            return _weighted_mean(sums.result(1, n), sums.result(0, n))
+    size = values.size
+    if size >= kernels.THRESHOLD and _flat(areas, size):
+        area = kernels.full(areas, size)
+        weighted_sums = kernels.compiled().weighted_sums
+        sums = _building_sums(
+            size,
+            building,
+            n_buildings,
+            lambda index, weighted, total: weighted_sums(values, area, index, weighted, total),
+        )
+        if sums is not None:
+            return _weighted_mean(*sums)
     # small inputs, or something to report: exact checks
     _in_range(areas, "wall_area_m2", 0.0)
     areas = np.ravel(np.broadcast_to(areas, values.shape))
@@ -355,35 +343,36 @@ def ettv_by_building(
     return _weighted_mean(groups.sum(areas * values), groups.sum(areas))
 
 
-def _blocked_area_sums(
-    values: FloatArray, areas: FloatArray, building: npt.ArrayLike | None
-) -> RunSums | None:
-    """Per-building sums of area (0) and area x value (1) in blocks, or None.
+def _flat(areas: FloatArray, size: int) -> bool:
+    """True if ``areas`` has one entry, or one per facade (1-D), for the kernels."""
+    return areas.ndim <= 1 and areas.size in (1, size)
 
-    None when the inputs do not all have one entry per facade (a broadcast area, a
-    non-integer building index) or an area is not finite and >= 0.
+
+def _building_sums(
+    size: int,
+    building: npt.ArrayLike | None,
+    n_buildings: int | None,
+    run: Callable[[IntArray, FloatArray, FloatArray], int],
+) -> tuple[FloatArray, FloatArray] | None:
+    """``(weighted, total)`` per building from a kernel ``run(index, weighted, total)``.
+
+    None (take the exact path) when the kernel rejects an item, or the building index
+    is not one integer per facade.
     """
-    size = values.size
-    if size == 0 or areas.shape != values.shape:
-        return None
-    index: IntArray | None = None
-    if building is not None:
+    if building is None:
+        index = np.zeros(size, dtype=np.intp)
+    else:
         raw = np.asarray(building)
-        if raw.dtype.kind not in "iu" or raw.shape != values.shape:
+        if raw.dtype.kind not in "iu" or raw.shape != (size,):
             return None
-        index = raw
-    sums = RunSums(2, min(size, BLOCK))
-    bits = float_bits(areas)
-    scratch = np.empty(min(size, BLOCK))
-    finite = np.uint64(INF_BITS - 1)
-    for start in range(0, size, BLOCK):
-        stop = min(start + BLOCK, size)
-        if np.maximum.reduce(bits[start:stop]) > finite:
-            return None
-        area = areas[start:stop]
-        weighted = np.multiply(area, values[start:stop], out=scratch[: stop - start])
-        sums.add(start, None if index is None else index[start:stop], area, weighted)
-    return sums
+        index = np.ascontiguousarray(raw, dtype=np.intp)
+    if size == 0:
+        return None
+    n = int(index.max()) + 1 if n_buildings is None else int(n_buildings)
+    if n < 0:
+        return None
+    weighted, total = np.zeros(n), np.zeros(n)
+    return None if run(index, weighted, total) >= 0 else (weighted, total)
 
 
 def _weighted_mean(weighted: FloatArray, total: FloatArray) -> FloatArray:

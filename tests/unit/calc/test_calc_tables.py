@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -170,3 +172,47 @@ def test_unknown_field_is_reported(tmp_path: Path) -> None:
     text = str(info.value)
     assert "group[0].u_limt" in text and "unknown field" in text
     assert "group[0].u_limit_w_m2k" in text and "missing" in text
+
+
+# --------------------------------------------------------------------------- table cache
+
+
+def test_table_cache_follows_folder_and_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tables.factors_dir()
+    folder = tmp_path / "factors"
+    folder.mkdir()
+    path = folder / tables.ENVELOPE_FILE
+    path.write_text((source / tables.ENVELOPE_FILE).read_text(encoding="utf-8"), encoding="utf-8")
+    first = tables.envelope_table(folder)
+    assert tables.envelope_table(folder) is first  # cached
+    assert tables.envelope_table(str(folder)) is first
+    # a relative folder resolves against the current directory
+    monkeypatch.chdir(tmp_path)
+    assert tables.envelope_table("factors") is first
+    # an edited table is read again without clearing the cache
+    text = path.read_text(encoding="utf-8")
+    edited = text.replace('value = 50.0, unit = "W/m2"', 'value = 45.0, unit = "W/m2"', 1)
+    assert edited != text
+    path.write_text(edited, encoding="utf-8")
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert tables.envelope_table(folder).ettv.limit.value == 45.0
+    # the criteria folder follows GREENMARK_CRITERIA
+    criteria = tmp_path / "criteria"
+    (criteria / "factors").mkdir(parents=True)
+    (criteria / "factors" / tables.ENVELOPE_FILE).write_text(edited, encoding="utf-8")
+    default = tables.envelope_table()
+    monkeypatch.setenv("GREENMARK_CRITERIA", str(criteria))
+    assert tables.envelope_table().ettv.limit.value == 45.0
+    monkeypatch.delenv("GREENMARK_CRITERIA")
+    assert tables.envelope_table() is default
+
+
+def test_cached_table_lookup_is_cheap() -> None:
+    tables.envelope_table()
+    start = time.perf_counter()
+    for _ in range(1_000):
+        tables.envelope_table()
+    assert time.perf_counter() - start < 0.1  # a stat per call, no path resolution
