@@ -48,10 +48,15 @@ def default_target(session: Session) -> str:
     return tiers[min(index, len(tiers) - 1)]
 
 
-def _columns(table: DataTable[object], currency: str) -> None:
-    table.add_column("Plan / measure", key="what")
-    table.add_column(f"Cost ({currency})" if currency else "Cost", key="cost")
-    table.add_column("Gives", key="gives")
+def _columns(
+    table: DataTable[object], currency: str, cells: list[tuple[Text, str, Text]] | None = None
+) -> None:
+    """The plan table's columns, as wide as their widest cell (set here, not left to
+    the table's own sizing, which could keep the header widths for a frame or more)."""
+    labels = ("Plan / measure", f"Cost ({currency})" if currency else "Cost", "Gives")
+    for index, (label, key) in enumerate(zip(labels, ("what", "cost", "gives"), strict=True)):
+        widths = [Text(label).cell_len, *(Text(str(row[index])).cell_len for row in cells or ())]
+        table.add_column(label, key=key, width=max(widths))
 
 
 class PathScreen(Screen[None]):
@@ -180,12 +185,13 @@ class PathScreen(Screen[None]):
         self.found = found
         scoring = self.session.scheme.scheme.scoring
         table = self.table
-        table.clear(columns=True)
-        _columns(table, found.currency)
         rows = plan_rows(found)
+        cells = [row_cells(row, scoring) for row in rows]
         self.rows = {row.key: row for row in rows}
-        for row in rows:
-            table.add_row(*row_cells(row, scoring), key=row.key)
+        table.clear(columns=True)
+        _columns(table, found.currency, cells)
+        for row, cell in zip(rows, cells, strict=True):
+            table.add_row(*cell, key=row.key)
         self.query_one("#path-status", Static).update(status_text(found))
         if rows:
             table.move_cursor(row=0)
