@@ -272,6 +272,7 @@ def apply_table_effects(
                         unit=line.unit,
                         density=line.density,
                         areal_mass=line.areal_mass,
+                        element=line.element,
                         description=f"designer: {spec.id} (from {line.material})",
                     )
                 )
@@ -384,17 +385,9 @@ class DesignSpace:
 
     @staticmethod
     def _boq(lines: Sequence[BoqLine]) -> Any:
-        from .calc.carbon import bill_of_quantities
+        from .calc.registry import project_boq
 
-        return bill_of_quantities(
-            [line.material for line in lines],
-            [line.quantity for line in lines],
-            [line.unit for line in lines],
-            density_kg_m3=[np.nan if line.density is None else line.density for line in lines],
-            areal_mass_kg_m2=[
-                np.nan if line.areal_mass is None else line.areal_mass for line in lines
-            ],
-        )
+        return project_boq(lines)
 
     def _measure_quantities(self, rows: Mapping[str, list[int]]) -> dict[str, float]:
         project = self.project

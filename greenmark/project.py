@@ -125,6 +125,9 @@ class BoqLine(_Model):
     unit: Literal["kg", "t", "m3", "m2"]
     density: float | None = Field(default=None, gt=0)  # kg/m3, overrides the table
     areal_mass: float | None = Field(default=None, gt=0)  # kg/m2, overrides the table
+    # substructure (foundations, piles, basements) counts toward embodied carbon but
+    # not toward the concrete usage index, which is about the superstructure
+    element: Literal["superstructure", "substructure"] = "superstructure"
     description: str = ""
 
 

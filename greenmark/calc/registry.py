@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .carbon import bill_of_quantities, concrete_volume_m3, embodied_carbon
+from .carbon import BillOfQuantities, bill_of_quantities, concrete_volume_m3, embodied_carbon
 from .envelope import building_ettv, correction_factors, ettv, retv
 from .water import wels_ticks
 
@@ -28,7 +28,7 @@ CALCULATORS: dict[str, tuple[str, str, str]] = {
         "embodied carbon (A1-A3) of the bill of quantities per m2 GFA",
     ),
     "embodied_carbon_total": ("kgCO2e", "boq", "embodied carbon (A1-A3) of the bill of quantities"),
-    "concrete_usage_index": ("m3/m2", "boq", "m3 of concrete per m2 of GFA"),
+    "concrete_usage_index": ("m3/m2", "boq", "m3 of superstructure concrete per m2 of GFA"),
 }
 
 
@@ -62,6 +62,23 @@ class _Tables(Protocol):
     def fittings(self) -> Sequence[Any]: ...
 
 
+def project_boq(lines: Sequence[Any]) -> BillOfQuantities:
+    """The bill of quantities of a project's ``[[boq]]`` rows (one building)."""
+    return bill_of_quantities(
+        [line.material for line in lines],
+        [line.quantity for line in lines],
+        [line.unit for line in lines],
+        density_kg_m3=[np.nan if line.density is None else line.density for line in lines],
+        areal_mass_kg_m2=[np.nan if line.areal_mass is None else line.areal_mass for line in lines],
+    )
+
+
+def superstructure_concrete_m3(lines: Sequence[Any]) -> float:
+    """Concrete in the superstructure, m3: the rows not marked ``element = "substructure"``."""
+    above = [line for line in lines if line.element == "superstructure"]
+    return float(concrete_volume_m3(project_boq(above))[0]) if above else 0.0
+
+
 def calculate(name: str, project: _Tables, gfa_m2: float | None) -> tuple[float, str] | None:
     """``(value, unit)`` of calculator ``name`` for one project, or None when its table is empty.
 
@@ -91,18 +108,9 @@ def calculate(name: str, project: _Tables, gfa_m2: float | None) -> tuple[float,
         lines = project.boq
         if not lines or (name != "embodied_carbon_total" and not gfa_m2):
             return None
-        boq = bill_of_quantities(
-            [line.material for line in lines],
-            [line.quantity for line in lines],
-            [line.unit for line in lines],
-            density_kg_m3=[np.nan if line.density is None else line.density for line in lines],
-            areal_mass_kg_m2=[
-                np.nan if line.areal_mass is None else line.areal_mass for line in lines
-            ],
-        )
-        if name == "concrete_usage_index":
-            return float(concrete_volume_m3(boq)[0]) / float(gfa_m2 or 1), "m3/m2"
-        total = float(embodied_carbon(boq)[0])
+        if name == "concrete_usage_index":  # substructure rows are left out
+            return superstructure_concrete_m3(lines) / float(gfa_m2 or 1), "m3/m2"
+        total = float(embodied_carbon(project_boq(lines))[0])
         if name == "embodied_carbon_total":
             return total, "kgCO2e"
         return total / float(gfa_m2 or 1), "kgCO2e/m2"

@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..calc.carbon import UNITS, bill_of_quantities, concrete_volume_m3, material_breakdown
+from ..calc.carbon import UNITS, material_breakdown
 from ..calc.envelope import OCTANTS, building_ettv, correction_factors, ettv, octant_index, retv
 from ..calc.errors import CalcError
+from ..calc.registry import project_boq, superstructure_concrete_m3
 from ..calc.tables import embodied_carbon_table
 from ..calc.water import wels_fitting_types, wels_ticks
 from ..explain import fmt
@@ -128,6 +129,13 @@ BOQ = TableSpec(
             minimum_open=True,
             optional=True,
             help="blank: the factor table's",
+        ),
+        Column(
+            "element",
+            "Element",
+            "choice",
+            choices=("superstructure", "substructure"),
+            help="substructure: not in the concrete usage index",
         ),
         Column("description", "Description", "text"),
     ),
@@ -269,13 +277,7 @@ def _facades(rows: Sequence[Any]) -> Derived:
 
 
 def _boq(rows: Sequence[Any], gfa_m2: float | None) -> Derived:
-    boq = bill_of_quantities(
-        [line.material for line in rows],
-        [line.quantity for line in rows],
-        [line.unit for line in rows],
-        density_kg_m3=[np.nan if line.density is None else line.density for line in rows],
-        areal_mass_kg_m2=[np.nan if line.areal_mass is None else line.areal_mass for line in rows],
-    )
+    boq = project_boq(rows)
     mass = np.asarray(boq.mass_kg) / 1000.0
     carbon = np.asarray(boq.kgco2e) / 1000.0
     formatted = [
@@ -285,8 +287,8 @@ def _boq(rows: Sequence[Any], gfa_m2: float | None) -> Derived:
     summary = [("total", f"{total:,.1f} tCO2e")]
     if gfa_m2:
         summary.append(("intensity", f"{total * 1000 / gfa_m2:,.1f} kgCO2e/m2"))
-        concrete = float(concrete_volume_m3(boq)[0])
-        summary.append(("concrete", f"{concrete / gfa_m2:.3f} m3/m2"))
+        concrete = superstructure_concrete_m3(rows)  # as the concrete usage index counts it
+        summary.append(("CUI", f"{concrete / gfa_m2:.3f} m3/m2"))
     breakdown = material_breakdown(boq)
     if total > 0:
         top = list(breakdown.items())[:4]

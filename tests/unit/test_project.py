@@ -241,3 +241,32 @@ def test_bad_table_row_is_located(tmp_path):
     second_boq = [i for i, line in enumerate(lines, start=1) if line == "[[boq]]"][1]
     assert problem.line == second_boq
     assert "steel_rebar" in problem.message  # the closest known material is suggested
+
+
+def test_substructure_concrete_counts_for_carbon_not_for_the_concrete_usage_index(tmp_path):
+    from greenmark.calc.registry import calculate
+
+    text = TABLES.replace(
+        'material = "concrete"\nquantity = 100\nunit = "m3"',
+        'material = "concrete"\nquantity = 100\nunit = "m3"\n\n'
+        '[[boq]]\nmaterial = "concrete"\nquantity = 60\nunit = "m3"\nelement = "substructure"',
+    )
+    project = load_project(write(tmp_path, text)).project
+    assert [line.element for line in project.boq] == [
+        "superstructure",
+        "substructure",
+        "superstructure",
+    ]
+    assert calculate("concrete_usage_index", project, 1000.0) == (pytest.approx(0.1), "m3/m2")
+    with_basement = calculate("embodied_carbon_total", project, 1000.0)
+    without = calculate(
+        "embodied_carbon_total", project.model_copy(update={"boq": project.boq[::2]}), 1000.0
+    )
+    assert with_basement is not None and without is not None
+    assert with_basement[0] > without[0]  # the basement's carbon is counted
+    only_basement = project.model_copy(update={"boq": [project.boq[1]]})
+    assert calculate("concrete_usage_index", only_basement, 1000.0) == (0.0, "m3/m2")
+    # saved only where it is not the default
+    save_project(project, tmp_path / "saved.toml")
+    saved = (tmp_path / "saved.toml").read_text()
+    assert saved.count('element = "substructure"') == 1 and "superstructure" not in saved
