@@ -349,13 +349,9 @@ def _kernel_boq(
         unit = np.ravel(np.asarray(unit_codes(units)))
     if material.size != size or unit.size not in (1, size):
         return None
-    if building is None:
-        index = np.zeros(size, dtype=np.intp)
-    else:
-        raw = np.asarray(building)
-        if raw.dtype.kind not in "iu" or raw.shape != (size,):
-            return None
-        index = np.ascontiguousarray(raw, dtype=np.intp)
+    index = kernels.building_index(building, size)
+    if index is None:
+        return None
     n = int(index.max()) + 1 if n_buildings is None else int(n_buildings)
     if n < 0:
         return None

@@ -359,13 +359,9 @@ def _building_sums(
     None (take the exact path) when the kernel rejects an item, or the building index
     is not one integer per facade.
     """
-    if building is None:
-        index = np.zeros(size, dtype=np.intp)
-    else:
-        raw = np.asarray(building)
-        if raw.dtype.kind not in "iu" or raw.shape != (size,):
-            return None
-        index = np.ascontiguousarray(raw, dtype=np.intp)
+    index = kernels.building_index(building, size)
+    if index is None:
+        return None
     if size == 0:
         return None
     n = int(index.max()) + 1 if n_buildings is None else int(n_buildings)

@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from .errors import FloatArray, IntArray
 
-__all__ = ["THRESHOLD", "Kernels", "compiled", "full", "warm_up"]
+__all__ = ["THRESHOLD", "Kernels", "building_index", "compiled", "full", "warm_up"]
 
 THRESHOLD = 50_000
 """Items from which the calculators use the kernels (smaller inputs take numpy)."""
@@ -43,6 +43,18 @@ def full(values: npt.ArrayLike, size: int, dtype: type = np.float64) -> npt.NDAr
     if array.size == size:
         return np.ascontiguousarray(array.reshape(size))
     return np.full(size, array.reshape(()))
+
+
+def building_index(building: npt.ArrayLike | None, size: int) -> IntArray | None:
+    """The building of each of ``size`` items as a C-contiguous intp array (all 0 when
+    ``building`` is None); None when it is not one integer per item (the exact path
+    then says what is wrong)."""
+    if building is None:
+        return np.zeros(size, dtype=np.intp)
+    raw = np.asarray(building)
+    if raw.dtype.kind not in "iu" or raw.shape != (size,):
+        return None
+    return np.ascontiguousarray(raw, dtype=np.intp)
 
 
 _INF = math.inf
