@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import re
 import shutil
-import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
+
+from tests_paths import sample_updater
 
 from greenmark.report import Prepared, prepare, render
 
@@ -18,20 +19,7 @@ DEMO = SAMPLES / "demo-office.toml"
 ISSUED = "2026-11-25"
 
 
-def sample_projects() -> list[Path]:
-    """Every ``samples/*.toml`` that is a project (has a ``[project]`` table)."""
-    found = []
-    for path in sorted(SAMPLES.glob("*.toml")):
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
-        if isinstance(data.get("project"), dict):
-            found.append(path)
-    return found
-
-
-PROJECTS = sample_projects()
+PROJECTS: list[Path] = sample_updater().sample_projects(SAMPLES)
 
 _prepared: dict[Path, Prepared] = {}
 _rendered: dict[tuple[Path, str, str], bytes] = {}

@@ -8,7 +8,6 @@ golden files with ``python samples/update_expected.py`` and review the diff.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import tomllib
@@ -17,21 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_paths import SAMPLES
+from tests_paths import SAMPLES, sample_updater
 
 from greenmark.calc.registry import table_of
 from greenmark.scheme import Scheme, bundled_schemes, formula_sites, load_scheme
 
-
-def _load_updater() -> Any:
-    spec = importlib.util.spec_from_file_location("update_expected", SAMPLES / "update_expected.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-UPDATER = _load_updater()
+UPDATER = sample_updater()
 PROJECTS: list[Path] = UPDATER.sample_projects(SAMPLES)
 EXPECTED: Path = UPDATER.EXPECTED
 REGENERATE = "regenerate with `python samples/update_expected.py` if the change is intended"
