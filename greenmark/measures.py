@@ -29,7 +29,7 @@ from pydantic import (
 from .errors import FormulaError, GreenmarkError, Problem
 from .formula import compile_formula
 from .resources import criteria_dir
-from .scheme import ID_PATTERN, NAME_PATTERN
+from .scheme import ID_PATTERN, NAME_PATTERN, ConstantSpec
 from .tomlfile import LineIndex, dotted, friendly_errors, read_toml
 
 CATALOGUE_FILE = "measures.toml"
@@ -75,15 +75,11 @@ class CatalogueMeta(_Model):
     source: str = ""
 
 
-class CatalogueConstant(_Model):
-    """A named number usable in the catalogue's formulas, with its provenance."""
+class CatalogueConstant(ConstantSpec):
+    """A scheme-style constant for the catalogue's formulas; unverified unless it says so
+    (catalogue numbers are indicative costs and yields)."""
 
-    value: float
-    unit: str = "1"
-    label: str = ""
-    source: str = ""
     verified: bool = False
-    note: str = ""
 
 
 class InputEffect(_Model):
