@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from ..designer import Gap, Plan, PlanOption
+from ..designer import Gap, Plan, PlanMeasure, PlanOption
 from ..explain import Blocker, BuildingResult, fmt
 from .session import Tried
 from .values import show_value
@@ -72,7 +72,7 @@ class PlanRow:
     label: str  # e.g. "Cheapest plan" or "chiller-060"
     cost: float
     option: PlanOption
-    is_option: bool
+    measure: PlanMeasure | None = None  # None: the row is the whole option
 
 
 def options_of(found: Plan) -> list[tuple[str, PlanOption]]:
@@ -94,10 +94,10 @@ def plan_rows(found: Plan) -> list[PlanRow]:
     rows: list[PlanRow] = []
     for i, (label, option) in enumerate(options_of(found)):
         ids = tuple(m.id for m in option.measures)
-        rows.append(PlanRow(f"o{i}", ids, label, option.cost, option, True))
+        rows.append(PlanRow(f"o{i}", ids, label, option.cost, option))
         for j, measure in enumerate(option.measures):
             rows.append(
-                PlanRow(f"o{i}m{j}", (measure.id,), measure.id, measure.cost, option, False)
+                PlanRow(f"o{i}m{j}", (measure.id,), measure.id, measure.cost, option, measure)
             )
     return rows
 
@@ -131,15 +131,14 @@ def status_text(found: Plan) -> RenderableType:
 
 def row_cells(row: PlanRow, scoring: str) -> tuple[Text, str, Text]:
     """The three cells of a plan row: what, cost, and what the option gives."""
-    if row.is_option:
+    if row.measure is None:
         option = row.option
         badges = f" +{', '.join(option.badges)}" if option.badges else ""
         gives = Text.assemble(
             amount(option.total, scoring), " ", (option.tier_title or "no tier", "bold"), badges
         )
         return Text(f"▸ {row.label}", "bold"), f"{row.cost:,.0f}", gives
-    measure = next(m for m in row.option.measures if m.id == row.label)
-    return Text(f"    {measure.id}"), f"{row.cost:,.0f}", Text(measure.title, "dim")
+    return Text(f"    {row.measure.id}"), f"{row.cost:,.0f}", Text(row.measure.title, "dim")
 
 
 def change_text(field: str, old: object, new: object, units: dict[str, str]) -> str:

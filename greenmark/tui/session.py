@@ -316,10 +316,22 @@ class Session:
             f"delete {table} row", Target(table, key=index), row_summary(table, removed), None, new
         )
 
-    def _apply(self, label: str, target: Target, old: Any, new: Any, candidate: Project) -> Step:
-        scored = self.score(candidate)
+    def _apply(
+        self,
+        label: str,
+        target: Target,
+        old: Any,
+        new: Any,
+        candidate: Project,
+        scored: ProjectScore | None = None,
+        details: Sequence[HistoryEntry] = (),
+    ) -> Step:
+        """Make ``candidate`` current (scored here unless ``scored`` is given): one history
+        entry for the change, then ``details``; undoable."""
+        scored = scored or self.score(candidate)
         step = Step(label, target, old, new, self.project, candidate)
         candidate.record(target.path, history_value(old), history_value(new), self.who)
+        candidate.history.extend(details)
         self.loaded.project = candidate
         self.scored = scored
         self.undo_stack.append(step)
@@ -371,15 +383,15 @@ class Session:
         """
         tried = self.try_measures(measures, catalogue)
         names = ", ".join(tried.measures)
-        step = Step(f"apply {names}", Target("measures"), None, names, self.project, tried.project)
-        tried.project.record("measures", None, names, self.who)
-        tried.project.history.extend(tried.changes)
-        self.loaded.project = tried.project
-        self.scored = tried.scored
-        self.undo_stack.append(step)
-        self.redo_stack.clear()
-        self.unsaved = True
-        return step
+        return self._apply(
+            f"apply {names}",
+            Target("measures"),
+            None,
+            names,
+            tried.project,
+            tried.scored,
+            tried.changes,
+        )
 
     # ------------------------------------------------------------------ undo / redo
 

@@ -244,9 +244,8 @@ class PathScreen(Screen[None]):
         currency = self.found.currency if self.found else ""
         units = {name: spec.unit for name, spec in self.session.scheme.inputs.items()}
         basis = ""
-        if not row.is_option:
-            measure = next(m for m in row.option.measures if m.id == row.label)
-            basis = measure.basis + ("" if measure.verified else ", indicative")
+        if row.measure is not None:
+            basis = row.measure.basis + ("" if row.measure.verified else ", indicative")
         text = effect_text(tried, self.session.scored.result, row.cost, currency, units, basis)
         effect.update(text)
 
