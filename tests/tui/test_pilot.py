@@ -395,6 +395,8 @@ async def test_help_lists_every_binding(demo_file: Path, make_app) -> None:
             "N",
             "f",
             "s",
+            "p",
+            "H",
             "r",
             "? / f1",
             "ctrl+p",
