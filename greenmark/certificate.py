@@ -15,6 +15,7 @@ The *payload* of a certificate is this JSON object::
                                   # choices as option names, booleans as true/false
       "not_applicable": [criterion ids the assessor ruled out, sorted],
       "tables":  {"facades": [...], "boq": [...], "fittings": [...]},  # rows, all fields
+                                  # (but see LATER_FIELDS)
       "result":  {"total_points", "total_max", "total_percent", "tier", "tier_title",
                   "badges": [{"id", "title"}], "criteria": {id: points}}
     }
@@ -84,6 +85,11 @@ FIELDS: dict[str, str] = {
     "number": "Certificate number",
     "digest": "Verification digest (SHA-256)",
 }
+
+#: Table fields added after format 1 was fixed, with the default that keeps the meaning
+#: rows had before they existed. At that default a field is left out of the payload, so
+#: certificates issued before the field existed still verify; any other value is kept.
+LATER_FIELDS: dict[str, dict[str, Any]] = {"boq": {"element": "superstructure"}}
 
 _SIGNIFICANT = 12
 
@@ -178,9 +184,8 @@ def build_payload(
         "inputs": dict(values),
         "not_applicable": sorted(cid for cid, r in project.responses.items() if r.not_applicable),
         "tables": {
-            "facades": [row.model_dump(mode="json") for row in project.facades],
-            "boq": [row.model_dump(mode="json") for row in project.boq],
-            "fittings": [row.model_dump(mode="json") for row in project.fittings],
+            table: [_row(table, row) for row in getattr(project, table)]
+            for table in ("facades", "boq", "fittings")
         },
         "result": {
             "total_points": round(result.total_points, 4),
@@ -198,6 +203,15 @@ def build_payload(
 
 
 # --------------------------------------------------------------------------- display
+
+
+def _row(table: str, row: Any) -> dict[str, Any]:
+    """A table row as the payload holds it: every field, less later fields at their default."""
+    data: dict[str, Any] = row.model_dump(mode="json")
+    for name, default in LATER_FIELDS.get(table, {}).items():
+        if data.get(name) == default:
+            del data[name]
+    return data
 
 
 def _number(value: Any, digits: int = 1) -> str:
@@ -660,7 +674,9 @@ def payload_differences(certified: dict[str, Any], current: dict[str, Any]) -> l
                 )
             )
             continue
-        for index, (old, new) in enumerate(zip(old_rows, rows, strict=True), start=1):
+        later = LATER_FIELDS.get(table, {})
+        for index, (old_row, new_row) in enumerate(zip(old_rows, rows, strict=True), start=1):
+            old, new = {**later, **old_row}, {**later, **new_row}  # left out = the default
             if old == new:
                 continue
             keys = sorted(set(old) | set(new), key=str)

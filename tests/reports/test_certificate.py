@@ -11,6 +11,7 @@ from report_helpers import (
     DEMO,
     ISSUED,
     PROJECTS,
+    SAMPLES,
     copy_project,
     copy_scheme,
     prepared_for,
@@ -166,6 +167,23 @@ def test_verify_fails_after_a_table_row_changes(tmp_path) -> None:
     outcome = verify(certificate, project)
     assert "table" in kinds(outcome)
     assert "table facades row 1 differs: wall_u" in messages(outcome)
+
+
+def test_boq_element_is_certified_only_where_it_is_not_the_default(tmp_path) -> None:
+    """``element`` came after format 1: at its default it stays out of the payload (so
+    certificates issued before it existed still verify); substructure rows carry it."""
+    source = SAMPLES / "rb-cluster-house.toml"  # one basement row, marked substructure
+    payload = prepared_for(source).certificate.payload
+    elements = [row.get("element") for row in payload["tables"]["boq"]]
+    assert elements.count("substructure") == 1 and set(elements) == {None, "substructure"}
+
+    project = copy_project(tmp_path, source)
+    certificate = write(tmp_path, project)
+    copy_project(tmp_path, project, **{r'^element = "substructure"\n': ""})
+    outcome = verify(certificate, project)
+    said = messages(outcome)
+    assert "table boq row 1 differs: element 'substructure' -> 'superstructure'" in said
+    assert "input concrete_usage_index differs" in said  # and the CUI it moves
 
 
 def test_verify_fails_after_the_scheme_version_changes(tmp_path) -> None:
