@@ -459,7 +459,9 @@ def score(
     for flag, (owner, option) in compiled.needed_flags.items():
         env[flag] = env[owner] == option
     for name, derived in compiled.derived:
-        env[name] = derived(env, n).astype(np.float64, copy=False)
+        column = derived(env, n).astype(np.float64, copy=False)
+        # inf/-inf (a division by zero) is no value: it must never reach a cap as full points
+        env[name] = np.where(np.isfinite(column), column, np.nan)
 
     missing_cache: dict[frozenset[str], Array] = {}
     n_criteria = len(compiled.criteria)
@@ -483,7 +485,8 @@ def score(
             elif c.kind == "bands":
                 key = -value if c.lower_is_better else value
                 # a value that reaches a threshold up to rounding (19.999999 % of 20 %) counts
-                key = key + 1e-9 * np.maximum(1.0, np.abs(key))
+                with np.errstate(invalid="ignore"):  # -inf + inf: not assessed below
+                    key = key + 1e-9 * np.maximum(1.0, np.abs(key))
                 earned = c.give[np.searchsorted(c.at, key, "right")]
                 earned = np.minimum(earned, c.max_points)
             else:  # yes
@@ -491,8 +494,10 @@ def score(
         values[:, col] = value
         # Masks from the cache are shared between criteria: never modify them in place.
         not_given = _missing(env, c.rule_inputs, n, missing_cache)
-        if c.kind == "formula":
-            not_given = not_given | np.isnan(value)
+        if c.kind != "choice" and value.dtype.kind == "f":
+            # a rule with no finite value (NaN, or inf from a division by zero) scores nothing:
+            # the criterion is not assessed, never capped to full points
+            not_given = not_given | ~np.isfinite(value)
         na: Array | None = None
         if c.applies is not None:
             applies_missing = _missing(env, c.applies_inputs, n, missing_cache)

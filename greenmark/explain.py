@@ -220,7 +220,13 @@ class Explainer:
             missing = self._missing_names(compiled.rule_inputs | compiled.applies_inputs, i)
             if missing:
                 return f"not assessed: {', '.join(missing)} not given"
-            return "not assessed: the formula has no value for these inputs"
+            names = compiled.expression.names if compiled.expression is not None else frozenset()
+            inputs = self._names_text(names | compiled.rule_inputs, i)
+            return (
+                "not assessed: the rule has no finite value for these inputs"
+                + (f" ({inputs})" if inputs else "")
+                + ", e.g. a division by zero"
+            )
         value = float(scores.values[i, c_index])
         rule = spec.points
         if isinstance(rule, FormulaPoints):

@@ -168,7 +168,8 @@ def score_one(
     while pending:  # naive fixed-point ordering
         for name, derived in list(pending.items()):
             try:
-                env[name] = float(_expr(derived.formula, env))
+                result = float(_expr(derived.formula, env))
+                env[name] = result if math.isfinite(result) else NaN  # inf is no value
             except KeyError:
                 continue
             del pending[name]
@@ -204,12 +205,15 @@ def score_one(
         if not na and not unknown:
             if isinstance(rule, FormulaPoints):
                 value = float(_expr(rule.formula, env))
-                if math.isnan(value):
-                    unknown = True
+                if not math.isfinite(value):
+                    unknown = True  # NaN or a division by zero: no value, never full points
                 else:
                     earned = min(max(value, 0.0), c.max_points)
             elif isinstance(rule, BandPoints):
                 value = float(_expr(rule.bands, env))
+                if not math.isfinite(value):
+                    unknown = True
+                    value = -math.inf if rule.better == "higher" else math.inf
                 slack = 1e-9 * max(1.0, abs(value))  # rounding tolerance, as the engine
                 for threshold, give in zip(rule.at, rule.give, strict=True):
                     if rule.better == "higher":

@@ -12,7 +12,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA = ROOT / "criteria"
 SAMPLES = ROOT / "samples"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 def run_cli(*args: str, cwd: Path | None = None, columns: int = 80) -> subprocess.CompletedProcess:

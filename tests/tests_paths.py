@@ -8,7 +8,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA = ROOT / "criteria"
 SAMPLES = ROOT / "samples"
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @cache

@@ -18,6 +18,31 @@ BCA_CSV = ROOT.parent / "shared" / "data" / "sg-bca-commercial-buildings-energy-
 BCA_MAPPING = SAMPLES / "mappings" / "sg-bca-commercial-2017-2018.toml"
 NRB_CSV = SAMPLES / "portfolio" / "gm-nrb-1000.csv"
 NRB_PARQUET = SAMPLES / "portfolio" / "gm-nrb-1000.parquet"
+# The listing's published header (column names only), for tests that need a file shaped
+# like the export but none of its data.
+BCA_HEADER = (
+    "buildingname,buildingaddress,buildingtype,greenmarkstatus,greenmarkrating,"
+    "greenmarkyearaward,buildingsize,grossfloorarea,2017energyuseintensity,"
+    "2018energyusintensity,voluntarydisclosure"
+)
+
+needs_bca_listing = pytest.mark.skipif(
+    not BCA_CSV.is_file(),
+    reason=f"needs the public BCA listing at {BCA_CSV}, which lives beside development "
+    "checkouts only (never in a clone)",
+)
+
+
+def bca_shaped_csv(folder: Path) -> Path:
+    """A two-row CSV with the BCA listing's header, written for the test (no real data)."""
+    path = folder / "bca-shaped.csv"
+    path.write_text(
+        BCA_HEADER + "\n"
+        'EXAMPLE TOWER,"1 EXAMPLE ROAD",Office,No,NA,NA,Large,"20,000",210,200,Y\n'
+        'EXAMPLE MALL,"2 EXAMPLE ROAD",Retail,No,NA,NA,Large,"35,500",380,360,N\n',
+        encoding="utf-8",
+    )
+    return path
 
 
 def greenmark(

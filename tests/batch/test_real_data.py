@@ -7,8 +7,10 @@ import json
 
 import pytest
 
-from .conftest import BCA_CSV, BCA_MAPPING, read_csv
+from .conftest import BCA_CSV, BCA_MAPPING, needs_bca_listing, read_csv
 from .test_cli_batch import counts
+
+pytestmark = needs_bca_listing
 
 
 def _number(cell: str) -> float | None:
