@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.app import App
+from textual.screen import Screen
 from textual.widgets import Tree
 
 from .screens.dialogs import ConflictScreen
 from .screens.help import HelpGroups, bindings_of, key_text
 from .screens.history import HistoryScreen
-from .screens.main import MainScreen
 from .screens.path import PathScreen
 from .screens.summary import SummaryScreen
 from .widgets.fields import BoolEditor, ChoiceEditor
@@ -16,9 +16,13 @@ from .widgets.table_panel import RowsTable
 from .widgets.tree import CriteriaTree
 
 
-def help_groups(app: App[object]) -> HelpGroups:
-    """Binding groups: everywhere, the tree, tables, fields, summary, the disk prompt."""
-    everywhere = bindings_of([type(app), MainScreen])
+def help_groups(app: App[object], main_screen: type[Screen[object]]) -> HelpGroups:
+    """Binding groups: everywhere, the tree, tables, fields, summary, the disk prompt.
+
+    ``main_screen`` is the class of the screen that asks (so this module, which the main
+    screen imports, does not import it back).
+    """
+    everywhere = bindings_of([type(app), main_screen])
     palette = key_text(app.COMMAND_PALETTE_BINDING)
     if all(keys != palette for keys, _ in everywhere):
         everywhere.insert(0, (palette, "Command palette: go to a criterion by id or title"))

@@ -10,7 +10,7 @@ from textual.widgets import Input, Select, Switch
 from greenmark.project import load_project
 from greenmark.tui.screens.dialogs import ConflictScreen
 from greenmark.tui.screens.help import HelpScreen
-from greenmark.tui.screens.main import TopBar
+from greenmark.tui.screens.main import MainScreen, TopBar
 from greenmark.tui.screens.summary import SummaryScreen
 from greenmark.tui.widgets.quiet import QuietStatic
 from greenmark.tui.widgets.tree import NodeRef
@@ -386,7 +386,7 @@ async def test_help_lists_every_binding(demo_file: Path, make_app) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        listed = {keys for _, rows in help_groups(app) for keys, _ in rows}
+        listed = {keys for _, rows in help_groups(app, MainScreen) for keys, _ in rows}
         for keys in (
             "ctrl+s",
             "ctrl+z",

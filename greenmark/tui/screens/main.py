@@ -527,13 +527,13 @@ class MainScreen(SavingScreen):
         from .path import PathScreen
 
         self.flush_edits()
-        self.app.push_screen(PathScreen(self.session))
+        self.app.push_screen(PathScreen(self.session, host=self))
 
     def action_help(self) -> None:
         from ..help_groups import help_groups, help_notes
         from .help import HelpScreen
 
-        self.app.push_screen(HelpScreen(help_groups(self.app), help_notes()))
+        self.app.push_screen(HelpScreen(help_groups(self.app, type(self)), help_notes()))
 
 
 def _cell(value: Any) -> str:

@@ -8,7 +8,7 @@ it to the project: scored, saved, recorded in the history and undoable with ctrl
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol
 
 from rich.text import Text
 from textual import work
@@ -36,8 +36,17 @@ from ..path_view import (
 from ..session import Session, Tried
 from ..values import Refused
 
-if TYPE_CHECKING:
-    from .main import MainScreen
+
+class PathHost(Protocol):
+    """What the path screen needs of the screen that opened it (the main screen)."""
+
+    async def action_undo(self) -> None: ...
+
+    async def action_redo(self) -> None: ...
+
+    async def refresh_all(self) -> None: ...
+
+    def autosave(self) -> None: ...
 
 
 def default_target(session: Session) -> str:
@@ -74,10 +83,15 @@ class PathScreen(Screen[None]):
     ]
 
     def __init__(
-        self, session: Session, target: str | None = None, catalogue: Catalogue | None = None
+        self,
+        session: Session,
+        target: str | None = None,
+        catalogue: Catalogue | None = None,
+        host: PathHost | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        self._opener = host
         self.target = target or default_target(session)
         self.budget: float | None = None
         self.catalogue = catalogue
@@ -127,13 +141,9 @@ class PathScreen(Screen[None]):
         self.replan()
 
     @property
-    def main(self) -> MainScreen | None:
-        from .main import MainScreen
-
-        for screen in self.app.screen_stack:
-            if isinstance(screen, MainScreen):
-                return screen
-        return None
+    def main(self) -> PathHost | None:
+        """The screen that opened this one, to redraw after a change (None in tests)."""
+        return self._opener
 
     # ------------------------------------------------------------------ searching
 
