@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .engine import CompiledScheme, Scores, Status, compile_scheme, score
+from .errors import GreenmarkError
 from .mapping import FALSE_WORDS, TRUE_WORDS, Binding, FieldPlan, normalise_option
 from .scheme import Scheme
 
@@ -228,7 +229,8 @@ def _read_numbers(
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        values = column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+        # unsafe: integers beyond 2**53 become the nearest float instead of failing
+        values = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         infinite = np.isinf(values)
         if infinite.any():
             rows = np.flatnonzero(infinite)
@@ -451,25 +453,41 @@ def _parse_text(plan: FieldPlan, column: pa.Array) -> pa.Array:
     return present
 
 
-def prepare(plan: Plan, batch: pa.RecordBatch | pa.Table) -> Prepared:
-    """Parse the mapped columns of one chunk into engine arrays and problems."""
+def _parse_field(field_plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> None:
+    """Parse one mapped column into ``out`` (arrays, text and problems)."""
+    if field_plan.role == "keep" or field_plan.role in ("id", "name"):
+        out.text[field_plan.target] = _parse_text(field_plan, column)
+    elif field_plan.kind in ("number", "integer"):
+        out.arrays[field_plan.target] = _parse_number(field_plan, column, out)
+    elif field_plan.kind == "boolean":
+        out.arrays[field_plan.target] = _parse_boolean(field_plan, column, out)
+    else:
+        codes, labels = _parse_choice(field_plan, column, out)
+        if field_plan.role == "building_type" and not field_plan.options:
+            out.text["building_type"] = labels  # the scheme has no types: keep the label
+        else:
+            out.arrays[field_plan.target] = codes
+
+
+def prepare(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> Prepared:
+    """Parse the mapped columns of one chunk into engine arrays and problems.
+
+    A column whose Arrow type cannot be read as numbers or text raises
+    :class:`GreenmarkError` naming it (sources refuse such columns before reading).
+    """
     size = batch.num_rows
     out = Prepared(size=size, arrays={}, text={})
     names = batch.schema.names
     for field_plan in plan.fields:
         column = batch.column(names.index(field_plan.column))
-        if field_plan.role == "keep" or field_plan.role in ("id", "name"):
-            out.text[field_plan.target] = _parse_text(field_plan, column)
-        elif field_plan.kind in ("number", "integer"):
-            out.arrays[field_plan.target] = _parse_number(field_plan, column, out)
-        elif field_plan.kind == "boolean":
-            out.arrays[field_plan.target] = _parse_boolean(field_plan, column, out)
-        else:
-            codes, labels = _parse_choice(field_plan, column, out)
-            if field_plan.role == "building_type" and not field_plan.options:
-                out.text["building_type"] = labels  # the scheme has no types: keep the label
-                continue
-            out.arrays[field_plan.target] = codes
+        try:
+            _parse_field(field_plan, column, out)
+        except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+            raise GreenmarkError(
+                f"column {field_plan.column!r} (for {field_plan.target}) of Arrow type "
+                f"{column.type} cannot be read: {exc}",
+                file=source or None,
+            ) from None
     if "id" in out.text:
         out.ids = out.text["id"]
     return out
@@ -628,7 +646,7 @@ def score_prepared(plan: Plan, prepared: Prepared, source: str = "") -> ChunkRes
 
 def score_chunk(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> ChunkResult:
     """Parse and score one chunk of rows (Arrow): the function every runner calls."""
-    return score_prepared(plan, prepare(plan, batch), source)
+    return score_prepared(plan, prepare(plan, batch, source), source)
 
 
 def score_projects(plan: Plan, paths: Sequence[str]) -> ChunkResult:
@@ -638,7 +656,6 @@ def score_projects(plan: Plan, paths: Sequence[str]) -> ChunkResult:
     file with problems becomes error rows located at file:line.
     """
     from .engine import encode_inputs
-    from .errors import GreenmarkError
     from .project import load_project, not_applicable_marks, resolve_inputs
 
     values: list[dict[str, Any]] = []

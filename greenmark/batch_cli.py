@@ -4,19 +4,26 @@ Results go to ``--out`` (CSV, Parquet, JSON by extension; CSV on stdout without
 ``--out``); every row that cannot be scored goes to ``--errors`` with its row,
 column and reason. Counts, progress and the summary table go to stderr. Exit
 code 0 when every row was scored, 1 when some were skipped, 2 for bad usage or
-input (mapping, scheme, unreadable file), 130 on Ctrl-C (no output left behind).
+input (mapping, scheme, unreadable file). Ctrl-C, SIGTERM and SIGHUP stop the run
+the same way: no output left behind, exit code 128 + the signal number (130 for
+Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells report a process killed by it.
+Missing output folders are created. Temporary files of an earlier run that was
+killed outright (``.NAME.XXXXXXXX.tmp`` next to an output) are removed.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import time
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -29,15 +36,27 @@ from rich.progress import (
 from rich.text import Text
 
 from .batch import Plan
-from .batch_io import OUTPUT_KINDS, Chunk, Source, TableWriter, open_source
+from .batch_io import (
+    OUTPUT_KINDS,
+    Chunk,
+    Source,
+    TableWriter,
+    make_parent,
+    open_source,
+    remove_stale_temps,
+)
 from .batch_run import (
     BatchJob,
+    Stopped,
+    StopSignals,
     dask_client,
     default_workers,
     process_pool,
+    remove_stale_spools,
     run_dask,
     run_local,
     single_threaded_blas,
+    stop_signals,
 )
 from .cli import handles_errors
 from .errors import ExitCode, GreenmarkError
@@ -94,7 +113,7 @@ class ProgressBar:
 
     def add(self, source: Source, total: int | None) -> None:
         if self.progress is not None:
-            name = Path(source.name).name
+            name = escape(Path(source.name).name)  # a file name is not rich markup
             self.tasks[source.name] = self.progress.add_task(name, total=total, rows=0)
         self.rows[source.name] = 0
 
@@ -133,8 +152,10 @@ def _binding(
         return None, notes
     loaded = mapping if mapping is not None else direct_mapping(scheme, tables[0].columns)
     binding = bind(loaded, scheme)
+    used = {f.column: f.target for f in binding.fields}
     for source in tables:
         binding.check_columns(source.columns, source.name)
+        source.check_types(used)
     if mapping is None:
         mapped = {f.column for f in binding.fields}
         notes.append(
@@ -256,6 +277,53 @@ def batch(
     implausible per the mapping) are skipped and listed with their reason; exit code 1
     when any row was skipped.
     """
+    started = time.time()
+    received = StopSignals()
+    try:
+        with stop_signals(received):
+            _run(
+                received,
+                started,
+                inputs,
+                scheme_ref=scheme_ref,
+                mapping_path=mapping_path,
+                out=out,
+                errors_path=errors_path,
+                summary_path=summary_path,
+                report_path=report_path,
+                workers=workers,
+                engine=engine,
+                scheduler=scheduler,
+                chunk_rows=chunk_rows,
+                quiet=quiet,
+            )
+    except BaseException as exc:
+        stopped = exc if isinstance(exc, Stopped) else received.stopped()
+        if stopped is None:
+            raise
+        name = "" if stopped.signum == signal.SIGINT else f" by {stopped}"
+        _stderr().print(f"interrupted{name}")
+        sys.exit(stopped.exit_code)
+
+
+def _run(
+    received: StopSignals,
+    started: float,
+    inputs: tuple[Path, ...],
+    *,
+    scheme_ref: str | None,
+    mapping_path: Path | None,
+    out: Path | None,
+    errors_path: Path | None,
+    summary_path: Path | None,
+    report_path: Path | None,
+    workers: int | None,
+    engine: str,
+    scheduler: str | None,
+    chunk_rows: int,
+    quiet: bool,
+) -> None:
+    """The body of :func:`batch`; a signal in ``received`` stops it (see the module)."""
     from .summary import PortfolioSummary, render_html, render_table
 
     console = _stderr()
@@ -292,6 +360,11 @@ def batch(
     wanted = summary_path is not None or report_path is not None or not quiet
     summary = PortfolioSummary(plan) if wanted else None
     show_progress = not quiet and sys.stderr.isatty()
+    for path in (out, errors_path, summary_path, report_path):
+        if path is not None:
+            remove_stale_temps(path, before=started)
+    if engine == "local":
+        remove_stale_spools(before=started)
     with ExitStack() as stack:
         job = BatchJob(plan, summary=summary, with_source=len(sources) > 1)
         writers: list[TableWriter] = []
@@ -319,8 +392,9 @@ def batch(
                     run_local(job, source, chunk_rows=chunk_rows, pool=pool)
                 bar.finish(source)
             stack.close()  # progress bar, pool and cluster down before the files are final
-            for writer in writers:
-                writer.commit()
+            with received.defer():  # all files in place, or none
+                for writer in writers:
+                    writer.commit()
         except BaseException:
             for writer in writers:
                 writer.discard()
@@ -330,9 +404,9 @@ def batch(
         counts = {"read": job.read, "scored": job.scored, "skipped": job.skipped}
         data = summary.to_dict(counts, [s.name for s in sources])
         if summary_path is not None:
-            write_atomic(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            _write(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         if report_path is not None:
-            write_atomic(report_path, render_html(data))
+            _write(report_path, render_html(data))
         if not quiet and job.scored:
             render_table(console, data)
     if job.skipped:
@@ -359,6 +433,15 @@ def batch(
     )
     if job.skipped:
         sys.exit(int(ExitCode.NOT_SCORED))
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a text output atomically, creating missing folders."""
+    make_parent(path)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise GreenmarkError(f"cannot write: {exc.strerror or exc}", file=path) from None
 
 
 def _small(source: Source, chunk_rows: int) -> bool:

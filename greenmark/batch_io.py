@@ -4,9 +4,15 @@ Sources read only the mapped columns, chunk by chunk, so memory stays flat
 whatever the file size: CSV through ``pyarrow.csv.open_csv`` with every column
 read as text (the batch parser handles missing markers, thousands separators
 and bad cells itself), Parquet through ``ParquetFile.iter_batches``. Writers put
-everything in a temporary file next to the target (``.NAME.*.tmp``) and rename
-it into place only when the run completes; on error or Ctrl-C the temporary
-file is removed, so a half-written file never sits under the final name.
+everything in a temporary file next to the target (``.NAME.XXXXXXXX.tmp``) and
+rename it into place only when the run completes; on error, Ctrl-C or a stop
+signal the temporary file is removed, so a half-written file never sits under
+the final name. A run killed outright (``kill -9``) cannot clean up: the next run
+writing the same target removes such leftovers (:func:`remove_stale_temps`).
+
+CSV outputs are safe to open in a spreadsheet: a text cell that starts like a
+formula is prefixed with ``'`` (:func:`neutralise_formulas`); Parquet and JSON
+keep the raw values.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import csv
 import json
 import math
 import os
+import re
+import stat
 import sys
 import tempfile
 import tomllib
@@ -25,10 +33,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from .errors import GreenmarkError
+from .errors import GreenmarkError, Problem
+from .resources import make_parent
 
 INPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
@@ -62,6 +72,11 @@ class Source(ABC):
     @property
     def total(self) -> int | None:
         """Size in progress units (bytes for CSV, rows otherwise), when known."""
+        return None
+
+    def check_types(self, used: dict[str, str]) -> None:
+        """Raise :class:`GreenmarkError` for columns of ``used`` (column -> what it is
+        for) that cannot be read; text inputs have nothing to check."""
         return None
 
     @abstractmethod
@@ -184,6 +199,23 @@ class ParquetSource(Source):
     def total(self) -> int | None:
         return int(self._file.metadata.num_rows)
 
+    def check_types(self, used: dict[str, str]) -> None:
+        """Refuse used columns of a type the batch parser cannot read (lists, structs,
+        maps, binary…), naming the column, its Arrow type and the accepted types.
+        Columns that are not used are never read, whatever their type."""
+        schema = self._file.schema_arrow
+        problems = [
+            Problem(
+                f"column {name!r} (for {purpose}) has Arrow type {schema.field(name).type}; "
+                f"expected {ACCEPTED_TYPES}",
+                str(self.path),
+            )
+            for name, purpose in used.items()
+            if name in schema.names and not readable_type(schema.field(name).type)
+        ]
+        if problems:
+            raise GreenmarkError(problems=problems)
+
     def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
         offset = 0
         for batch in self._file.iter_batches(batch_size=chunk_rows, columns=columns):
@@ -220,6 +252,34 @@ class ProjectFolder(Source):
             yield Chunk(start, len(paths), paths=paths, progress=start + len(paths))
 
 
+#: What :func:`readable_type` accepts, for messages.
+ACCEPTED_TYPES = (
+    "text, whole or decimal numbers, booleans, dates or times (or a dictionary-encoded "
+    "column of these); nested (list, struct, map) and binary columns cannot be read"
+)
+
+
+def readable_type(kind: pa.DataType) -> bool:
+    """True for a column type the batch parser reads (as numbers or as text)."""
+    types = pa.types
+    if types.is_dictionary(kind):
+        return readable_type(kind.value_type)
+    return bool(
+        types.is_string(kind)
+        or types.is_large_string(kind)
+        or types.is_string_view(kind)
+        or types.is_integer(kind)
+        or types.is_floating(kind)
+        or types.is_decimal(kind)
+        or types.is_boolean(kind)
+        or types.is_null(kind)
+        or types.is_date(kind)
+        or types.is_time(kind)
+        or types.is_timestamp(kind)
+        or types.is_duration(kind)
+    )
+
+
 def _is_project(path: Path) -> bool:
     """True for a project file, or a file that cannot be parsed (its problem gets reported)."""
     try:
@@ -243,14 +303,56 @@ def open_source(path: Path) -> Source:
     raise GreenmarkError("expected a folder of project files, a .csv or a .parquet file", file=path)
 
 
+def temp_pattern(target: Path) -> re.Pattern[str]:
+    """The names of the temporary files written for ``target``: ``.NAME.XXXXXXXX.tmp``
+    (:func:`tempfile.mkstemp`'s 8 random characters), also those of
+    :func:`greenmark.tomlfile.write_atomic`."""
+    return re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+
+
+def owned(info: os.stat_result) -> bool:
+    """True when this process's user owns the file (always, where there are no users)."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def remove_stale_temps(target: Path, before: float) -> list[Path]:
+    """Remove this process user's temporary files for ``target`` left by a run that was
+    killed: regular files named by :func:`temp_pattern`, next to ``target``, last
+    modified before ``before`` (a :func:`time.time`). Returns the files removed."""
+    folder = target.parent if str(target.parent) else Path(".")
+    pattern = temp_pattern(target)
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.fullmatch(name):
+            continue
+        path = folder / name
+        try:
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and owned(info) and info.st_mtime < before:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 class AtomicFile:
-    """A temporary file next to ``target``, renamed onto it by :meth:`commit`."""
+    """A temporary file next to ``target`` (missing folders created), renamed onto it by
+    :meth:`commit`."""
 
     def __init__(self, target: Path) -> None:
         self.target = target
+        make_parent(target)
         folder = target.parent if str(target.parent) else Path(".")
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise GreenmarkError(f"cannot write: {exc.strerror or exc}", file=target) from None
         os.close(handle)
         self.temp = Path(name)
 
@@ -264,8 +366,38 @@ class AtomicFile:
         self.temp.unlink(missing_ok=True)
 
 
+_FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR prefixed with ``'``
+    (OWASP CSV injection rule), so a spreadsheet shows them instead of running them.
+
+    A text cell that is a plain number (``-3``, ``+1.5e3``) cannot be a formula and is
+    kept as it is; numeric columns are never changed (-3.5 stays a number).
+    """
+    for index, column_field in enumerate(table.schema):
+        kind = column_field.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            table = table.set_column(index, column_field, _neutralise(table.column(index)))
+    return table
+
+
+def _neutralise(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    risky = pc.and_not(
+        pc.match_substring_regex(column, _FORMULA_START),
+        pc.match_substring_regex(column, _PLAIN_NUMBER),
+    )
+    if not pc.any(risky).as_py():
+        return column
+    quoted = pc.binary_join_element_wise("'", column, "")
+    return pc.if_else(risky, quoted, column)
+
+
 class TableWriter:
-    """Writes Arrow tables chunk by chunk as CSV, Parquet, JSON (array) or JSON Lines.
+    """Writes Arrow tables chunk by chunk as CSV, Parquet, JSON (array) or JSON Lines
+    (CSV text cells through :func:`neutralise_formulas`).
 
     ``path`` None writes CSV to stdout. Otherwise the data goes to a temporary file,
     renamed onto ``path`` by :meth:`commit`; :meth:`discard` removes it.
@@ -306,7 +438,10 @@ class TableWriter:
         if not table.num_rows:
             return
         self.rows += table.num_rows
-        if self.kind in ("csv", "parquet"):
+        if self.kind == "csv":
+            self._writer.write_table(neutralise_formulas(table))
+            return
+        if self.kind == "parquet":
             self._writer.write_table(table)
             return
         assert self._stream is not None

@@ -4,29 +4,42 @@ Every engine feeds :class:`BatchJob` with ``(source, chunk, ChunkResult)`` in in
 order; the job numbers the rows (1-based data rows), writes results and problems
 incrementally and updates the summary, so the output is the same whichever
 engine ran and however the input was split.
+
+Stopping: :func:`stop_signals` turns SIGINT (Ctrl-C), SIGTERM and SIGHUP into
+:class:`Stopped`, so the runner cleans up the same way for each (temporary
+outputs removed, pool shut down, spool folder removed); the command then exits
+with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
+Pool workers leave those signals to the parent and die with it if it is killed
+outright (``kill -9``); a spool folder left by such a run is removed by the next.
 """
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import multiprocessing
 import os
+import re
 import shutil
 import signal
+import stat
 import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .batch import ERRORS_SCHEMA, ChunkResult, Plan, score_chunk, score_projects
-from .batch_io import Chunk, Source, TableWriter
+from .batch_io import Chunk, Source, TableWriter, owned
 from .errors import GreenmarkError
 
 Progress = Callable[[Source, Chunk], None]
@@ -116,6 +129,78 @@ class BatchJob:
         self.add(source, Chunk(0, 0), ChunkResult(len(reasons), self.plan.empty_results(), errors))
 
 
+# ----------------------------------------------------------------------------- signals
+
+#: Signals that stop a run the way Ctrl-C does (those this platform has).
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Stopped(KeyboardInterrupt):
+    """The run was stopped by a signal (a KeyboardInterrupt, so cleanup treats it as one)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal number (130 for Ctrl-C), as shells report it."""
+        return 128 + self.signum
+
+
+@dataclass
+class StopSignals:
+    """What :func:`stop_signals` received: the first signal, and whether to wait."""
+
+    signum: int | None = None
+    deferred: bool = False
+
+    def handle(self, signum: int, _frame: FrameType | None) -> None:
+        """Raise :class:`Stopped` on the first signal (later ones: cleanup is under way)."""
+        if self.signum is not None:
+            return
+        self.signum = signum
+        if not self.deferred:
+            raise Stopped(signum)
+
+    @contextmanager
+    def defer(self) -> Iterator[None]:
+        """Hold a signal back while the block runs (moving finished files into place);
+        raise :class:`Stopped` after it if one came."""
+        self.deferred = True
+        try:
+            yield
+        finally:
+            self.deferred = False
+        if self.signum is not None:
+            raise Stopped(self.signum)
+
+    def stopped(self) -> Stopped | None:
+        """The stop to report, if a signal came."""
+        return Stopped(self.signum) if self.signum is not None else None
+
+
+@contextmanager
+def stop_signals(received: StopSignals | None = None) -> Iterator[StopSignals]:
+    """Handle :data:`STOP_SIGNALS` with :meth:`StopSignals.handle` while the block runs
+    (main thread only; a signal ignored at start, as under ``nohup``, stays ignored)."""
+    received = received if received is not None else StopSignals()
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, received.handle)
+        yield received
+    finally:
+        for stopped, handler in previous.items():
+            signal.signal(stopped, handler)
+
+
 # ----------------------------------------------------------------------------- local
 
 _blas_limited = False
@@ -161,13 +246,41 @@ def single_threaded_blas() -> None:
 _worker_plan: Plan | None = None
 
 
-def _init_worker(plan: Plan) -> None:
-    """Pool worker start: Ctrl-C is the parent's to handle; compile the scheme once."""
+def _init_worker(plan: Plan, parent: int) -> None:
+    """Pool worker start: Ctrl-C and hang-ups are the parent's to handle, SIGTERM ends the
+    worker at once (the parent removes its files); die with the parent; compile once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
     single_threaded_blas()
     global _worker_plan
     _worker_plan = plan
     plan.compiled  # noqa: B018 - compile now, not in the first chunk
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """End this process when ``parent`` dies, even by ``kill -9`` (no orphan workers):
+    the kernel's parent-death signal on Linux, else a thread watching the parent."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        armed = False
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _ready() -> int:
@@ -192,8 +305,9 @@ class Spool:
     """
 
     def __init__(self) -> None:
-        base = "/dev/shm" if _room("/dev/shm") > 2 << 30 else None
-        self.folder = Path(tempfile.mkdtemp(prefix="greenmark-batch-", dir=base))
+        self.folder = Path(
+            tempfile.mkdtemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-", dir=spool_base())
+        )
         self._names = itertools.count()
 
     def put(self, data: pa.Table | pa.RecordBatch) -> str:
@@ -203,6 +317,50 @@ class Spool:
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+SPOOL_PREFIX = "greenmark-batch-"
+_SPOOL_NAME = re.compile(rf"{SPOOL_PREFIX}(\d+)-[a-z0-9_]{{8}}")
+
+
+def spool_base() -> str:
+    """Where spool folders go: ``/dev/shm`` when it has room, else the temporary folder."""
+    return "/dev/shm" if _room("/dev/shm") > 2 << 30 else tempfile.gettempdir()
+
+
+def remove_stale_spools(before: float, base: str | None = None) -> list[Path]:
+    """Remove spool folders left by killed runs: named ``greenmark-batch-PID-XXXXXXXX`` in
+    ``base`` (default :func:`spool_base`), owned by this user, PID no longer running,
+    unchanged since ``before`` (a :func:`time.time`)."""
+    base = base if base is not None else spool_base()
+    removed: list[Path] = []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return removed
+    for name in names:
+        match = _SPOOL_NAME.fullmatch(name)
+        if match is None or _running(int(match[1])):
+            continue
+        path = Path(base, name)
+        try:
+            info = path.lstat()
+        except OSError:
+            continue
+        if owned(info) and stat.S_ISDIR(info.st_mode) and info.st_mtime < before:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
 
 
 def _room(folder: str) -> int:
@@ -277,7 +435,7 @@ def process_pool(plan: Plan, workers: int) -> Iterator[Pool | None]:
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     spool = Spool()
     executor = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_init_worker, initargs=(plan,)
+        workers, mp_context=context, initializer=_init_worker, initargs=(plan, os.getpid())
     )
     try:
         executor.submit(_ready).result()

@@ -52,8 +52,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import math
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from html.parser import HTMLParser
@@ -92,6 +96,10 @@ FIELDS: dict[str, str] = {
 LATER_FIELDS: dict[str, dict[str, Any]] = {"boq": {"element": "superstructure"}}
 
 _SIGNIFICANT = 12
+
+NO_BLOCK = "it has no greenmark certificate data block"
+NO_PDF_ATTACHMENT = f"it has no embedded {PDF_ATTACHMENT}"
+_NO_BLOCK = (NO_BLOCK, NO_PDF_ATTACHMENT)
 
 
 # --------------------------------------------------------------------------- canonical form
@@ -419,23 +427,43 @@ def _parse_block(text: str) -> tuple[dict[str, Any] | None, str | None]:
     return data, None
 
 
+class NotACertificate(GreenmarkError):
+    """A file that cannot be read as a greenmark certificate at all (exit code 2)."""
+
+    def __init__(self, file: Path, why: str) -> None:
+        super().__init__(f"not a greenmark certificate: {why}", file=file)
+
+
 def read_certificate(path: str | Path) -> CertificateFile:
-    """Read an HTML, Markdown or PDF certificate (kind by content, not by name)."""
+    """Read an HTML, Markdown or PDF certificate (kind by content, not by name).
+
+    Raises :class:`NotACertificate` for a file that is no certificate at all: a folder,
+    an empty file, binary data, a PDF that cannot be read, a file without the data block.
+    """
     file = Path(path)
     try:
         raw = file.read_bytes()
     except FileNotFoundError:
         raise GreenmarkError("file not found", file=file) from None
     except IsADirectoryError:
-        raise GreenmarkError("is a folder, expected a certificate file", file=file) from None
+        raise NotACertificate(file, "it is a folder") from None
     except OSError as exc:
         raise GreenmarkError(f"cannot read: {exc.strerror}", file=file) from None
+    read = _read(file, raw)
+    if read.embedded is None and read.problem in _NO_BLOCK:
+        raise NotACertificate(file, read.problem)
+    return read
+
+
+def _read(file: Path, raw: bytes) -> CertificateFile:
+    if not raw.strip():
+        raise NotACertificate(file, "the file is empty")
     if raw.startswith(b"%PDF"):
         return _read_pdf(file, raw)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise GreenmarkError("not a certificate (neither PDF nor UTF-8 text)", file=file) from None
+        raise NotACertificate(file, "neither a PDF nor UTF-8 text") from None
     head = text.lstrip()[:200].lower()
     if head.startswith("<!doctype html") or head.startswith("<html"):
         return _read_html(file, text)
@@ -452,7 +480,7 @@ def _read_html(file: Path, text: str) -> CertificateFile:
         # a field shown twice with different text keeps the odd one out for the message
         shown[field] = values.pop() if len(values) == 1 else " | ".join(sorted(values))
     embedded: dict[str, Any] | None = None
-    problem: str | None = "it has no greenmark certificate data block"
+    problem: str | None = NO_BLOCK
     if len(parser.blocks) > 1:
         problem = "it has more than one certificate data block"
     elif parser.blocks:
@@ -486,7 +514,7 @@ def _read_md(file: Path, text: str) -> CertificateFile:
                 value = _normal(_md_value(row["value"].replace("\x00", "\\|")))
                 shown[field] = value if field not in shown else f"{shown[field]} | {value}"
     embedded: dict[str, Any] | None = None
-    problem: str | None = "it has no greenmark certificate data block"
+    problem: str | None = NO_BLOCK
     if len(blocks) > 1:
         problem = "it has more than one certificate data block"
     elif blocks:
@@ -498,26 +526,45 @@ def _protect_pipes(line: str) -> str:
     return line.replace("\\|", "\x00")
 
 
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """Keep pypdf's log lines (e.g. "EOF marker not found") and warnings off the terminal
+    while the block runs: a damaged file gets one clear message instead."""
+    logger = logging.getLogger("pypdf")
+    handler = logging.NullHandler()
+    saved = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = saved
+
+
 def _read_pdf(file: Path, raw: bytes) -> CertificateFile:
     try:
         from pypdf import PdfReader
-        from pypdf.errors import PyPdfError
     except ImportError:  # pragma: no cover - pypdf is a dev dependency
         raise GreenmarkError(
             "verifying a PDF certificate needs pypdf (pip install pypdf); "
             "HTML and Markdown certificates need nothing more",
             file=file,
         ) from None
-    try:
-        reader = PdfReader(io.BytesIO(raw))
-        text = "\n".join(page.extract_text() or "" for page in reader.pages)
-        attachments: dict[str, list[bytes]] = dict(reader.attachments)
-        metadata = reader.metadata
-        keywords = str(metadata.get("/Keywords", "") or "") if metadata is not None else ""
-    except (PyPdfError, ValueError, KeyError) as exc:
-        raise GreenmarkError(f"cannot read the PDF: {exc}", file=file) from None
+    with _quiet_pypdf():
+        try:
+            reader = PdfReader(io.BytesIO(raw))
+            text = "\n".join(page.extract_text() or "" for page in reader.pages)
+            attachments: dict[str, list[bytes]] = dict(reader.attachments)
+            metadata = reader.metadata
+            keywords = str(metadata.get("/Keywords", "") or "") if metadata is not None else ""
+        except Exception as exc:  # pypdf raises many kinds on damaged files
+            why = str(exc) or type(exc).__name__
+            raise NotACertificate(file, f"the PDF is damaged or truncated ({why})") from None
     embedded: dict[str, Any] | None = None
-    problem: str | None = f"it has no embedded {PDF_ATTACHMENT}"
+    problem: str | None = NO_PDF_ATTACHMENT
     found = attachments.get(PDF_ATTACHMENT)
     if found:
         try:

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from .cli import handles_errors, report_problems, scheme_option
 from .errors import ExitCode, GreenmarkError, Problem
+from .resources import make_parent
 from .tomlfile import write_atomic
 
 
@@ -49,7 +50,8 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     "-o",
     "--output",
     metavar="FILE",
-    help="Where to write; '-' for stdout. Default: <project>-<kind>.<format> here.",
+    help="Where to write (missing folders are created); '-' for stdout. "
+    "Default: <project>-<kind>.<format> here.",
 )
 @scheme_option
 @click.option(
@@ -78,12 +80,8 @@ def report(
     target = Path(output) if output and output != "-" else None
     if output is None:
         target = default_output(project, kind, output_format)
-    if target is not None:
-        folder = target.parent if str(target.parent) else Path(".")
-        if not folder.is_dir():
-            raise GreenmarkError("cannot write: the folder does not exist", file=target)
-        if target.is_dir():
-            raise GreenmarkError("cannot write: is a folder", file=target)
+    if target is not None and target.is_dir():
+        raise GreenmarkError("cannot write: is a folder", file=target)
     prepared = prepare(project, scheme=scheme_ref, issued=issued)
     pinned = prepared.scored.loaded.project.project.scheme_version
     scheme = prepared.scored.scheme
@@ -97,6 +95,7 @@ def report(
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
+    make_parent(target)
     try:
         write_atomic(target, data)
     except OSError as exc:
@@ -107,7 +106,7 @@ def report(
 
 
 @click.command()
-@click.argument("certificate", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("certificate", type=click.Path(path_type=Path))
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
 @scheme_option
 @handles_errors

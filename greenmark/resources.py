@@ -2,12 +2,16 @@
 
 In a source checkout (or an editable install) they sit at the repository's top
 level; in a wheel they are shipped inside the package under ``_bundled/``.
+Also :func:`make_parent`, which every command writing files uses to create
+missing output folders the same way.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+from .errors import GreenmarkError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,3 +42,19 @@ def samples_dir() -> Path:
 def default_sample() -> Path:
     """The bundled sample a bare ``greenmark`` shows (the demo office, scheme ``demo``)."""
     return samples_dir() / "demo-office.toml"
+
+
+def make_parent(target: Path) -> None:
+    """Create the missing folders above the output file ``target`` (a clear error when
+    that is impossible: a file in the way, no permission)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise GreenmarkError(
+            f"cannot create the folder {folder}: a file is in the way", file=target
+        ) from None
+    except OSError as exc:
+        raise GreenmarkError(
+            f"cannot create the folder {folder}: {exc.strerror or exc}", file=target
+        ) from None

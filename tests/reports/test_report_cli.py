@@ -80,7 +80,7 @@ def test_bad_usage_exits_2_without_traceback(tmp_path) -> None:
         ("report", str(DEMO), "--kind", "diploma"),
         ("report", str(DEMO), "--format", "docx"),
         ("report", str(DEMO), "--date", "25/11/2026"),
-        ("report", str(DEMO), "-o", str(tmp_path / "no" / "such" / "folder.html")),
+        ("report", str(DEMO), "-o", str(DEMO / "under-a-file.html")),
         ("verify", "missing.html", str(DEMO)),
         ("verify", str(DEMO), "missing.toml"),
     ]
@@ -91,12 +91,12 @@ def test_bad_usage_exits_2_without_traceback(tmp_path) -> None:
         assert done.stderr.strip(), args
 
 
-def test_verify_on_a_file_that_is_not_a_certificate_exits_1(tmp_path) -> None:
+def test_verify_on_a_file_that_is_not_a_certificate_exits_2(tmp_path) -> None:
     note = tmp_path / "note.md"
     note.write_text("# Just notes\n")
     done = run("verify", str(note), str(DEMO), cwd=tmp_path)
-    assert done.returncode == 1
-    assert b"not a valid greenmark certificate" in done.stderr
+    assert done.returncode == 2
+    assert b"not a greenmark certificate" in done.stderr
 
 
 def test_help_lists_both_commands(tmp_path) -> None:
