@@ -25,7 +25,6 @@ import re
 import stat
 import sys
 import tempfile
-import tomllib
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import pyarrow.parquet as pq
 
 from .errors import GreenmarkError, Problem
 from .resources import make_parent
+from .tomlfile import read_toml
 
 INPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
@@ -283,10 +283,10 @@ def readable_type(kind: pa.DataType) -> bool:
 def _is_project(path: Path) -> bool:
     """True for a project file, or a file that cannot be parsed (its problem gets reported)."""
     try:
-        with path.open("rb") as stream:
-            return isinstance(tomllib.load(stream).get("project"), dict)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        data, _ = read_toml(path)  # regular files under the size limit only
+    except GreenmarkError:
         return True
+    return isinstance(data.get("project"), dict)
 
 
 def open_source(path: Path) -> Source:

@@ -27,7 +27,7 @@ from .project import load_project, resolve_inputs
 from .render import render_result, render_schemes
 from .scheme import bundled_schemes, load_scheme, unverified_constants
 from .scoring import scheme_for, score_project
-from .tomlfile import read_toml
+from .tomlfile import read_bytes, read_toml
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -190,12 +190,12 @@ def _kind_of(path: Path) -> str:
     when it parses but is neither (e.g. a factor table).
     """
     try:
-        raw = path.read_bytes()
-    except OSError:
+        raw = read_bytes(path)  # a FIFO, a device or an oversized file is refused here
+    except GreenmarkError:
         return "broken"
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
         header = _TABLE_HEADER.search(raw.decode("utf-8", errors="replace"))
         return header[1] if header else "broken"
     if isinstance(data.get("scheme"), dict):

@@ -11,16 +11,28 @@ batch scoring" for the format; ``samples/mappings/`` has a real example.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from .errors import GreenmarkError, Problem, UnitError
+from .project import MAX_GFA_M2
 from .scheme import Scheme
-from .tomlfile import LineIndex, dotted, friendly_errors, read_toml
+from .tomlfile import LineIndex, LongText, ShortText, dotted, friendly_errors, read_toml
 from .units import conversion
 
 #: Cells meaning "not given" when the mapping does not say (compared trimmed, case-insensitive).
@@ -36,7 +48,51 @@ Kind = Literal["number", "integer", "boolean", "choice", "text"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    """Strict: no text for a number, no inf or nan; unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, allow_inf_nan=False
+    )
+
+
+def _separator_character(text: str, space: bool) -> bool:
+    """True for one punctuation character (not a sign), or a space when ``space``."""
+    if len(text) != 1 or text in "-+":
+        return False
+    kind = unicodedata.category(text)
+    return kind.startswith("P") or (space and kind == "Zs")
+
+
+def _thousands(text: str) -> str:
+    """A thousands separator: one punctuation or space character, or "" for none."""
+    if text and not _separator_character(text, space=True):
+        raise ValueError(
+            "expected one punctuation or space character such as ',', '.', \"'\" or ' ' "
+            f'(or "" for none), got {text!r}'
+        )
+    return text
+
+
+def _decimal(text: str) -> str:
+    """A decimal mark: one punctuation character."""
+    if not text:
+        raise ValueError("the decimal mark cannot be empty")
+    if not _separator_character(text, space=False):
+        raise ValueError(f"expected a punctuation character such as '.' or ',', got {text!r}")
+    return text
+
+
+# Separators keep their spaces: " " is a thousands separator, not "none".
+Thousands = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(_thousands)]
+Decimal = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(_decimal)]
+
+
+def _distinct(decimal: str | None, info: ValidationInfo) -> str | None:
+    """The decimal mark, if it differs from the thousands separator given before it."""
+    thousands = info.data.get("thousands")
+    if thousands and thousands == decimal:
+        raise ValueError(f"the thousands separator and the decimal mark are both {decimal!r}")
+    return decimal
 
 
 class Bounds(_Model):
@@ -49,14 +105,16 @@ class Bounds(_Model):
 class ColumnSpec(_Model):
     """Where one value comes from and how to read it."""
 
-    column: str = Field(min_length=1)
-    unit: str | None = None  # the column's unit; converted once to the scheme's unit
-    aliases: dict[str, str] = Field(default_factory=dict)  # file value -> scheme value
-    missing: list[str] | None = None  # replaces [mapping].missing for this column
-    thousands: str | None = Field(default=None, max_length=1)
-    decimal: str | None = Field(default=None, min_length=1, max_length=1)
+    column: LongText = Field(min_length=1)
+    unit: ShortText | None = None  # the column's unit; converted once to the scheme's unit
+    aliases: dict[LongText, ShortText] = Field(default_factory=dict)  # file value -> scheme value
+    missing: list[ShortText] | None = None  # replaces [mapping].missing for this column
+    thousands: Thousands | None = None
+    decimal: Decimal | None = None
     plausible: Bounds | None = None
     implausible: Literal["skip", "missing"] = "skip"
+
+    _separators = field_validator("decimal")(_distinct)
 
 
 def _shorthand(value: Any) -> Any:
@@ -70,13 +128,15 @@ Column = Annotated[ColumnSpec, BeforeValidator(_shorthand)]
 class MappingInfo(_Model):
     """The ``[mapping]`` table: what the file is and its file-wide conventions."""
 
-    title: str = ""
-    description: str = ""
-    source: str = ""
-    scheme: str | None = None  # the scheme id this mapping was written for (default --scheme)
-    missing: list[str] = Field(default_factory=lambda: list(DEFAULT_MISSING))
-    thousands: str = Field(default=",", max_length=1)  # "" for none
-    decimal: str = Field(default=".", min_length=1, max_length=1)
+    title: ShortText = ""
+    description: LongText = ""
+    source: LongText = ""
+    scheme: ShortText | None = None  # the scheme id this mapping was written for (default --scheme)
+    missing: list[ShortText] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    thousands: Thousands = ","  # "" for none
+    decimal: Decimal = "."
+
+    _separators = field_validator("decimal")(_distinct)
 
 
 class MetaColumns(_Model):
@@ -327,7 +387,13 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         if extra is not None:
             fields.append(
                 FieldPlan(
-                    "gfa", "gfa", kind="number", min=0.0, **extra, **common(meta.gfa, location)
+                    "gfa",
+                    "gfa",
+                    kind="number",
+                    min=0.0,
+                    max=MAX_GFA_M2,
+                    **extra,
+                    **common(meta.gfa, location),
                 )
             )
 

@@ -42,64 +42,100 @@ from pydantic import (
 
 from .errors import GreenmarkError, Problem, ProjectError, UnitError
 from .scheme import Scheme
-from .tomlfile import LineIndex, dotted, dump_toml, friendly_errors, read_toml, write_atomic
+from .tomlfile import (
+    LONG_TEXT,
+    SHORT_TEXT,
+    LineIndex,
+    LongText,
+    ShortText,
+    dotted,
+    dump_toml,
+    friendly_errors,
+    read_toml,
+    write_atomic,
+)
 from .units import convert
 
 Stage = Literal["design", "as-built", "existing"]
 
+#: Largest gross floor area accepted, m2 (more than any building has).
+MAX_GFA_M2 = 10_000_000.0
+
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Strict: no text for a number or a boolean, no inf or nan; unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, strict=True, allow_inf_nan=False
+    )
 
 
 class Quantity(_Model):
     """A number with its unit, e.g. ``{ value = 85, unit = "kBtu/ft2/yr" }``."""
 
     value: float
-    unit: str = Field(min_length=1)
-
-    @field_validator("value")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    unit: ShortText = Field(min_length=1)
 
 
 # Strict members: TOML already gives native types, and ``1`` must not pass for ``true``.
 InputValue = Annotated[
-    StrictBool | StrictInt | StrictFloat | StrictStr | Quantity, Field(union_mode="left_to_right")
+    StrictBool
+    | StrictInt
+    | StrictFloat
+    | Annotated[StrictStr, Field(max_length=SHORT_TEXT)]
+    | Quantity,
+    Field(union_mode="left_to_right"),
+]
+#: A value the history records: as :data:`InputValue`, or a longer text (notes, evidence).
+HistoryValue = Annotated[
+    StrictBool
+    | StrictInt
+    | StrictFloat
+    | Annotated[StrictStr, Field(max_length=LONG_TEXT)]
+    | Quantity,
+    Field(union_mode="left_to_right"),
 ]
 
 
 class ProjectInfo(_Model):
     """The ``[project]`` table: what the building is and which scheme it is assessed against."""
 
-    name: str = Field(min_length=1)
-    scheme: str = Field(min_length=1)
-    scheme_version: str | None = None
-    building_type: str | None = None
-    address: str = ""
+    name: ShortText = Field(min_length=1)
+    scheme: LongText = Field(min_length=1)  # a bundled id or a path
+    scheme_version: ShortText | None = None
+    building_type: ShortText | None = None
+    address: LongText = ""
     gross_floor_area: float | Quantity | None = None
     stage: Stage = "design"
-    assessor: str = ""
-    reference: str = ""
-    description: str = ""
+    assessor: ShortText = ""
+    reference: ShortText = ""
+    description: LongText = ""
 
     @field_validator("gross_floor_area")
     @classmethod
     def _positive_area(cls, value: float | Quantity | None) -> float | Quantity | None:
-        number = value.value if isinstance(value, Quantity) else value
-        if number is not None and not (math.isfinite(number) and number > 0):
-            raise ValueError("must be a positive number of m2")
+        if isinstance(value, Quantity):  # its range is checked once converted to m2
+            if not value.value > 0:
+                raise ValueError("must be a positive number of m2")
+        elif value is not None:
+            check_gfa(value)
         return value
+
+
+def check_gfa(area_m2: float) -> None:
+    """Raise ``ValueError`` unless ``area_m2`` is a plausible gross floor area."""
+    if not (math.isfinite(area_m2) and 0 < area_m2 <= MAX_GFA_M2):
+        raise ValueError(
+            f"must be a positive number of m2 up to {MAX_GFA_M2:,.0f} m2 "
+            f"(larger than any building), got {area_m2:g} m2"
+        )
 
 
 class Facade(_Model):
     """One facade of the envelope (for ETTV/RETV): areas in m2, U-values in W/m2K."""
 
-    name: str = ""
-    orientation: str | float  # N, NE, ... or an azimuth in degrees clockwise from north
+    name: ShortText = ""
+    orientation: ShortText | float  # N, NE, ... or an azimuth in degrees clockwise from north
     pitch: float = Field(default=90.0, ge=0, le=90)  # degrees from horizontal; 90 = wall
     wall_area: float = Field(gt=0)  # gross wall area, opaque + glazed, m2
     window_area: float = Field(default=0.0, ge=0)  # glazed area, m2
@@ -116,11 +152,21 @@ class Facade(_Model):
             raise ValueError(f"window area {value:g} m2 exceeds the gross wall area {wall:g} m2")
         return value
 
+    @field_validator("orientation")
+    @classmethod
+    def _compass(cls, value: str | float) -> str | float:
+        from .calc.envelope import orientation_problem
+
+        problem = orientation_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
 
 class BoqLine(_Model):
     """One line of the bill of quantities (for embodied carbon)."""
 
-    material: str = Field(min_length=1)  # a key of criteria/factors/embodied-carbon.toml
+    material: ShortText = Field(min_length=1)  # a key of criteria/factors/embodied-carbon.toml
     quantity: float = Field(ge=0)
     unit: Literal["kg", "t", "m3", "m2"]
     density: float | None = Field(default=None, gt=0)  # kg/m3, overrides the table
@@ -128,49 +174,49 @@ class BoqLine(_Model):
     # substructure (foundations, piles, basements) counts toward embodied carbon but
     # not toward the concrete usage index, which is about the superstructure
     element: Literal["superstructure", "substructure"] = "superstructure"
-    description: str = ""
+    description: LongText = ""
 
 
 class Fitting(_Model):
     """A water fitting type installed in the building (for WELS ticks)."""
 
-    type: str = Field(min_length=1)  # a key of criteria/factors/wels.toml
+    type: ShortText = Field(min_length=1)  # a key of criteria/factors/wels.toml
     rating: float = Field(ge=0)  # flow in L/min (taps) or flush volume in L/flush
     reduced_flush: float | None = Field(default=None, ge=0)  # L/flush, dual-flush cisterns
     count: int = Field(default=1, ge=1)
-    location: str = ""
+    location: LongText = ""
 
 
 class Response(_Model):
     """The assessor's record for one criterion."""
 
-    answer: str = ""
-    evidence: list[str] = Field(default_factory=list)
-    notes: str = ""
+    answer: LongText = ""
+    evidence: list[LongText] = Field(default_factory=list)
+    notes: LongText = ""
     not_applicable: bool = False
     review_state: Literal["open", "accepted", "needs_clarification"] = "open"
-    review_comment: str = ""  # the reviewer's remark on this criterion
+    review_comment: LongText = ""  # the reviewer's remark on this criterion
 
 
 class HistoryEntry(_Model):
     """One change to the project: who, when, which field, old and new value."""
 
     at: datetime
-    who: str = ""
-    field: str
-    old: InputValue | None = None
-    new: InputValue | None = None
+    who: ShortText = ""
+    field: ShortText
+    old: HistoryValue | None = None
+    new: HistoryValue | None = None
 
 
 class Project(_Model):
     """A whole project file."""
 
     project: ProjectInfo
-    inputs: dict[str, InputValue] = Field(default_factory=dict)
+    inputs: dict[ShortText, InputValue] = Field(default_factory=dict)
     facades: list[Facade] = Field(default_factory=list)
     boq: list[BoqLine] = Field(default_factory=list)
     fittings: list[Fitting] = Field(default_factory=list)
-    responses: dict[str, Response] = Field(default_factory=dict)
+    responses: dict[ShortText, Response] = Field(default_factory=dict)
     history: list[HistoryEntry] = Field(default_factory=list)
 
     def to_toml(self) -> str:
@@ -186,12 +232,23 @@ class Project(_Model):
         return dump_toml(ordered)
 
     def record(self, field: str, old: Any, new: Any, who: str = "") -> None:
-        """Append a change to the history (time in UTC)."""
+        """Append a change to the history (time in UTC); over-long text is shortened."""
         self.history.append(
             HistoryEntry(
-                at=datetime.now(UTC).replace(microsecond=0), who=who, field=field, old=old, new=new
+                at=datetime.now(UTC).replace(microsecond=0),
+                who=_clip(who, SHORT_TEXT),
+                field=_clip(field, SHORT_TEXT),
+                old=_clip(old, LONG_TEXT),
+                new=_clip(new, LONG_TEXT),
             )
         )
+
+
+def _clip(value: Any, limit: int) -> Any:
+    """``value``, or its first ``limit`` characters (ending in "…") when it is longer text."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
 
 
 @dataclass
@@ -274,8 +331,14 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
         values["building_type"] = info.building_type
     try:
         values["gfa"] = gross_floor_area(info)
+        if values["gfa"] is not None:
+            check_gfa(values["gfa"])
     except UnitError as exc:
         problem(("project", "gross_floor_area"), exc.problems[0].message)
+    except ValueError as exc:
+        problem(("project", "gross_floor_area"), str(exc))
+    for index, message in _unknown_fittings(project):
+        problem(("fittings", index, "type"), message)
 
     for name, raw in project.inputs.items():
         where = ("inputs", name)
@@ -338,6 +401,16 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
     if problems:
         raise ProjectError(problems=problems)
     return values
+
+
+def _unknown_fittings(project: Project) -> list[tuple[int, str]]:
+    """``(row index, message)`` for each fitting whose type the WELS table does not know."""
+    if not project.fittings:
+        return []
+    from .calc.water import unknown_fitting_types
+
+    found = unknown_fitting_types([fitting.type for fitting in project.fittings])
+    return [(item - 1, message) for item, message in found]
 
 
 def not_applicable_marks(project: Project) -> dict[str, bool]:

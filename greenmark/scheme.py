@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, Validatio
 from .errors import FormulaError, GreenmarkError, Problem, SchemeError, UnitError
 from .formula import Formula, compile_formula
 from .resources import criteria_dir
-from .tomlfile import LineIndex, dotted, friendly_errors, read_toml
+from .tomlfile import LineIndex, LongText, ShortText, dotted, friendly_errors, read_toml
 from .units import parse_unit
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -37,80 +37,84 @@ RESULT_TOTALS = ("total_points", "total_percent")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    """Strict: no text for a number or a boolean, no inf or nan; unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, allow_inf_nan=False
+    )
 
 
 class SchemeInfo(_Model):
     """The ``[scheme]`` table: identity, version and scoring model."""
 
     id: ItemId
-    title: str = Field(min_length=1)
-    version: str = Field(min_length=1)
-    description: str = ""
+    title: ShortText = Field(min_length=1)
+    version: ShortText = Field(min_length=1)
+    description: LongText = ""
     scoring: Literal["points", "percent"] = "points"
     building_types: list[Name] = Field(default_factory=list)
-    source: str = ""
+    source: LongText = ""
 
 
 class ConstantSpec(_Model):
     """A named number used by formulas, with its provenance."""
 
     value: float
-    unit: str = "1"
-    label: str = ""
-    source: str = ""
+    unit: ShortText = "1"
+    label: ShortText = ""
+    source: LongText = ""
     verified: bool = True
-    note: str = ""
+    note: LongText = ""
 
 
 class InputSpec(_Model):
     """A value the assessor or the portfolio provides."""
 
-    label: str = Field(min_length=1)
+    label: ShortText = Field(min_length=1)
     type: Literal["number", "integer", "boolean", "choice"] = "number"
-    unit: str = "1"
+    unit: ShortText = "1"
     min: float | None = None
     max: float | None = None
     choices: list[Name] | None = None
-    help: str = ""
-    calculator: str | None = None  # fills the value from the project's tables (facades, BoQ…)
+    help: LongText = ""
+    calculator: ShortText | None = None  # fills the value from the project's tables (facades, BoQ…)
 
 
 class DerivedSpec(_Model):
     """A quantity computed from inputs (and other derived quantities) by a formula."""
 
-    label: str = Field(min_length=1)
-    formula: str
-    unit: str = "1"
-    help: str = ""
+    label: ShortText = Field(min_length=1)
+    formula: LongText
+    unit: ShortText = "1"
+    help: LongText = ""
 
 
 class MetricSpec(_Model):
     """A quantity computed after scoring, from results such as section points."""
 
-    label: str = Field(min_length=1)
-    formula: str
-    unit: str = "1"
+    label: ShortText = Field(min_length=1)
+    formula: LongText
+    unit: ShortText = "1"
 
 
 class SectionSpec(_Model):
     """A section of criteria with its optional cap, floor and weight."""
 
     id: Name
-    title: str = Field(min_length=1)
-    description: str = ""
+    title: ShortText = Field(min_length=1)
+    description: LongText = ""
     cap: float | None = Field(default=None, gt=0)
     bonus_cap: float | None = Field(default=None, gt=0)
     floor: float | None = Field(default=None, ge=0)
     floor_percent: float | None = Field(default=None, ge=0, le=100)
-    weight: float | dict[str, float] | None = None
+    weight: float | dict[ShortText, float] | None = None
 
 
 class GroupSpec(_Model):
     """Several sections sharing one cap and/or floor (e.g. "other green parts ≤ 50")."""
 
     id: Name
-    title: str = Field(min_length=1)
+    title: ShortText = Field(min_length=1)
     sections: list[Name] = Field(min_length=1)
     cap: float | None = Field(default=None, gt=0)
     floor: float | None = Field(default=None, ge=0)
@@ -119,13 +123,13 @@ class GroupSpec(_Model):
 class FormulaPoints(_Model):
     """Points from a formula, clipped to ``[0, max_points]``."""
 
-    formula: str
+    formula: LongText
 
 
 class BandPoints(_Model):
     """Points from a lookup table: the last threshold reached in ``at`` gives ``give``."""
 
-    bands: str
+    bands: LongText
     at: list[float] = Field(min_length=1)
     give: list[float] = Field(min_length=1)
     better: Literal["higher", "lower"] = "higher"
@@ -134,7 +138,7 @@ class BandPoints(_Model):
 class YesNoPoints(_Model):
     """``give`` points when the condition ``yes`` holds, else 0."""
 
-    yes: str
+    yes: LongText
     give: float = Field(ge=0)
 
 
@@ -142,7 +146,7 @@ class ChoicePoints(_Model):
     """Points by the option chosen for a ``choice`` input."""
 
     choice: Name
-    give: dict[str, float]
+    give: dict[ShortText, float]
 
 
 def _rule_tag(value: Any) -> str | None:
@@ -179,13 +183,13 @@ class CriterionSpec(_Model):
 
     id: ItemId
     section: Name
-    title: str = Field(min_length=1)
+    title: ShortText = Field(min_length=1)
     max_points: float = Field(gt=0)
     points: PointsRule
     bonus: bool = False
-    applies_if: str | None = None
-    guidance: str = ""
-    source: str = ""
+    applies_if: LongText | None = None
+    guidance: LongText = ""
+    source: LongText = ""
     verified: bool = True
 
 
@@ -193,11 +197,11 @@ class GateSpec(_Model):
     """A prerequisite; with ``from_tier`` it only applies from that tier up."""
 
     id: ItemId
-    title: str = Field(min_length=1)
-    condition: str
+    title: ShortText = Field(min_length=1)
+    condition: LongText
     from_tier: Name | None = None
-    applies_if: str | None = None
-    source: str = ""
+    applies_if: LongText | None = None
+    source: LongText = ""
     verified: bool = True
 
 
@@ -205,11 +209,11 @@ class TierSpec(_Model):
     """A rating tier, listed from lowest to highest."""
 
     id: Name
-    title: str = Field(min_length=1)
+    title: ShortText = Field(min_length=1)
     min_points: float | None = Field(default=None, ge=0)
     min_percent: float | None = Field(default=None, ge=0, le=100)
-    condition: str | None = None
-    source: str = ""
+    condition: LongText | None = None
+    source: LongText = ""
     verified: bool = True
 
 
@@ -217,11 +221,11 @@ class BadgeSpec(_Model):
     """An award on top of the tier, with its own condition."""
 
     id: Name
-    title: str = Field(min_length=1)
-    condition: str
+    title: ShortText = Field(min_length=1)
+    condition: LongText
     min_tier: Name | None = None
     supersedes: list[Name] = Field(default_factory=list)  # badges not listed when this one is
-    source: str = ""
+    source: LongText = ""
     verified: bool = True
 
 
@@ -723,14 +727,11 @@ class SchemeEntry:
 
 def bundled_schemes(folder: Path | None = None) -> list[SchemeEntry]:
     """Schemes shipped in ``criteria/`` (files with a ``[scheme]`` table), sorted by id."""
-    import tomllib
-
     entries = []
     for path in sorted((folder or criteria_dir()).glob("*.toml")):
         try:
-            with path.open("rb") as stream:
-                info = tomllib.load(stream).get("scheme")
-        except (OSError, tomllib.TOMLDecodeError):
+            info = read_toml(path)[0].get("scheme")
+        except GreenmarkError:
             continue
         if isinstance(info, dict) and isinstance(info.get("id"), str):
             entries.append(

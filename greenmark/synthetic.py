@@ -9,7 +9,6 @@ size give the same portfolio, row for row.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .scheme import Scheme
+from .tomlfile import read_toml
 
 Z_QUARTILE = 0.6744897501960817  # standard normal quantile of 0.75
 
@@ -35,8 +35,7 @@ class Distributions:
 
     @classmethod
     def load(cls, path: str | Path) -> Distributions:
-        with Path(path).open("rb") as stream:
-            data = tomllib.load(stream)
+        data, _ = read_toml(path)
         meta = data.get("meta", {})
         return cls(
             types=data["building_types"],

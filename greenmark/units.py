@@ -7,6 +7,7 @@ scoring core only ever sees numbers in the unit the scheme declares.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -21,6 +22,7 @@ _DEFINITIONS = (
     "tCO2e = 1000 * kgCO2e",
     "tick = [wels_tick]",
 )
+_LONGEST_UNIT = 200  # characters; a unit is a short name, never a paragraph
 _POWER_SUFFIX = re.compile(r"\b(m|cm|mm|km|ft|in|yd)([23])(?![\d.])([A-Za-z]?)")
 
 
@@ -47,6 +49,8 @@ def parse_unit(text: str) -> Any:
     """Parse a unit string into a pint unit, or raise :class:`UnitError`."""
     if text.strip() in ("", "1", "-"):
         return registry().dimensionless
+    if len(text) > _LONGEST_UNIT:
+        raise UnitError(f"unit too long: at most {_LONGEST_UNIT} characters (got {len(text):,})")
     try:
         return registry().parse_units(_normalise(text))
     except Exception as exc:
@@ -66,7 +70,10 @@ def conversion(from_unit: str, to_unit: str) -> tuple[float, float]:
             f"cannot convert {from_unit!r} to {to_unit!r}: "
             f"{source.dimensionality} is not {target.dimensionality}"
         ) from None
-    return float(one - zero), float(zero)
+    scale, offset = float(one - zero), float(zero)
+    if not (math.isfinite(scale) and math.isfinite(offset) and scale != 0):
+        raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: no finite conversion")
+    return scale, offset
 
 
 def convert(value: Any, from_unit: str, to_unit: str) -> Any:

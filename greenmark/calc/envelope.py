@@ -56,6 +56,7 @@ __all__ = [
     "ettv_limit",
     "ettv_per_building",
     "octant_index",
+    "orientation_problem",
     "retv",
     "retv_complies",
     "retv_limit",
@@ -466,6 +467,32 @@ def _orientation_code(value: object) -> int | None:
     if not np.isfinite(azimuth):
         return None
     return int(_azimuth_octant(np.asarray(azimuth)))
+
+
+def orientation_problem(value: object) -> str | None:
+    """Why ``value`` is not a facade orientation, or None when it is one.
+
+    An orientation is a compass point (see :func:`octant_index`) or an azimuth from 0
+    to 360 degrees clockwise from north, as a number or a numeric string.
+    """
+    expected = f"expected one of {' '.join(OCTANTS)} or an azimuth from 0 to 360 degrees"
+    if isinstance(value, bool):
+        return expected
+    if isinstance(value, int | float):
+        azimuth = float(value)
+    else:
+        text = str(value).strip().upper()
+        if text in _ORIENTATION_NAMES:
+            return None
+        try:
+            azimuth = float(text.removesuffix("°").removesuffix("DEG").strip())
+        except ValueError:
+            hint = difflib.get_close_matches(text, list(_ORIENTATION_NAMES), n=3)
+            suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
+            return f"{expected}, got {str(value)[:40]!r}{suggestion}"
+    if not (np.isfinite(azimuth) and 0.0 <= azimuth <= 360.0):
+        return f"{expected}, got {azimuth:g} degrees"
+    return None
 
 
 def _azimuth_octant(azimuth: FloatArray) -> IntArray:

@@ -6,6 +6,7 @@ line reports it like any other input error (file, line, field path, message).
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,17 @@ class CalcError(GreenmarkError, ValueError):
         super().__init__(message, file=file, location=location, line=line, problems=problems)
         self.items = tuple(items)
         self.suggestions = tuple(suggestions)
+
+
+def did_you_mean(name: str, known: Sequence[str], cutoff: float = 0.6) -> tuple[str, list[str]]:
+    """``("; did you mean 'a', 'b'?", ["a", "b"])`` for the close matches of ``name``.
+
+    Without a close match the text lists ``known`` instead.
+    """
+    hint = difflib.get_close_matches(name, list(known), n=3, cutoff=cutoff)
+    if hint:
+        return "; did you mean " + ", ".join(repr(h) for h in hint) + "?", hint
+    return f"; known: {', '.join(known)}", []
 
 
 def as_float(value: Any, name: str) -> FloatArray:

@@ -54,7 +54,9 @@ BOQ_UNITS: tuple[str, ...] = ("kg", "t", "m3", "m2")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict: no text for a number or a boolean, no inf or nan; unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Sourced(_Model):

@@ -12,6 +12,7 @@ fractions 0..1.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from .errors import (
     check,
     check_nonnegative,
     describe_positions,
+    did_you_mean,
     positions,
     result,
 )
@@ -34,6 +36,7 @@ from .tables import WelsTable, normalise_name, wels_table
 __all__ = [
     "fittings_share",
     "potable_water_savings",
+    "unknown_fitting_types",
     "wels_fitting_types",
     "wels_savings",
     "wels_ticks",
@@ -43,6 +46,25 @@ __all__ = [
 def wels_fitting_types(table: WelsTable | None = None) -> tuple[str, ...]:
     """Fitting type keys of the WELS table (e.g. ``basin_tap``, ``dual_flush_cistern``)."""
     return tuple((table or wels_table()).fitting)
+
+
+def unknown_fitting_types(
+    fitting_types: Sequence[str], table: WelsTable | None = None
+) -> list[tuple[int, str]]:
+    """``(1-based item, message)`` for each fitting type the WELS table does not have.
+
+    A type is known when it is a key of the table in any letter case (the spelling the
+    calculators select fittings by); the message suggests the closest keys.
+    """
+    names = wels_fitting_types(table)
+    found = []
+    for item, value in enumerate(fitting_types, start=1):
+        if value.lower() in names:
+            continue
+        normal = normalise_name(value)  # "Basin Tap" -> "basin_tap"
+        hint = did_you_mean(normal, [normal] if normal in names else names)[0]
+        found.append((item, f"unknown WELS fitting type {value!r}{hint}"))
+    return found
 
 
 def _type_codes(fitting_type: str | npt.ArrayLike, names: list[str]) -> IntArray:

@@ -75,6 +75,27 @@ CASES: dict[str, Case] = {
         "scheme.scoring", 7, "Input should be 'points' or 'percent'"
     ),
     "scheme-bad-criterion-id.toml": Case("criteria[2].id", 62, "use a letter or digit first"),
+    "scheme-max-points-true.toml": Case(
+        "criteria[1].max_points", 54, "Input should be a valid number, got true"
+    ),
+    "scheme-bonus-string.toml": Case(
+        "criteria[2].bonus", 66, "expected true or false (without quotes), got 'yes'"
+    ),
+    "scheme-title-too-long.toml": Case(
+        "scheme.title", 5, "too long: at most 200 characters (got 300)"
+    ),
+    "scheme-guidance-too-long.toml": Case(
+        "criteria[0].guidance", 47, "too long: at most 10,000 characters (got 10,025)"
+    ),
+    # --- scheme: numbers that are not finite ---------------------------------------------
+    "scheme-max-points-inf.toml": Case("criteria[0].max_points", 47, "must be a finite number"),
+    "scheme-band-nan.toml": Case("criteria[1].points.at[1]", 58, "must be a finite number"),
+    "scheme-band-give-inf.toml": Case("criteria[1].points.give[2]", 59, "must be a finite number"),
+    "scheme-yes-give-nan.toml": Case("criteria[2].points.give", 66, "must be a finite number"),
+    "scheme-constant-inf.toml": Case("constants.ettv_limit.value", 11, "must be a finite number"),
+    "scheme-input-max-inf.toml": Case("inputs.ettv.max", 18, "must be a finite number"),
+    "scheme-section-cap-nan.toml": Case("sections[0].cap", 37, "must be a finite number"),
+    "scheme-tier-threshold-inf.toml": Case("tiers[1].min_points", 89, "must be a finite number"),
     # --- scheme: formulas ----------------------------------------------------------------
     "scheme-formula-undefined-name.toml": Case(
         "criteria[0].points.formula", 48, "criterion EN-1: unknown name 'margn'"
@@ -179,7 +200,41 @@ CASES: dict[str, Case] = {
         11,
         "expected a number, true/false, an option name or { value = ..., unit = ... }",
     ),
+    "project-not-applicable-string.toml": Case(
+        "responses.EN-1.not_applicable", 17, "expected true or false (without quotes), got 'yes'"
+    ),
+    "project-gfa-string.toml": Case(
+        "project.gross_floor_area", 7, "expected a number or { value = ..., unit = ... }"
+    ),
+    "project-gfa-inf.toml": Case("project.gross_floor_area", 7, "must be a finite number"),
+    "project-gfa-huge.toml": Case(
+        "project.gross_floor_area",
+        7,
+        "must be a positive number of m2 up to 10,000,000 m2 (larger than any building), "
+        "got 1e+308 m2",
+    ),
+    "project-name-too-long.toml": Case(
+        "project.name", 4, "too long: at most 200 characters (got 220)"
+    ),
+    "project-fitting-rating-nan.toml": Case("fittings[0].rating", 20, "must be a finite number"),
+    "project-count-not-whole.toml": Case(
+        "fittings[0].count", 21, "Input should be a valid integer, got 2.5"
+    ),
+    "project-azimuth-999.toml": Case(
+        "facades[0].orientation",
+        19,
+        "expected one of N NE E SE S SW W NW or an azimuth from 0 to 360 degrees, got 999 degrees",
+    ),
+    "project-orientation-unknown.toml": Case(
+        "facades[0].orientation", 19, "got 'NNE'; did you mean NE"
+    ),
     # --- project: against its scheme -----------------------------------------------------
+    "project-gfa-quantity-huge.toml": Case(
+        "project.gross_floor_area", 7, "up to 10,000,000 m2 (larger than any building)"
+    ),
+    "project-unknown-fitting-type.toml": Case(
+        "fittings[0].type", 19, "unknown WELS fitting type 'basin_tapp'; did you mean 'basin_tap'"
+    ),
     "project-missing-scheme.toml": Case("project.scheme", 5, "unknown scheme 'no-such-scheme'"),
     "project-missing-scheme-file.toml": Case(
         "project.scheme",

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+import math
 import os
 import shutil
 from pathlib import Path
 
 import pytest
-from tests_paths import CRITERIA, SAMPLES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests_paths import CRITERIA, ROOT, SAMPLES
 
-from greenmark.errors import ProjectError
+from greenmark.errors import GreenmarkError, ProjectError
 from greenmark.project import Project, load_project, resolve_inputs, save_project
 from greenmark.scheme import load_scheme
-from greenmark.scoring import score_project
+from greenmark.scoring import scheme_for, score_project
 
 DEMO = load_scheme(CRITERIA / "demo.toml")
 
@@ -270,3 +275,250 @@ def test_substructure_concrete_counts_for_carbon_not_for_the_concrete_usage_inde
     save_project(project, tmp_path / "saved.toml")
     saved = (tmp_path / "saved.toml").read_text()
     assert saved.count('element = "substructure"') == 1 and "superstructure" not in saved
+
+
+# --- hardening: strict values, ranges, text limits, fitting types -------------------------
+
+MINIMAL_SCHEME = ROOT / "tests" / "data" / "good" / "minimal-scheme.toml"
+MINIMAL = (ROOT / "tests" / "data" / "good" / "minimal-project.toml").read_text(encoding="utf-8")
+
+
+def minimal(old: str = "", new: str = "") -> str:
+    """The minimal project reading the minimal scheme, with ``old`` replaced by ``new``."""
+    text = MINIMAL.replace('scheme = "minimal-scheme.toml"', f"scheme = {str(MINIMAL_SCHEME)!r}")
+    return text.replace(old, new) if old else text
+
+
+def problems(tmp_path: Path, text: str) -> list[tuple[str | None, str]]:
+    """``(location, message)`` of every problem of a project, loaded and resolved."""
+    with pytest.raises(ProjectError) as caught:
+        resolve_inputs(load_project(write(tmp_path, text)), load_scheme(MINIMAL_SCHEME))
+    return [(p.location, p.message) for p in caught.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "location", "expected"),
+    [
+        (
+            'evidence = ["facade schedule"]',
+            'evidence = ["x"]\nnot_applicable = "true"',
+            "responses.EN-1.not_applicable",
+            "expected true or false (without quotes), got 'true'",
+        ),
+        (
+            'evidence = ["facade schedule"]',
+            'evidence = ["x"]\nnot_applicable = 1',
+            "responses.EN-1.not_applicable",
+            "got 1",
+        ),
+        ("gross_floor_area = 1000", 'gross_floor_area = "1000"', "project.gross_floor_area", ""),
+        ("gross_floor_area = 1000", "gross_floor_area = true", "project.gross_floor_area", ""),
+        ("value = 42", 'value = "42"', "inputs.ettv.value", "valid number, got '42'"),
+        ('name = "Minimal test building"', "name = 7", "project.name", "valid string, got 7"),
+    ],
+)
+def test_values_are_not_coerced(tmp_path, old, new, location, expected):
+    found = problems(tmp_path, minimal(old, new))
+    assert len(found) == 1 and found[0][0] == location, found
+    assert expected in found[0][1]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+@pytest.mark.parametrize(
+    ("old", "template", "location"),
+    [
+        ("gross_floor_area = 1000", "gross_floor_area = {}", "project.gross_floor_area"),
+        ("value = 42", "value = {}", "inputs.ettv.value"),
+        ("has_solar = true", "has_solar = {}", "inputs.has_solar"),
+    ],
+)
+def test_non_finite_numbers_are_refused(tmp_path, value, old, template, location):
+    found = problems(tmp_path, minimal(old, template.format(value)))
+    assert found == [(location, "must be a finite number (not inf or nan)")]
+
+
+@pytest.mark.parametrize(
+    ("area", "ok"),
+    [
+        ("10_000_000", True),
+        ("10_000_001", False),
+        ("1e308", False),
+        ('{ value = 100_000_000, unit = "ft2" }', True),  # 9.3 million m2
+        ('{ value = 1e9, unit = "ft2" }', False),
+        ('{ value = 0, unit = "ft2" }', False),
+    ],
+)
+def test_gross_floor_area_has_a_plausible_range(tmp_path, area, ok):
+    text = minimal("gross_floor_area = 1000", f"gross_floor_area = {area}")
+    if ok:
+        assert resolve_inputs(load_project(write(tmp_path, text)), load_scheme(MINIMAL_SCHEME))
+        return
+    [(location, message)] = problems(tmp_path, text)
+    assert location == "project.gross_floor_area"
+    assert "must be a positive number of m2" in message
+
+
+FACADE = "\n[[facades]]\norientation = {}\nwall_area = 100\nwall_u = 0.5\npitch = {}\n"
+
+
+@pytest.mark.parametrize(
+    ("orientation", "pitch", "message"),
+    [
+        ("0", "90", None),
+        ("360", "0", None),
+        ('"North-East"', "45", None),
+        ('"45°"', "90", None),
+        ("999", "90", "an azimuth from 0 to 360 degrees, got 999 degrees"),
+        ("-10", "90", "got -10 degrees"),
+        ("360.5", "90", "got 360.5 degrees"),
+        ('"400 deg"', "90", "got 400 degrees"),
+        ('"NNE"', "90", "got 'NNE'; did you mean NE"),
+        ("true", "90", "expected a number or text"),
+        ('"N"', "91", "Input should be less than or equal to 90"),
+        ('"N"', "-1", "Input should be greater than or equal to 0"),
+    ],
+)
+def test_facade_angles_have_their_natural_range(tmp_path, orientation, pitch, message):
+    text = minimal() + FACADE.format(orientation, pitch)
+    if message is None:
+        load_project(write(tmp_path, text))
+        return
+    [(location, found)] = problems(tmp_path, text)
+    assert location.startswith("facades[0].")
+    assert message in found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "location", "limit"),
+    [
+        ('name = "Minimal test building"', 'name = "{}"', "project.name", 200),
+        ('stage = "design"', 'stage = "design"\ndescription = "{}"', "project.description", 10_000),
+        (
+            'evidence = ["facade schedule"]',
+            'evidence = ["{}"]',
+            "responses.EN-1.evidence[0]",
+            10_000,
+        ),
+        ('evidence = ["facade schedule"]', 'notes = "{}"', "responses.EN-1.notes", 10_000),
+        ("has_solar = true", 'has_solar = true\n"{}" = 1', None, 200),
+    ],
+)
+def test_free_text_has_a_length_limit(tmp_path, old, new, location, limit):
+    fits = problems_or_none(tmp_path, minimal(old, new.format("x" * limit)))
+    assert all("too long" not in message for _, message in fits)
+    found = problems(tmp_path, minimal(old, new.format("x" * (limit + 1))))
+    assert len(found) == 1
+    if location is not None:
+        assert found[0][0] == location
+    assert f"too long: at most {limit:,} characters (got {limit + 1:,})" == found[0][1]
+
+
+def problems_or_none(tmp_path: Path, text: str) -> list[tuple[str | None, str]]:
+    """Problems of a project, or ``[]`` when it is valid."""
+    try:
+        resolve_inputs(load_project(write(tmp_path, text)), load_scheme(MINIMAL_SCHEME))
+    except ProjectError as exc:
+        return [(p.location, p.message) for p in exc.problems]
+    return []
+
+
+def test_unknown_fitting_type_is_refused_with_a_suggestion(tmp_path):
+    from helpers import scheme_from_text
+
+    scheme = scheme_from_text(CALC_SCHEME)
+    bad = TABLES.replace('type = "basin_tap"\nrating = 3.5', 'type = "basin-tap"\nrating = 3.5')
+    bad = bad.replace('type = "basin_tap"\nrating = 1.8', 'type = "bidet_spray"\nrating = 1.8')
+    with pytest.raises(ProjectError) as caught:
+        resolve_inputs(load_project(write(tmp_path, bad)), scheme)
+    found = [(p.location, p.line, p.message) for p in caught.value.problems]
+    lines = bad.splitlines()
+    rows = [i for i, line in enumerate(lines, start=1) if line.startswith("type = ")]
+    assert found[0][:2] == ("fittings[0].type", rows[0])
+    assert found[0][2].startswith("unknown WELS fitting type 'bidet_spray'")
+    assert found[1] == (
+        "fittings[1].type",
+        rows[1],
+        "unknown WELS fitting type 'basin-tap'; did you mean 'basin_tap'?",
+    )
+    assert len(found) == 2
+
+
+def test_fitting_type_in_any_letter_case_is_rated(tmp_path):
+    from helpers import scheme_from_text
+
+    text = TABLES.replace('type = "basin_tap"\nrating = 3.5', 'type = "Basin_Tap"\nrating = 3.5')
+    values = resolve_inputs(load_project(write(tmp_path, text)), scheme_from_text(CALC_SCHEME))
+    assert values["basin_tap_ticks"] == 2  # the 3.5 L/min tap still counts
+
+
+# --- fuzz: a project with one value replaced never ends in a traceback ----------------------
+
+TOML_SCALARS = st.one_of(
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(
+        lambda x: (
+            "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf") if math.isinf(x) else repr(x)
+        )
+    ),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(max_size=20).map(lambda s: json.dumps(s)),
+    st.sampled_from(
+        [
+            '"x" ',
+            '"' + "y" * 250 + '"',
+            "1979-05-27T07:32:00Z",
+            "1979-05-27",
+            '{ value = 1e308, unit = "ft2" }',
+            '{ value = nan, unit = "m2" }',
+            '{ value = 1, unit = "' + "m" * 300 + '" }',
+            "[" * 150 + "]" * 150,
+            "[" * 3000 + "]" * 3000,
+            "{",
+            '"""',
+        ]
+    ),
+)
+TOML_VALUES = st.recursive(
+    TOML_SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
+        st.dictionaries(st.sampled_from(["value", "unit", "a", "type"]), inner, max_size=3).map(
+            lambda d: "{ " + ", ".join(f"{k} = {v}" for k, v in d.items()) + " }"
+        ),
+    ),
+    max_leaves=6,
+)
+FUZZ_BASE = minimal() + (
+    '\n[[facades]]\norientation = "N"\nwall_area = 100\nwall_u = 0.5\n'
+    '\n[[fittings]]\ntype = "basin_tap"\nrating = 2\n'
+    '\n[[boq]]\nmaterial = "concrete"\nquantity = 10\nunit = "m3"\n'
+)
+FUZZ_LINES = [i for i, line in enumerate(FUZZ_BASE.splitlines()) if " = " in line]
+_FUZZ_NAMES = itertools.count()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FUZZ_LINES), TOML_VALUES)
+def test_fuzz_project_values_give_a_score_or_a_clear_error(tmp_path_factory, index, value):
+    lines = FUZZ_BASE.splitlines()
+    key = lines[index].split(" = ", 1)[0]
+    lines[index] = f"{key} = {value}"
+    folder = tmp_path_factory.getbasetemp()
+    path = write(folder, "\n".join(lines) + "\n", f"fuzz-{next(_FUZZ_NAMES)}.toml")
+    try:
+        loaded = load_project(path)
+        score_project(loaded, scheme_for(loaded))
+    except GreenmarkError as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+    finally:
+        path.unlink()
+
+
+def test_history_shortens_over_long_text(tmp_path):
+    project = load_project(write(tmp_path, minimal())).project
+    project.record("responses.EN-1.notes", None, "n" * 20_000, who="w" * 500)
+    entry = project.history[-1]
+    assert len(entry.new) == 10_000 and entry.new.endswith("…")
+    assert len(entry.who) == 200
+    save_project(project, tmp_path / "saved.toml")
+    assert load_project(tmp_path / "saved.toml").project.history[-1] == entry
