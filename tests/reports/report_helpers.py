@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,6 +21,17 @@ ISSUED = "2026-11-25"
 
 
 PROJECTS: list[Path] = sample_updater().sample_projects(SAMPLES)
+
+
+def _first_of_each_scheme(projects: list[Path]) -> list[Path]:
+    seen: dict[str, Path] = {}
+    for path in projects:
+        seen.setdefault(tomllib.loads(path.read_text(encoding="utf-8"))["project"]["scheme"], path)
+    return sorted({DEMO, *seen.values()})
+
+
+#: one sample per scheme (and the demo): PDFs take seconds each
+PDF_PROJECTS: list[Path] = _first_of_each_scheme(PROJECTS)
 
 _prepared: dict[Path, Prepared] = {}
 _rendered: dict[tuple[Path, str, str], bytes] = {}
