@@ -11,7 +11,7 @@ process tree (parent + workers, sampled from /proc every 20 ms; ru_maxrss of
 the largest single process too). Then, on a 10,000-row sample of the same data,
 two baselines: a row-by-row pandas ``DataFrame.apply`` calling the engine for one
 building at a time (what an analyst would write) and a plain Python loop over
-:func:`greenmark.reference.score_one`; and the ratios of the batch throughput to
+:func:`greenmark.core.reference.score_one`; and the ratios of the batch throughput to
 each (target: at least 100x the pandas path). The synthetic Parquet is written
 once, in chunks, into a temporary folder (``--data DIR`` to keep and reuse it).
 """
@@ -32,10 +32,10 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 
-from greenmark.engine import compile_scheme, encode_inputs, score
-from greenmark.reference import score_one
-from greenmark.scheme import load_scheme, resolve_scheme
-from greenmark.synthetic import Distributions, chunks, to_arrow
+from greenmark.core.engine import compile_scheme, encode_inputs, score
+from greenmark.core.reference import score_one
+from greenmark.core.scheme import load_scheme, resolve_scheme
+from greenmark.portfolio.synthetic import Distributions, chunks, to_arrow
 
 ROOT = Path(__file__).resolve().parent.parent
 

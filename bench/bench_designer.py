@@ -18,12 +18,12 @@ import sys
 import time
 from pathlib import Path
 
-from greenmark.designer import plan
-from greenmark.designspace import DesignSpace
-from greenmark.measures import load_catalogue
-from greenmark.optimiser import exact_search, layout
-from greenmark.project import load_project
-from greenmark.scoring import scheme_for
+from greenmark.core.project import load_project
+from greenmark.core.scoring import scheme_for
+from greenmark.design.measures import load_catalogue
+from greenmark.design.optimiser import exact_search, layout
+from greenmark.design.plan import plan
+from greenmark.design.space import DesignSpace
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = ROOT / "tests" / "designer" / "data" / "gold-office.toml"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from greenmark.batch_run import single_threaded_blas
-from greenmark.engine import compile_scheme, score
-from greenmark.reference import score_one
-from greenmark.scheme import load_scheme
+from greenmark.core.engine import compile_scheme, score
+from greenmark.core.reference import score_one
+from greenmark.core.scheme import load_scheme
+from greenmark.portfolio.runners import single_threaded_blas
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -28,8 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    from greenmark.certificate import Certificate, build_payload
-    from greenmark.report import environment, prepare, render, template_name
+    from greenmark.reports.certificate import Certificate, build_payload
+    from greenmark.reports.prepared import prepare
+    from greenmark.reports.render import render
+    from greenmark.reports.templates import environment, template_name
 
     project = args.project or next(
         (p for p in sorted((ROOT / "samples").glob("nrb-office-tower.toml"))),
@@ -40,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"project: {project.name} ({prepared.scored.scheme.id}); load + score {imports:.2f} s")
 
     # ---- 1,000 HTML certificates (template compiled once)
-    from greenmark.report import certificate_context
+    from greenmark.reports.context import certificate_context
 
     template = environment().get_template(template_name("certificate", "html"))
     first = date(2026, 1, 1)

@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from greenmark.report import prepare, render  # noqa: E402
+from greenmark.reports.prepared import prepare  # noqa: E402
+from greenmark.reports.render import render  # noqa: E402
 
 
 def sample_projects() -> list[Path]:

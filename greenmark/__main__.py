@@ -1,5 +1,5 @@
 """``python -m greenmark`` runs the command line."""
 
-from .cli import main
+from greenmark.cli.main import main
 
 main()

@@ -20,8 +20,8 @@ from pathlib import Path
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from greenmark.scheme import load_scheme, resolve_scheme
-from greenmark.synthetic import Distributions, chunks, to_arrow
+from greenmark.core.scheme import load_scheme, resolve_scheme
+from greenmark.portfolio.synthetic import Distributions, chunks, to_arrow
 
 HERE = Path(__file__).resolve().parent
 

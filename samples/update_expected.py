@@ -21,10 +21,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from greenmark.errors import GreenmarkError
-from greenmark.project import load_project
-from greenmark.scoring import scheme_for, score_project
-from greenmark.tomlfile import write_atomic
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.project import load_project
+from greenmark.core.scoring import scheme_for, score_project
+from greenmark.core.tomlfile import write_atomic
 
 SAMPLES = Path(__file__).resolve().parent
 EXPECTED = SAMPLES / "expected"

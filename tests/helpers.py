@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from greenmark.engine import Scores, compile_scheme, encode_inputs, score
-from greenmark.scheme import Scheme, parse_scheme
+from greenmark.core.engine import Scores, compile_scheme, encode_inputs, score
+from greenmark.core.scheme import Scheme, parse_scheme
 
 
 def scheme_from_text(text: str) -> Scheme:

@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import kernels
-from .energy import savings_fraction
-from .errors import (
+from greenmark.calc import kernels
+from greenmark.calc.energy import savings_fraction
+from greenmark.calc.errors import (
     BoolArray,
     CalcError,
     FloatArray,
@@ -42,7 +42,12 @@ from .errors import (
     positions,
     result,
 )
-from .tables import BOQ_UNITS, EmbodiedCarbonTable, embodied_carbon_table, normalise_name
+from greenmark.calc.tables import (
+    BOQ_UNITS,
+    EmbodiedCarbonTable,
+    embodied_carbon_table,
+    normalise_name,
+)
 
 __all__ = [
     "UNITS",

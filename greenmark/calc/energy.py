@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import (
+from greenmark.calc.errors import (
     CalcError,
     FloatArray,
     as_float,
@@ -28,7 +28,7 @@ from .errors import (
     describe_positions,
     result,
 )
-from .tables import (
+from greenmark.calc.tables import (
     EnergyTable,
     GridEmissionTable,
     LightingTable,

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import kernels
-from .errors import (
+from greenmark.calc import kernels
+from greenmark.calc.errors import (
     CalcError,
     FloatArray,
     Groups,
@@ -35,7 +35,7 @@ from .errors import (
     positions,
     result,
 )
-from .tables import (
+from greenmark.calc.tables import (
     OCTANTS,
     CorrectionFactorTable,
     EnvelopeTable,

@@ -1,6 +1,6 @@
 """The calculators' error type, and the input checks and grouping every calculator shares.
 
-:class:`CalcError` derives from :class:`greenmark.errors.GreenmarkError`, so the command
+:class:`CalcError` derives from :class:`greenmark.core.errors.GreenmarkError`, so the command
 line reports it like any other input error (file, line, field path, message).
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import GreenmarkError, Problem
+from greenmark.core.errors import GreenmarkError, Problem
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import FloatArray, IntArray
+from greenmark.calc.errors import FloatArray, IntArray
 
 __all__ = ["THRESHOLD", "Kernels", "building_index", "compiled", "full", "warm_up"]
 

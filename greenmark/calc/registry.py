@@ -13,9 +13,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .carbon import BillOfQuantities, bill_of_quantities, concrete_volume_m3, embodied_carbon
-from .envelope import building_ettv, correction_factors, ettv, retv
-from .water import wels_ticks
+from greenmark.calc.carbon import (
+    BillOfQuantities,
+    bill_of_quantities,
+    concrete_volume_m3,
+    embodied_carbon,
+)
+from greenmark.calc.envelope import building_ettv, correction_factors, ettv, retv
+from greenmark.calc.water import wels_ticks
 
 #: name -> (unit of the result, what it needs, description)
 CALCULATORS: dict[str, tuple[str, str, str]] = {
@@ -35,7 +40,7 @@ CALCULATORS: dict[str, tuple[str, str, str]] = {
 @lru_cache(maxsize=1)
 def calculator_names() -> tuple[str, ...]:
     """Every calculator name a scheme input may use (WELS ticks per fitting type included)."""
-    from .water import wels_fitting_types
+    from greenmark.calc.water import wels_fitting_types
 
     names = list(CALCULATORS)
     names += [f"wels_ticks.{t}" for t in wels_fitting_types()]

@@ -29,10 +29,10 @@ from pydantic import (
     model_validator,
 )
 
-from ..errors import GreenmarkError, Problem
-from ..resources import criteria_dir
-from ..tomlfile import LineIndex, dotted, read_toml
-from .errors import CalcError, FloatArray, IntArray
+from greenmark.calc.errors import CalcError, FloatArray, IntArray
+from greenmark.core.errors import GreenmarkError, Problem
+from greenmark.core.resources import criteria_dir
+from greenmark.core.tomlfile import LineIndex, dotted, read_toml
 
 OCTANTS: tuple[str, ...] = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 """The eight orientations, clockwise from north (index i covers azimuth 45*i +/- 22.5 deg)."""

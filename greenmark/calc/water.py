@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .energy import savings_fraction
-from .errors import (
+from greenmark.calc.energy import savings_fraction
+from greenmark.calc.errors import (
     CalcError,
     Groups,
     IntArray,
@@ -31,7 +31,7 @@ from .errors import (
     positions,
     result,
 )
-from .tables import WelsTable, normalise_name, wels_table
+from greenmark.calc.tables import WelsTable, normalise_name, wels_table
 
 __all__ = [
     "fittings_share",

@@ -10,12 +10,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from .commands import CriteriaProvider
-from .create import NewProject
-from .screens.dialogs import ConfirmScreen
-from .screens.main import MainScreen
-from .session import Session, default_who
-from .theme import choose_theme, counterpart
+from greenmark.tui.commands import CriteriaProvider
+from greenmark.tui.create import NewProject
+from greenmark.tui.screens.dialogs import ConfirmScreen
+from greenmark.tui.screens.main import MainScreen
+from greenmark.tui.session import Session, default_who
+from greenmark.tui.theme import choose_theme, counterpart
 
 
 class GreenmarkApp(App[None]):
@@ -49,7 +49,7 @@ class GreenmarkApp(App[None]):
         if self.session is not None:
             self.push_screen(MainScreen(self.session))
         else:
-            from .screens.wizard import WizardScreen
+            from greenmark.tui.screens.wizard import WizardScreen
 
             self.push_screen(WizardScreen(self.new_answers, self.who), self._created)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from .marks import MARKS
+from greenmark.tui.marks import MARKS
 
 
 class CriteriaProvider(Provider):

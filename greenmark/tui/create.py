@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..errors import GreenmarkError
-from ..project import Project, ProjectInfo, save_project
-from ..scheme import Scheme, load_scheme, resolve_scheme
-from .values import Refused
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.project import Project, ProjectInfo, save_project
+from greenmark.core.scheme import Scheme, load_scheme, resolve_scheme
+from greenmark.tui.values import Refused
 
 STAGES = ("design", "as-built", "existing")
 

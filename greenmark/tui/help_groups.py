@@ -6,14 +6,14 @@ from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Tree
 
-from .screens.dialogs import ConflictScreen
-from .screens.help import HelpGroups, bindings_of, key_text
-from .screens.history import HistoryScreen
-from .screens.path import PathScreen
-from .screens.summary import SummaryScreen
-from .widgets.fields import BoolEditor, ChoiceEditor
-from .widgets.table_panel import RowsTable
-from .widgets.tree import CriteriaTree
+from greenmark.tui.screens.dialogs import ConflictScreen
+from greenmark.tui.screens.help import HelpGroups, bindings_of, key_text
+from greenmark.tui.screens.history import HistoryScreen
+from greenmark.tui.screens.path import PathScreen
+from greenmark.tui.screens.summary import SummaryScreen
+from greenmark.tui.widgets.fields import BoolEditor, ChoiceEditor
+from greenmark.tui.widgets.table_panel import RowsTable
+from greenmark.tui.widgets.tree import CriteriaTree
 
 
 def help_groups(app: App[object], main_screen: type[Screen[object]]) -> HelpGroups:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..engine import CompiledScheme
-from ..explain import fmt
+from greenmark.core.engine import CompiledScheme
+from greenmark.core.explain import fmt
 
 MARKS: dict[str, str] = {
     "awarded": "✔",

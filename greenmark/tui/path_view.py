@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from ..designer import Gap, Plan, PlanMeasure, PlanOption
-from ..explain import Blocker, BuildingResult, fmt
-from .session import Tried
-from .values import show_value
+from greenmark.core.explain import Blocker, BuildingResult, fmt
+from greenmark.design.plan import Gap, Plan, PlanMeasure, PlanOption
+from greenmark.tui.session import Tried
+from greenmark.tui.values import show_value
 
 
 def money(value: float, currency: str) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..tomlfile import write_atomic
+from greenmark.core.tomlfile import write_atomic
 
 
 def write_report(path: Path, kind: str = "certificate", scheme: str | None = None) -> Path:
     """Write the HTML ``kind`` (``certificate`` or ``assessment``) for the saved project
     file ``path``, next to it; returns the file written."""
-    from .. import report  # imported on use: matplotlib and WeasyPrint load slowly
+    # imported on use: matplotlib and WeasyPrint load slowly
+    from greenmark.reports.prepared import prepare
+    from greenmark.reports.render import render
 
     target = path.with_name(f"{path.stem}-{kind}.html")
-    prepared = report.prepare(path, scheme=scheme)
-    write_atomic(target, report.render(prepared, kind, "html"))
+    write_atomic(target, render(prepare(path, scheme=scheme), kind, "html"))
     return target

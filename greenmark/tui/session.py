@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from ..engine import encode_inputs
-from ..engine import score as engine_score
-from ..errors import GreenmarkError
-from ..explain import Explainer
-from ..project import (
+from greenmark.core.engine import encode_inputs
+from greenmark.core.engine import score as engine_score
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.explain import Explainer
+from greenmark.core.project import (
     BoqLine,
     Facade,
     Fitting,
@@ -39,13 +39,19 @@ from ..project import (
     resolve_inputs,
     save_project,
 )
-from ..scheme import Scheme
-from ..scoring import ProjectScore, compiled, project_summary, scheme_for, score_project
-from ..tomlfile import dotted
-from .values import Refused
+from greenmark.core.scheme import Scheme
+from greenmark.core.scoring import (
+    ProjectScore,
+    compiled,
+    project_summary,
+    scheme_for,
+    score_project,
+)
+from greenmark.core.tomlfile import dotted
+from greenmark.tui.values import Refused
 
 if TYPE_CHECKING:
-    from ..measures import Catalogue
+    from greenmark.design.measures import Catalogue
 
 Section = Literal["inputs", "project", "responses", "facades", "boq", "fittings", "measures"]
 Table = Literal["facades", "boq", "fittings"]
@@ -192,7 +198,7 @@ class Session:
     def score(self, project: Project) -> ProjectScore:
         """Score ``project`` (a candidate state); raises :class:`Refused` when it cannot be.
 
-        The same steps as :func:`greenmark.scoring.score_project` (validate, calculate,
+        The same steps as :func:`greenmark.core.scoring.score_project` (validate, calculate,
         encode, score through the cached compiled scheme, explain), except that the
         calculated inputs (facades, BoQ, fittings) are reused while the tables and the
         floor area are unchanged: typing a value then costs only the engine.
@@ -350,7 +356,7 @@ class Session:
         Raises :class:`Refused` when a measure does not apply to this project, two of
         them exclude each other, or the changed project cannot be scored.
         """
-        from ..designer import apply_measures
+        from greenmark.design.plan import apply_measures
 
         base = self.project
         try:

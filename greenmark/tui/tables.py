@@ -13,14 +13,21 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..calc.carbon import UNITS, material_breakdown
-from ..calc.envelope import OCTANTS, building_ettv, correction_factors, ettv, octant_index, retv
-from ..calc.errors import CalcError
-from ..calc.registry import project_boq, superstructure_concrete_m3
-from ..calc.tables import embodied_carbon_table
-from ..calc.water import wels_fitting_types, wels_ticks
-from ..explain import fmt
-from .values import Refused, number_text, split_number
+from greenmark.calc.carbon import UNITS, material_breakdown
+from greenmark.calc.envelope import (
+    OCTANTS,
+    building_ettv,
+    correction_factors,
+    ettv,
+    octant_index,
+    retv,
+)
+from greenmark.calc.errors import CalcError
+from greenmark.calc.registry import project_boq, superstructure_concrete_m3
+from greenmark.calc.tables import embodied_carbon_table
+from greenmark.calc.water import wels_fitting_types, wels_ticks
+from greenmark.core.explain import fmt
+from greenmark.tui.values import Refused, number_text, split_number
 
 Kind = Literal["text", "number", "integer", "choice", "orientation"]
 

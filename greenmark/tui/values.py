@@ -1,6 +1,6 @@
 """Parse what the assessor types into project values, and format stored values for editing.
 
-Messages match :func:`greenmark.project.resolve_inputs`, so the UI refuses exactly what the
+Messages match :func:`greenmark.core.project.resolve_inputs`, so the UI refuses exactly what the
 scorer would refuse, and says so in the same words.
 """
 
@@ -10,11 +10,11 @@ import math
 import re
 from typing import Any
 
-from ..errors import UnitError
-from ..explain import fmt
-from ..project import Quantity
-from ..scheme import InputSpec
-from ..units import convert
+from greenmark.core.errors import UnitError
+from greenmark.core.explain import fmt
+from greenmark.core.project import Quantity
+from greenmark.core.scheme import InputSpec
+from greenmark.core.units import convert
 
 
 class Refused(ValueError):

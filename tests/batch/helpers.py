@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from greenmark.batch import ChunkResult, Plan, score_chunk
-from greenmark.mapping import bind, load_mapping
-from greenmark.scheme import Scheme, load_scheme, resolve_scheme
+from greenmark.core.scheme import Scheme, load_scheme, resolve_scheme
+from greenmark.portfolio.chunk import ChunkResult, Plan, score_chunk
+from greenmark.portfolio.mapping import bind, load_mapping
 
 
 def scheme(scheme_id: str = "gm-eb") -> Scheme:

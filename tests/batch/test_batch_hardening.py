@@ -16,9 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from greenmark.batch_io import TableWriter, remove_stale_temps, temp_pattern
-
-from .conftest import NRB_PARQUET, read_csv, write_csv
+from batch.conftest import NRB_PARQUET, read_csv, write_csv
+from greenmark.portfolio.io import TableWriter, remove_stale_temps, temp_pattern
 
 LINUX = Path("/proc/self/stat").exists()
 

@@ -12,11 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from greenmark.project import load_project
-from greenmark.scheme import load_scheme, resolve_scheme
-from greenmark.scoring import score_project
-
-from .conftest import NRB_CSV, NRB_PARQUET, SAMPLES, popen_greenmark, read_csv, write_csv
+from batch.conftest import NRB_CSV, NRB_PARQUET, SAMPLES, popen_greenmark, read_csv, write_csv
+from greenmark.core.project import load_project
+from greenmark.core.scheme import load_scheme, resolve_scheme
+from greenmark.core.scoring import score_project
 
 COUNTS = re.compile(r"read ([\d,]+) rows: ([\d,]+) scored, ([\d,]+) skipped")
 

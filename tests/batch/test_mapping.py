@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from greenmark.errors import GreenmarkError
-from greenmark.mapping import bind, direct_mapping, load_mapping
-
-from .conftest import BCA_HEADER, BCA_MAPPING, bca_shaped_csv
-from .helpers import scheme
+from batch.conftest import BCA_HEADER, BCA_MAPPING, bca_shaped_csv
+from batch.helpers import scheme
+from greenmark.core.errors import GreenmarkError
+from greenmark.portfolio.mapping import bind, direct_mapping, load_mapping
 
 BAD_STRUCTURE = """\
 [mapping]

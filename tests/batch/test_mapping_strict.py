@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from greenmark.errors import GreenmarkError
-from greenmark.mapping import bind, load_mapping
-
-from .conftest import greenmark
-from .helpers import scheme
+from batch.conftest import greenmark
+from batch.helpers import scheme
+from greenmark.core.errors import GreenmarkError
+from greenmark.portfolio.mapping import bind, load_mapping
 
 BOM = b"\xef\xbb\xbf"
 

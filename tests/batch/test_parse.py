@@ -8,14 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from greenmark.batch import Plan, score_chunk
-from greenmark.batch_io import open_source
-from greenmark.engine import encode_inputs, score
-from greenmark.mapping import bind, direct_mapping
-from greenmark.units import conversion
-
-from .conftest import NRB_CSV
-from .helpers import column, plan_from, scheme, score_text
+from batch.conftest import NRB_CSV
+from batch.helpers import column, plan_from, scheme, score_text
+from greenmark.core.engine import encode_inputs, score
+from greenmark.core.units import conversion
+from greenmark.portfolio.chunk import Plan, score_chunk
+from greenmark.portfolio.io import open_source
+from greenmark.portfolio.mapping import bind, direct_mapping
 
 EB_MAPPING = """\
 [mapping]

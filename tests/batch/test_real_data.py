@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from .conftest import BCA_CSV, BCA_MAPPING, needs_bca_listing, read_csv
-from .test_cli_batch import counts
+from batch.conftest import BCA_CSV, BCA_MAPPING, needs_bca_listing, read_csv
+from batch.test_cli_batch import counts
 
 pytestmark = needs_bca_listing
 
@@ -19,7 +19,7 @@ def _number(cell: str) -> float | None:
 
 @pytest.fixture(scope="module")
 def bca_run(tmp_path_factory):
-    from .conftest import greenmark
+    from batch.conftest import greenmark
 
     folder = tmp_path_factory.mktemp("bca")
     out, errors, summary = folder / "r.csv", folder / "e.csv", folder / "s.json"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from greenmark.summary import PortfolioSummary, Sample, render_html
-
-from .helpers import plan_from, score_text
+from batch.helpers import plan_from, score_text
+from greenmark.portfolio.summary import PortfolioSummary, Sample
+from greenmark.reports.portfolio import render_html
 
 MAPPING = """\
 [columns]
@@ -106,7 +106,7 @@ def test_rich_table_prints_names_verbatim(tmp_path):
 
     from rich.console import Console
 
-    from greenmark.summary import render_table
+    from greenmark.portfolio.summary import render_table
 
     rows = {**ROWS, "Name": ["[bold]A[/", "B", "C", "D", "E"], "ID": ["[x]", "b", "c", "d", "e"]}
     buffer = io.StringIO()

@@ -3,7 +3,7 @@
 Every file in ``tests/data/bad/`` is a copy of ``tests/data/good/minimal-scheme.toml`` or
 ``tests/data/good/minimal-project.toml`` with exactly one defect, and has one row in
 :data:`CASES` saying where the defect is and what the message must say. Each row runs
-``python -m greenmark.cli validate FILE`` (and ``score FILE`` for projects) in a subprocess.
+``python -m greenmark.cli.main validate FILE`` (and ``score FILE`` for projects) in a subprocess.
 
 The subprocesses of the selected tests are started together, a few at a time, the first
 time any of them is needed (see :func:`cli_runs`), so the whole module stays fast.
@@ -305,10 +305,10 @@ def _environment() -> dict[str, str]:
 
 
 def greenmark(*args: str | Path, cwd: Path = REPO) -> Run:
-    """Run ``python -m greenmark.cli ARGS`` in a subprocess."""
+    """Run ``python -m greenmark.cli.main ARGS`` in a subprocess."""
     text_args = tuple(str(a) for a in args)
     done = subprocess.run(
-        [sys.executable, "-m", "greenmark.cli", *text_args],
+        [sys.executable, "-m", "greenmark.cli.main", *text_args],
         cwd=cwd,
         env=_environment(),
         capture_output=True,

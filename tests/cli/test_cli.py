@@ -163,7 +163,7 @@ def test_installed_console_script_runs_from_any_folder(tmp_path):
 def test_interrupt_exits_130_without_traceback(monkeypatch, capsys):
     import pytest
 
-    from greenmark import cli as cli_module
+    from greenmark.cli import main as cli_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -7,12 +7,12 @@ import pytest
 from designer_paths import GOLD_FIXTURE, MINI_PROJECT
 from tests_paths import SAMPLES
 
-from greenmark.designer import apply_measure, apply_measures, gap
-from greenmark.designspace import DesignerError, DesignSpace
-from greenmark.measures import load_catalogue
-from greenmark.project import load_project
-from greenmark.scoring import scheme_for, score_project
-from greenmark.sensitivity import project_sensitivity
+from greenmark.core.project import load_project
+from greenmark.core.scoring import scheme_for, score_project
+from greenmark.design.measures import load_catalogue
+from greenmark.design.plan import apply_measure, apply_measures, gap
+from greenmark.design.sensitivity import project_sensitivity
+from greenmark.design.space import DesignerError, DesignSpace
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from greenmark.measures import (
+from greenmark.core.tomlfile import read_toml
+from greenmark.design.measures import (
     CatalogueError,
     is_catalogue,
     load_catalogue,
     unverified_values,
 )
-from greenmark.tomlfile import read_toml
 
 GOOD_MEASURE = """
 [[measures]]

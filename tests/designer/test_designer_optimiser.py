@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from designer_paths import MINI_CATALOGUE, MINI_PROJECT
 
-from greenmark.designer import apply_measures, plan
-from greenmark.designspace import DesignSpace
-from greenmark.measures import Catalogue, load_catalogue, parse_catalogue
-from greenmark.optimiser import exact_search, heuristic_search, layout
-from greenmark.project import load_project
-from greenmark.scoring import scheme_for, score_project
+from greenmark.core.project import load_project
+from greenmark.core.scoring import scheme_for, score_project
+from greenmark.design.measures import Catalogue, load_catalogue, parse_catalogue
+from greenmark.design.optimiser import exact_search, heuristic_search, layout
+from greenmark.design.plan import apply_measures, plan
+from greenmark.design.space import DesignSpace
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import json
 import pytest
 from designer_paths import GOLD_FIXTURE, MINI_PROJECT
 
-from greenmark.errors import GreenmarkError
-from greenmark.project import load_project
-from greenmark.scoring import scheme_for
-from greenmark.whatif import WhatIfError, parse_value, whatif
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.project import load_project
+from greenmark.core.scoring import scheme_for
+from greenmark.design.whatif import WhatIfError, parse_value, whatif
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tests_paths import sample_updater
 
-from greenmark.report import Prepared, prepare, render
+from greenmark.reports.prepared import Prepared, prepare
+from greenmark.reports.render import render
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 SAMPLES = ROOT / "samples"

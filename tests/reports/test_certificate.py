@@ -19,15 +19,16 @@ from report_helpers import (
     set_scheme_version,
 )
 
-from greenmark.certificate import (
+from greenmark.core.errors import GreenmarkError
+from greenmark.reports.certificate import (
     FORMAT,
     canonical_json,
     certificate_number,
     digest_of,
     verify,
 )
-from greenmark.errors import GreenmarkError
-from greenmark.report import prepare, render
+from greenmark.reports.prepared import prepare
+from greenmark.reports.render import render
 
 
 def write(tmp_path, project, kind="certificate", fmt="html", name=None):
@@ -263,7 +264,7 @@ def test_verify_fails_when_the_data_block_is_edited(tmp_path) -> None:
 
 def test_a_re_sealed_forgery_still_fails_against_the_project(tmp_path) -> None:
     """Editing the data and recomputing the digest is caught by the recomputation."""
-    from greenmark.certificate import Certificate
+    from greenmark.reports.certificate import Certificate
 
     original = prepared_for(DEMO).certificate
     payload = json.loads(json.dumps(original.payload))

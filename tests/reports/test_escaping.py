@@ -7,8 +7,10 @@ import re
 import pytest
 from report_helpers import ISSUED, PROJECTS, copy_project, normal, parse_html, pdf_text
 
-from greenmark.certificate import verify
-from greenmark.report import md_escape, prepare, render
+from greenmark.reports.certificate import verify
+from greenmark.reports.prepared import prepare
+from greenmark.reports.render import render
+from greenmark.reports.text import md_escape
 
 NAME = "<script>alert(1)</script> & Co"
 

@@ -16,7 +16,7 @@ from report_helpers import (
     rendered,
 )
 
-from greenmark.report import render
+from greenmark.reports.render import render
 
 KINDS = ["certificate", "assessment"]
 
@@ -125,7 +125,7 @@ def test_charts_follow_the_project_tables() -> None:
 
 
 def test_charts_are_deterministic_svg() -> None:
-    from greenmark import charts
+    from greenmark.reports import charts
 
     sections = [{"title": "Energy", "points": 30, "max_points": 40, "bonus_points": 2}]
     first = charts.sections_chart(sections)
@@ -135,7 +135,7 @@ def test_charts_are_deterministic_svg() -> None:
 
 
 def test_percent_scheme_totals_read_as_percentages() -> None:
-    from greenmark.report import total_text
+    from greenmark.reports.text import total_text
 
     assert total_text("percent", 0, 0, 72.56) == "72.6 %"
     assert total_text("points", 53.7, 60, 87) == "53.7 of 60 points"

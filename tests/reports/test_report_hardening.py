@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from report_helpers import DEMO, ROOT
 
-from greenmark.certificate import NotACertificate, read_certificate
-from greenmark.report import (
+from greenmark.core.resources import templates_dir
+from greenmark.reports.certificate import NotACertificate, read_certificate
+from greenmark.reports.pdf import (
     RefusedURL,
     check_url,
     render_html_to_pdf,
     source_date_epoch,
     url_fetcher,
 )
-from greenmark.resources import templates_dir
 
 CSS = templates_dir() / "certificate.css"
 

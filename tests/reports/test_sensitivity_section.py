@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from tests_paths import SAMPLES
 
-from greenmark.project import load_project
-from greenmark.report import assessment_context, prepare, render
-from greenmark.scoring import scheme_for
-from greenmark.sensitivity import project_sensitivity
+from greenmark.core.project import load_project
+from greenmark.core.scoring import scheme_for
+from greenmark.design.sensitivity import project_sensitivity
+from greenmark.reports.context import assessment_context
+from greenmark.reports.prepared import prepare
+from greenmark.reports.render import render
 
 MALL = SAMPLES / "nrb-shopping-mall.toml"
 

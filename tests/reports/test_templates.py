@@ -8,14 +8,9 @@ import jinja2
 import pytest
 from report_helpers import DEMO, prepared_for
 
-from greenmark.report import (
-    assessment_context,
-    certificate_context,
-    environment,
-    fmt_number,
-    md_escape,
-    template_name,
-)
+from greenmark.reports.context import assessment_context, certificate_context
+from greenmark.reports.templates import environment, template_name
+from greenmark.reports.text import fmt_number, md_escape
 
 
 def test_a_missing_field_fails_instead_of_printing_blank() -> None:

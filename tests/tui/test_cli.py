@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from greenmark.cli import cli as greenmark_cli
-from greenmark.project import load_project
-from greenmark.tui.cli import sample_copy
+from greenmark.cli.assess import sample_copy
+from greenmark.cli.main import cli as greenmark_cli
+from greenmark.core.project import load_project
 from greenmark.tui.create import NewProject
 from greenmark.tui.screens.dialogs import ConfirmScreen
 from greenmark.tui.screens.main import MainScreen
-
-from .helpers import run_async
+from tui.helpers import run_async
 
 
 def test_new_writes_a_project_without_the_wizard(tmp_path: Path, cli) -> None:

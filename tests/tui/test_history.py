@@ -7,13 +7,12 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from greenmark.project import HistoryEntry
+from greenmark.core.project import HistoryEntry
 from greenmark.tui.screens.history import HistoryScreen, matching
 from greenmark.tui.screens.main import MainScreen
 from greenmark.tui.screens.summary import SummaryScreen
 from greenmark.tui.session import Target
-
-from .helpers import main_screen, run_async
+from tui.helpers import main_screen, run_async
 
 SIZE = (100, 32)
 

@@ -10,17 +10,16 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select, Static
 
-from greenmark.designer import plan
-from greenmark.measures import load_catalogue
-from greenmark.project import load_project
+from greenmark.core.project import load_project
+from greenmark.design.measures import load_catalogue
+from greenmark.design.plan import plan
 from greenmark.tui.path_view import plan_rows
 from greenmark.tui.screens.main import MainScreen
 from greenmark.tui.screens.path import PathScreen, default_target
 from greenmark.tui.session import Session
 from greenmark.tui.values import Refused
-
-from .conftest import SAMPLES, copy_project
-from .helpers import run_async, score_text
+from tui.conftest import SAMPLES, copy_project
+from tui.helpers import run_async, score_text
 
 SIZE = (100, 32)
 

@@ -8,15 +8,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select, Switch
 
-from greenmark.project import load_project
+from greenmark.core.project import load_project
 from greenmark.tui.screens.dialogs import ConflictScreen
 from greenmark.tui.screens.help import HelpScreen
 from greenmark.tui.screens.main import MainScreen, TopBar
 from greenmark.tui.screens.summary import SummaryScreen
 from greenmark.tui.widgets.quiet import QuietStatic
 from greenmark.tui.widgets.tree import NodeRef
-
-from .helpers import main_screen, run_async, score_text, type_into
+from tui.helpers import main_screen, run_async, score_text, type_into
 
 SIZE = (100, 32)
 
@@ -499,7 +498,7 @@ async def test_every_bundled_sample_opens(sample: str, tmp_path: Path, make_app)
     """Every sample opens and its tables render; one sample per scheme also walks the
     project tab, the next-unassessed and filter keys and the summary (the same code for
     every sample of a scheme, so once per scheme keeps the suite fast)."""
-    from .conftest import SAMPLES, copy_project
+    from tui.conftest import SAMPLES, copy_project
 
     path = copy_project(SAMPLES / sample, tmp_path)
     app = make_app(path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from greenmark.project import load_project
+from greenmark.core.project import load_project
 from greenmark.tui.session import ExternalChange, Session, Target
 from greenmark.tui.values import Refused
 
@@ -128,10 +128,9 @@ def test_save_as_switches_to_the_copy(demo_file: Path) -> None:
 )
 def test_live_scoring_matches_the_scorer(sample: str, tmp_path: Path) -> None:
     """The session's cached scoring gives exactly what score_project gives, after edits too."""
-    from greenmark.project import LoadedProject
-    from greenmark.scoring import score_project
-
-    from .conftest import SAMPLES, copy_project
+    from greenmark.core.project import LoadedProject
+    from greenmark.core.scoring import score_project
+    from tui.conftest import SAMPLES, copy_project
 
     session = Session.open(copy_project(SAMPLES / sample, tmp_path))
 

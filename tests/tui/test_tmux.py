@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .tmux_smoke import run
+from tui.tmux_smoke import run
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

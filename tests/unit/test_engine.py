@@ -10,10 +10,10 @@ import pytest
 from helpers import scheme_from_text, score_rows
 from tests_paths import CRITERIA
 
-from greenmark.engine import GateStatus, Status
-from greenmark.explain import Explainer
-from greenmark.reference import score_one
-from greenmark.scheme import load_scheme
+from greenmark.core.engine import GateStatus, Status
+from greenmark.core.explain import Explainer
+from greenmark.core.reference import score_one
+from greenmark.core.scheme import load_scheme
 
 DEMO = load_scheme(CRITERIA / "demo.toml")
 
@@ -298,8 +298,8 @@ def test_tier_condition_on_a_ratio_of_results():
 
 def test_engine_does_not_import_the_ui():
     code = (
-        "import sys, greenmark.engine, greenmark.scheme, greenmark.project, greenmark.explain, "
-        "greenmark.scoring;"
+        "import sys, greenmark.core.engine, greenmark.core.scheme, greenmark.core.project, "
+        "greenmark.core.explain, greenmark.core.scoring;"
         "bad = [m for m in ('textual', 'click', 'rich') if m in sys.modules];"
         "assert not bad, bad"
     )

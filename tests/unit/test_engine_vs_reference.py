@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from test_engine import PERCENT_SCHEME
 from tests_paths import CRITERIA
 
-from greenmark.engine import GateStatus, Status
-from greenmark.reference import score_one
-from greenmark.scheme import load_scheme
+from greenmark.core.engine import GateStatus, Status
+from greenmark.core.reference import score_one
+from greenmark.core.scheme import load_scheme
 
 DEMO = load_scheme(CRITERIA / "demo.toml")
 PCT = scheme_from_text(PERCENT_SCHEME)

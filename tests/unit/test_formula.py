@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenmark.errors import FormulaError, GreenmarkError
-from greenmark.formula import MAX_DEPTH, MAX_SOURCE_LENGTH, Formula, compile_formula
+from greenmark.core.errors import FormulaError, GreenmarkError
+from greenmark.core.formula import MAX_DEPTH, MAX_SOURCE_LENGTH, Formula, compile_formula
 
 X = np.array([-2.0, -0.5, 0.0, 1.0, 2.5, 4.0])
 Y = np.array([3.0, 0.5, 0.0, 1.0, -1.0, 4.0])

@@ -10,9 +10,9 @@ import json
 import pytest
 from helpers import scheme_from_text, score_rows
 
-from greenmark.engine import Status
-from greenmark.explain import Explainer
-from greenmark.reference import score_one
+from greenmark.core.engine import Status
+from greenmark.core.explain import Explainer
+from greenmark.core.reference import score_one
 
 SCHEME = """
 [scheme]

@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_paths import CRITERIA, ROOT, SAMPLES
 
-from greenmark.errors import GreenmarkError, ProjectError
-from greenmark.project import Project, load_project, resolve_inputs, save_project
-from greenmark.scheme import load_scheme
-from greenmark.scoring import scheme_for, score_project
+from greenmark.core.errors import GreenmarkError, ProjectError
+from greenmark.core.project import Project, load_project, resolve_inputs, save_project
+from greenmark.core.scheme import load_scheme
+from greenmark.core.scoring import scheme_for, score_project
 
 DEMO = load_scheme(CRITERIA / "demo.toml")
 

@@ -19,7 +19,7 @@ import pytest
 from tests_paths import SAMPLES, sample_updater
 
 from greenmark.calc.registry import table_of
-from greenmark.scheme import Scheme, bundled_schemes, formula_sites, load_scheme
+from greenmark.core.scheme import Scheme, bundled_schemes, formula_sites, load_scheme
 
 UPDATER = sample_updater()
 PROJECTS: list[Path] = UPDATER.sample_projects(SAMPLES)

@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_paths import CRITERIA, ROOT
 
-from greenmark.engine import Status
-from greenmark.errors import GreenmarkError, SchemeError
-from greenmark.project import load_project
-from greenmark.scheme import bundled_schemes, load_scheme, unverified_constants
-from greenmark.scoring import score_project
+from greenmark.core.engine import Status
+from greenmark.core.errors import GreenmarkError, SchemeError
+from greenmark.core.project import load_project
+from greenmark.core.scheme import bundled_schemes, load_scheme, unverified_constants
+from greenmark.core.scoring import score_project
 
 SCHEME_FILES = sorted(p for p in CRITERIA.glob("*.toml") if b"[scheme]" in p.read_bytes())
 

@@ -10,8 +10,8 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from tests_paths import CRITERIA, SAMPLES
 
-from greenmark.scheme import load_scheme
-from greenmark.synthetic import Distributions, generate
+from greenmark.core.scheme import load_scheme
+from greenmark.portfolio.synthetic import Distributions, generate
 
 DISTRIBUTIONS = Distributions.load(SAMPLES / "portfolio" / "distributions.toml")
 NRB = load_scheme(CRITERIA / "gm-nrb.toml")

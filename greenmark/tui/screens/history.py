@@ -10,9 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from ...project import HistoryEntry
-from ..session import Session
-from ..values import show_value
+from greenmark.core.project import HistoryEntry
+from greenmark.tui.session import Session
+from greenmark.tui.values import show_value
 
 
 def entry_cells(entry: HistoryEntry) -> tuple[str, str, str, str, str]:

@@ -14,20 +14,20 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import DataTable, Static, TabbedContent, TabPane, Tree
 
-from ...project import Project
-from ...scoring import ProjectScore
-from ..marks import criterion_inputs, gate_inputs
-from ..session import TABLES, Session, Step, Table, Target
-from ..tables import BOQ, FACADES, FITTINGS
-from ..values import Refused, show_value
-from ..widgets.detail import DetailPane
-from ..widgets.fields import Editor
-from ..widgets.keybar import KeyBar
-from ..widgets.project_pane import ProjectPane
-from ..widgets.score import ScorePanel, ScoreView
-from ..widgets.table_panel import TablePanel
-from ..widgets.tree import CriteriaTree, NodeRef
-from .saving import SavingScreen
+from greenmark.core.project import Project
+from greenmark.core.scoring import ProjectScore
+from greenmark.tui.marks import criterion_inputs, gate_inputs
+from greenmark.tui.screens.saving import SavingScreen
+from greenmark.tui.session import TABLES, Session, Step, Table, Target
+from greenmark.tui.tables import BOQ, FACADES, FITTINGS
+from greenmark.tui.values import Refused, show_value
+from greenmark.tui.widgets.detail import DetailPane
+from greenmark.tui.widgets.fields import Editor
+from greenmark.tui.widgets.keybar import KeyBar
+from greenmark.tui.widgets.project_pane import ProjectPane
+from greenmark.tui.widgets.score import ScorePanel, ScoreView
+from greenmark.tui.widgets.table_panel import TablePanel
+from greenmark.tui.widgets.tree import CriteriaTree, NodeRef
 
 TAB_TITLES = {
     "criteria": "1 Criteria",
@@ -115,7 +115,7 @@ class MainScreen(SavingScreen):
             "r",
             "report",
             "Report",
-            tooltip="Write the certificate (HTML; the JSON result without greenmark.report)",
+            tooltip="Write the certificate (HTML, next to the project file)",
         ),
         Binding("question_mark,f1", "help", "Help", tooltip="This list of keys"),
         Binding(
@@ -512,32 +512,32 @@ class MainScreen(SavingScreen):
     # ------------------------------------------------------------------ other screens
 
     def action_summary(self) -> None:
-        from .summary import SummaryScreen
+        from greenmark.tui.screens.summary import SummaryScreen
 
         self.flush_edits()
         self.app.push_screen(SummaryScreen(self.session))
 
     def action_history(self) -> None:
-        from .history import HistoryScreen
+        from greenmark.tui.screens.history import HistoryScreen
 
         self.flush_edits()
         self.app.push_screen(HistoryScreen(self.session))
 
     def action_path(self) -> None:
-        from .path import PathScreen
+        from greenmark.tui.screens.path import PathScreen
 
         self.flush_edits()
         self.app.push_screen(PathScreen(self.session, host=self))
 
     def action_help(self) -> None:
-        from ..help_groups import help_groups, help_notes
-        from .help import HelpScreen
+        from greenmark.tui.help_groups import help_groups, help_notes
+        from greenmark.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(help_groups(self.app, type(self)), help_notes()))
 
 
 def _cell(value: Any) -> str:
-    from ..tables import cell_text
+    from greenmark.tui.tables import cell_text
 
     return cell_text(value) or "–"
 

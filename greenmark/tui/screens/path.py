@@ -1,6 +1,6 @@
 """The "Path to target" screen: the gap to a tier, the cheapest measures, and their effect.
 
-The plan comes from :func:`greenmark.designer.plan` (the same search as ``greenmark
+The plan comes from :func:`greenmark.design.plan.plan` (the same search as ``greenmark
 check``), run in a worker thread so the screen stays responsive while it searches.
 Highlighting a row shows what applying it would do (on a copy); ``a`` or enter applies
 it to the project: scored, saved, recorded in the history and undoable with ctrl+z.
@@ -19,11 +19,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from ...designer import Plan, gap, parse_budget, plan
-from ...errors import GreenmarkError
-from ...measures import Catalogue, load_catalogue
-from ...project import LoadedProject
-from ..path_view import (
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.project import LoadedProject
+from greenmark.design.measures import Catalogue, load_catalogue
+from greenmark.design.plan import Plan, gap, parse_budget, plan
+from greenmark.tui.path_view import (
     PlanRow,
     amount,
     effect_text,
@@ -33,8 +33,8 @@ from ..path_view import (
     status_text,
     total_of,
 )
-from ..session import Session, Tried
-from ..values import Refused
+from greenmark.tui.session import Session, Tried
+from greenmark.tui.values import Refused
 
 
 class PathHost(Protocol):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from textual.screen import Screen
 
-from ...errors import GreenmarkError
-from ..session import ExternalChange, Session
-from .dialogs import ConflictScreen
+from greenmark.core.errors import GreenmarkError
+from greenmark.tui.screens.dialogs import ConflictScreen
+from greenmark.tui.session import ExternalChange, Session
 
 
 class SavingScreen(Screen[None]):
@@ -116,7 +116,7 @@ class SavingScreen(Screen[None]):
         self.run_worker(self._write_report, thread=True, exclusive=True, group="report")
 
     def _write_report(self) -> None:
-        from ..report import write_report
+        from greenmark.tui.report import write_report
 
         session = self.session
         try:

@@ -14,12 +14,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...explain import fmt
-from ...project import gross_floor_area
-from ..marks import MARKS, STYLES
-from ..session import Session
-from ..values import show_value
-from ..widgets.score import bar, blocking_lines, counts_text, total_text
+from greenmark.core.explain import fmt
+from greenmark.core.project import gross_floor_area
+from greenmark.tui.marks import MARKS, STYLES
+from greenmark.tui.session import Session
+from greenmark.tui.values import show_value
+from greenmark.tui.widgets.score import bar, blocking_lines, counts_text, total_text
 
 
 def _heading(text: str) -> Text:
@@ -213,7 +213,7 @@ class SummaryScreen(Screen[None]):
         yield Footer()
 
     def action_history(self) -> None:
-        from .history import HistoryScreen
+        from greenmark.tui.screens.history import HistoryScreen
 
         self.app.push_screen(HistoryScreen(self.session))
 

@@ -12,12 +12,19 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
-from ...errors import GreenmarkError
-from ...scheme import bundled_schemes
-from ..create import STAGES, NewProject, build_project, scheme_of, target_path, write_project
-from ..values import Refused
-from ..widgets.project_pane import parse_gfa
-from .dialogs import ConfirmScreen
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.scheme import bundled_schemes
+from greenmark.tui.create import (
+    STAGES,
+    NewProject,
+    build_project,
+    scheme_of,
+    target_path,
+    write_project,
+)
+from greenmark.tui.screens.dialogs import ConfirmScreen
+from greenmark.tui.values import Refused
+from greenmark.tui.widgets.project_pane import parse_gfa
 
 
 class WizardScreen(Screen[Path | None]):

@@ -12,14 +12,21 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from ...explain import BuildingResult, CriterionResult, fmt
-from ...project import Response
-from ..marks import LABELS, MARKS, REVIEW_STATES, STYLES, criterion_inputs, gate_inputs
-from ..session import Session, Target
-from ..values import Refused, parse_input, show_value, unit_text
-from .fields import BoolEditor, ChoiceEditor, Controller, Editor, NoteEditor, TextEditor
-from .quiet import QuietStatic
-from .tree import NodeRef
+from greenmark.core.explain import BuildingResult, CriterionResult, fmt
+from greenmark.core.project import Response
+from greenmark.tui.marks import LABELS, MARKS, REVIEW_STATES, STYLES, criterion_inputs, gate_inputs
+from greenmark.tui.session import Session, Target
+from greenmark.tui.values import Refused, parse_input, show_value, unit_text
+from greenmark.tui.widgets.fields import (
+    BoolEditor,
+    ChoiceEditor,
+    Controller,
+    Editor,
+    NoteEditor,
+    TextEditor,
+)
+from greenmark.tui.widgets.quiet import QuietStatic
+from greenmark.tui.widgets.tree import NodeRef
 
 
 def _evidence_value(text: str) -> list[str]:

@@ -25,8 +25,8 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Input, Select, Static, Switch, TextArea
 
-from ..session import Target
-from ..values import Refused, edit_text
+from greenmark.tui.session import Target
+from greenmark.tui.values import Refused, edit_text
 
 
 class Controller(Protocol):

@@ -9,12 +9,12 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ...errors import UnitError
-from ...project import Quantity
-from ...units import convert
-from ..session import Session, Target
-from ..values import Refused, split_number
-from .fields import ChoiceEditor, Controller, Editor, NoteEditor, TextEditor
+from greenmark.core.errors import UnitError
+from greenmark.core.project import Quantity
+from greenmark.core.units import convert
+from greenmark.tui.session import Session, Target
+from greenmark.tui.values import Refused, split_number
+from greenmark.tui.widgets.fields import ChoiceEditor, Controller, Editor, NoteEditor, TextEditor
 
 STAGES = [("design", "design"), ("as-built", "as-built"), ("existing", "existing")]
 

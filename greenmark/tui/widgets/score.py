@@ -10,9 +10,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from ...explain import BuildingResult, fmt
-from ..marks import MARKS, STYLES
-from .quiet import QuietStatic
+from greenmark.core.explain import BuildingResult, fmt
+from greenmark.tui.marks import MARKS, STYLES
+from greenmark.tui.widgets.quiet import QuietStatic
 
 _ORDER = ("awarded", "partial", "not_met", "not_assessed", "not_applicable")
 

@@ -10,13 +10,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.widgets import DataTable
 
-from ...calc.registry import table_of
-from ...project import Project
-from ...scheme import Scheme
-from ..session import Session, Table, Target
-from ..tables import Column, Derived, TableSpec, cell_text, derive, parse_cell
-from .fields import ChoiceEditor, Controller, Editor, TextEditor
-from .quiet import QuietStatic
+from greenmark.calc.registry import table_of
+from greenmark.core.project import Project
+from greenmark.core.scheme import Scheme
+from greenmark.tui.session import Session, Table, Target
+from greenmark.tui.tables import Column, Derived, TableSpec, cell_text, derive, parse_cell
+from greenmark.tui.widgets.fields import ChoiceEditor, Controller, Editor, TextEditor
+from greenmark.tui.widgets.quiet import QuietStatic
 
 
 class TableController(Controller, Protocol):
@@ -283,7 +283,7 @@ def usage_note(table: str, project: Project, scheme: Scheme) -> str:
 
 
 def _gfa(project: Project) -> float | None:
-    from ...project import gross_floor_area
+    from greenmark.core.project import gross_floor_area
 
     try:
         return gross_floor_area(project.project)

@@ -11,9 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from ...explain import BuildingResult, fmt
-from ...project import Project
-from ..marks import MARKS, STYLES
+from greenmark.core.explain import BuildingResult, fmt
+from greenmark.core.project import Project
+from greenmark.tui.marks import MARKS, STYLES
 
 Kind = Literal["section", "criterion", "gates", "gate"]
 

@@ -1,0 +1,455 @@
+"""``greenmark batch``: score a portfolio (CSV, Parquet or a folder of project files).
+
+Results go to ``--out`` (CSV, Parquet, JSON by extension; CSV on stdout without
+``--out``); every row that cannot be scored goes to ``--errors`` with its row,
+column and reason. Counts, progress and the summary table go to stderr. Exit
+code 0 when every row was scored, 1 when some were skipped, 2 for bad usage or
+input (mapping, scheme, unreadable file). Ctrl-C, SIGTERM and SIGHUP stop the run
+the same way: no output left behind, exit code 128 + the signal number (130 for
+Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells report a process killed by it.
+Missing output folders are created. Temporary files of an earlier run that was
+killed outright (``.NAME.XXXXXXXX.tmp`` next to an output) are removed.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+
+from greenmark.cli.common import handles_errors
+from greenmark.core.errors import ExitCode, GreenmarkError
+from greenmark.core.scheme import load_scheme, resolve_scheme
+from greenmark.core.tomlfile import write_atomic
+from greenmark.portfolio.chunk import Plan
+from greenmark.portfolio.io import (
+    OUTPUT_KINDS,
+    Chunk,
+    Source,
+    TableWriter,
+    make_parent,
+    open_source,
+    remove_stale_temps,
+)
+from greenmark.portfolio.mapping import Binding, LoadedMapping, bind, direct_mapping, load_mapping
+from greenmark.portfolio.runners import (
+    BatchJob,
+    Stopped,
+    StopSignals,
+    dask_client,
+    default_workers,
+    process_pool,
+    remove_stale_spools,
+    run_dask,
+    run_local,
+    single_threaded_blas,
+    stop_signals,
+)
+
+DEFAULT_CHUNK_ROWS = 65_536
+SHOWN_PROBLEMS = 20
+
+
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class RowsColumn(ProgressColumn):
+    """Rows done and rows per second."""
+
+    def render(self, task: Task) -> Text:
+        rows = int(task.fields.get("rows", 0))
+        elapsed = task.elapsed or 0.0
+        rate = f"{rows / elapsed:,.0f} rows/s" if elapsed > 0 else "– rows/s"
+        return Text(f"{rows:,} rows  {rate}", style="progress.data.speed")
+
+
+class ProgressBar:
+    """A rich progress bar per input on stderr (nothing when disabled)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = (
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                RowsColumn(),
+                TimeRemainingColumn(),
+                console=err_console(),
+                transient=False,
+            )
+            if enabled
+            else None
+        )
+        self.tasks: dict[str, TaskID] = {}
+        self.rows: dict[str, int] = {}
+
+    def __enter__(self) -> ProgressBar:
+        if self.progress is not None:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+    def add(self, source: Source, total: int | None) -> None:
+        if self.progress is not None:
+            name = escape(Path(source.name).name)  # a file name is not rich markup
+            self.tasks[source.name] = self.progress.add_task(name, total=total, rows=0)
+        self.rows[source.name] = 0
+
+    def update(self, source: Source, chunk: Chunk) -> None:
+        self.rows[source.name] = self.rows.get(source.name, 0) + chunk.rows
+        if self.progress is not None:
+            task = self.tasks[source.name]
+            self.progress.update(task, completed=chunk.progress, rows=self.rows[source.name])
+
+    def finish(self, source: Source) -> None:
+        if self.progress is not None:
+            task = self.tasks[source.name]
+            total = self.progress.tasks[task].total
+            if total is None:
+                self.progress.update(task, total=1, completed=1)
+            else:
+                self.progress.update(task, completed=total)
+
+
+def _binding(
+    mapping: LoadedMapping | None, scheme: Any, sources: list[Source]
+) -> tuple[Binding | None, list[str]]:
+    """Bind the mapping (or the direct column-name mapping) and check every table has
+    the columns it names. Returns the binding and notes for stderr."""
+    tables = [s for s in sources if s.kind in ("csv", "parquet")]
+    notes: list[str] = []
+    for source in sources:
+        ignored = getattr(source, "ignored", [])
+        if ignored:
+            notes.append(
+                f"{source.name}: {len(ignored)} TOML files without a [project] table left out"
+            )
+    if mapping is not None and len(tables) < len(sources):
+        notes.append("the mapping applies to CSV/Parquet inputs; project files carry their own")
+    if not tables:
+        return None, notes
+    loaded = mapping if mapping is not None else direct_mapping(scheme, tables[0].columns)
+    binding = bind(loaded, scheme)
+    used = {f.column: f.target for f in binding.fields}
+    for source in tables:
+        binding.check_columns(source.columns, source.name)
+        source.check_types(used)
+    if mapping is None:
+        mapped = {f.column for f in binding.fields}
+        notes.append(
+            f"no --mapping: {len(mapped)} of {len(tables[0].columns)} columns used (named like "
+            "the scheme's inputs, or id, name, building_type, gfa), in the scheme's units"
+        )
+    if binding.unmapped_inputs:
+        shown = ", ".join(binding.unmapped_inputs[:8])
+        more = len(binding.unmapped_inputs) - 8
+        notes.append(
+            f"{len(binding.unmapped_inputs)} scheme inputs have no column (not assessed): {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    return binding, notes
+
+
+def _check_outputs(inputs: list[Path], outputs: dict[str, Path | None]) -> None:
+    resolved = {p.resolve() for p in inputs}
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        if path.resolve() in resolved:
+            raise GreenmarkError(f"{option} would overwrite an input file", file=path)
+        if path.resolve() in seen:
+            raise GreenmarkError(
+                f"{option} and {seen[path.resolve()]} name the same file", file=path
+            )
+        seen[path.resolve()] = option
+        if path.is_dir():
+            raise GreenmarkError(f"{option} is a folder, expected a file name", file=path)
+    out = outputs.get("--out")
+    if out is not None and out.suffix.lower() not in OUTPUT_KINDS:
+        raise GreenmarkError(
+            f"unknown output type {out.suffix!r} (use .csv, .parquet, .json or .jsonl)", file=out
+        )
+    errors = outputs.get("--errors")
+    if errors is not None and errors.suffix.lower() not in OUTPUT_KINDS:
+        raise GreenmarkError("errors file: use .csv, .parquet, .json or .jsonl", file=errors)
+
+
+def _problem_line(problem: dict[str, Any]) -> str:
+    where = problem["source"]
+    if problem.get("line"):
+        where += f":{problem['line']}"
+    else:
+        where += f" row {problem['row']}"
+    column = f" {problem['column']}" if problem.get("column") else ""
+    value = f" (value {problem['value']!r})" if problem.get("value") is not None else ""
+    return f"{where}{column}: {problem['reason']}{value}"
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--scheme", "scheme_ref", metavar="ID|PATH", help="Scheme to score against.")
+@click.option(
+    "--mapping",
+    "mapping_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Mapping file (TOML): columns -> inputs, units, aliases, missing markers.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results file: .csv, .parquet, .json or .jsonl (default: CSV on stdout).",
+)
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(path_type=Path),
+    help="Write every row that could not be scored (row, column, reason) here.",
+)
+@click.option(
+    "--summary", "summary_path", type=click.Path(path_type=Path), help="Summary JSON file."
+)
+@click.option(
+    "--report", "report_path", type=click.Path(path_type=Path), help="Portfolio HTML report."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Processes (local) or Dask workers for a local cluster [default: all cores].",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: this machine; dask: a Dask cluster (--scheduler, or a local one).",
+)
+@click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. tcp://host:8786.")
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CHUNK_ROWS,
+    show_default=True,
+    help="Rows per chunk (memory per worker grows with it).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, notes or summary table.")
+@handles_errors
+def batch(
+    inputs: tuple[Path, ...],
+    scheme_ref: str | None,
+    mapping_path: Path | None,
+    out: Path | None,
+    errors_path: Path | None,
+    summary_path: Path | None,
+    report_path: Path | None,
+    workers: int | None,
+    engine: str,
+    scheduler: str | None,
+    chunk_rows: int,
+    quiet: bool,
+) -> None:
+    """Score a portfolio: INPUT is a CSV or Parquet file (one building per row) or a folder
+    of project files.
+
+    Rows with a bad value (not a number, out of range, unknown option or building type,
+    implausible per the mapping) are skipped and listed with their reason; exit code 1
+    when any row was skipped.
+    """
+    started = time.time()
+    received = StopSignals()
+    try:
+        with stop_signals(received):
+            _run(
+                received,
+                started,
+                inputs,
+                scheme_ref=scheme_ref,
+                mapping_path=mapping_path,
+                out=out,
+                errors_path=errors_path,
+                summary_path=summary_path,
+                report_path=report_path,
+                workers=workers,
+                engine=engine,
+                scheduler=scheduler,
+                chunk_rows=chunk_rows,
+                quiet=quiet,
+            )
+    except BaseException as exc:
+        stopped = exc if isinstance(exc, Stopped) else received.stopped()
+        if stopped is None:
+            raise
+        name = "" if stopped.signum == signal.SIGINT else f" by {stopped}"
+        err_console().print(f"interrupted{name}")
+        sys.exit(stopped.exit_code)
+
+
+def _run(
+    received: StopSignals,
+    started: float,
+    inputs: tuple[Path, ...],
+    *,
+    scheme_ref: str | None,
+    mapping_path: Path | None,
+    out: Path | None,
+    errors_path: Path | None,
+    summary_path: Path | None,
+    report_path: Path | None,
+    workers: int | None,
+    engine: str,
+    scheduler: str | None,
+    chunk_rows: int,
+    quiet: bool,
+) -> None:
+    """The body of :func:`batch`; a signal in ``received`` stops it (see the module)."""
+    from greenmark.portfolio.summary import PortfolioSummary, render_table
+    from greenmark.reports.portfolio import render_html
+
+    console = err_console()
+    single_threaded_blas()
+    if scheduler and engine != "dask":
+        raise GreenmarkError("--scheduler needs --engine dask")
+    _check_outputs(
+        list(inputs),
+        {"--out": out, "--errors": errors_path, "--summary": summary_path, "--report": report_path},
+    )
+    sources = [open_source(path) for path in inputs]
+    if engine == "dask":
+        for source in sources:
+            if source.kind == "projects":
+                raise GreenmarkError(
+                    "--engine dask reads CSV and Parquet files; use --engine local for folders",
+                    file=source.path,
+                )
+    mapping = load_mapping(mapping_path) if mapping_path is not None else None
+    reference = scheme_ref or (mapping.model.mapping.scheme if mapping else None)
+    if reference is None:
+        raise GreenmarkError("give --scheme ID|PATH (or name the scheme in the mapping file)")
+    scheme = load_scheme(resolve_scheme(reference))
+    binding, notes = _binding(mapping, scheme, sources)
+    plan = Plan(scheme, list(binding.fields) if binding else [])
+    if workers is None:
+        workers = default_workers()
+    if engine == "local" and all(_small(s, chunk_rows) for s in sources):
+        workers = 1  # one chunk: a pool would only add start-up time
+    if not quiet:
+        for note in notes:
+            console.print(Text.assemble(("note: ", "dim"), note))
+
+    wanted = summary_path is not None or report_path is not None or not quiet
+    summary = PortfolioSummary(plan) if wanted else None
+    show_progress = not quiet and sys.stderr.isatty()
+    for path in (out, errors_path, summary_path, report_path):
+        if path is not None:
+            remove_stale_temps(path, before=started)
+    if engine == "local":
+        remove_stale_spools(before=started)
+    with ExitStack() as stack:
+        job = BatchJob(plan, summary=summary, with_source=len(sources) > 1)
+        writers: list[TableWriter] = []
+        try:
+            job.results = TableWriter(out, job.results_schema())
+            writers.append(job.results)
+            if errors_path is not None:
+                from greenmark.portfolio.chunk import ERRORS_SCHEMA
+
+                job.errors = TableWriter(errors_path, ERRORS_SCHEMA)
+                writers.append(job.errors)
+            client = (
+                stack.enter_context(dask_client(scheduler, workers)) if engine == "dask" else None
+            )
+            pool = stack.enter_context(process_pool(plan, workers)) if engine == "local" else None
+            bar = stack.enter_context(ProgressBar(show_progress))
+            job.progress = bar.update
+            for source in sources:
+                if engine == "dask":
+                    total = source.total if source.kind == "parquet" else None
+                    bar.add(source, total)
+                    run_dask(job, source, client, chunk_rows=chunk_rows)
+                else:
+                    bar.add(source, source.total)
+                    run_local(job, source, chunk_rows=chunk_rows, pool=pool)
+                bar.finish(source)
+            stack.close()  # progress bar, pool and cluster down before the files are final
+            with received.defer():  # all files in place, or none
+                for writer in writers:
+                    writer.commit()
+        except BaseException:
+            for writer in writers:
+                writer.discard()
+            raise
+
+    if summary is not None:
+        counts = {"read": job.read, "scored": job.scored, "skipped": job.skipped}
+        data = summary.to_dict(counts, [s.name for s in sources])
+        if summary_path is not None:
+            _write(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        if report_path is not None:
+            _write(report_path, render_html(data))
+        if not quiet and job.scored:
+            render_table(console, data)
+    if job.skipped:
+        if errors_path is None:
+            for problem in job.first_problems[:SHOWN_PROBLEMS]:
+                console.print(Text.assemble(("skipped: ", "yellow"), _problem_line(problem)))
+            if job.problems > SHOWN_PROBLEMS:
+                console.print(
+                    f"… and {job.problems - SHOWN_PROBLEMS:,} more problems "
+                    "(--errors FILE lists them all)"
+                )
+        else:
+            console.print(Text(f"{job.problems:,} problems written to {errors_path}"))
+    if job.malformed:
+        console.print(
+            f"[yellow]warning:[/] {job.malformed:,} CSV lines had the wrong number of fields and "
+            "were not read; row numbers count the lines that were"
+        )
+    console.print(
+        Text(
+            f"read {job.read:,} rows: {job.scored:,} scored, {job.skipped:,} skipped"
+            + (f" -> {out}" if out is not None else "")
+        )
+    )
+    if job.skipped:
+        sys.exit(int(ExitCode.NOT_SCORED))
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a text output atomically, creating missing folders."""
+    make_parent(path)
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise GreenmarkError(f"cannot write: {exc.strerror or exc}", file=path) from None
+
+
+def _small(source: Source, chunk_rows: int) -> bool:
+    """True when the whole source fits in one chunk."""
+    total = source.total
+    if total is None:
+        return False
+    if source.kind == "csv":
+        return total < 4 << 20
+    return total <= chunk_rows

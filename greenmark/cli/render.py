@@ -1,0 +1,138 @@
+"""Rich terminal rendering of results and scheme lists (readable at 80 columns)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from greenmark.core.explain import BuildingResult, fmt
+from greenmark.core.scheme import SchemeEntry
+
+STATUS_MARKS = {
+    "awarded": ("✔", "green"),
+    "partial": ("◐", "yellow"),
+    "not_met": ("✘", "red"),
+    "not_assessed": ("?", "magenta"),
+    "not_applicable": ("–", "dim"),
+}
+GATE_MARKS = {
+    "passed": ("✔ passed", "green"),
+    "failed": ("✘ failed", "red"),
+    "not_assessed": ("? not assessed", "magenta"),
+    "not_applicable": ("– n/a", "dim"),
+}
+
+
+def _bar(points: float, maximum: float, width: int = 12) -> Text:
+    filled = 0 if maximum <= 0 else round(width * min(points / maximum, 1.0))
+    return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
+
+
+def render_result(console: Console, result: BuildingResult) -> None:
+    """Print one building's result: header, criteria, sections, gates, tier and next tier."""
+    project = result.project
+    title = Text(str(project.get("name") or "building"), style="bold")
+    subtitle = f"{result.scheme_title} · {result.scheme_id} {result.scheme_version}"
+    facts = []
+    if project.get("building_type"):
+        facts.append(f"type: {project['building_type']}")
+    if project.get("gross_floor_area"):
+        facts.append(f"GFA: {fmt(project['gross_floor_area'])} m²")
+    if project.get("stage"):
+        facts.append(f"stage: {project['stage']}")
+    console.print(
+        Panel(Group(title, Text(subtitle, style="dim"), Text(" · ".join(facts))), expand=False)
+    )
+
+    criteria = Table(title="Criteria", title_justify="left", expand=True, show_lines=False)
+    criteria.add_column("ID", no_wrap=True, style="bold")
+    criteria.add_column("", no_wrap=True, width=1)
+    criteria.add_column("Points", justify="right", no_wrap=True)
+    criteria.add_column("Criterion / reason", ratio=1, overflow="fold")
+    for c in result.criteria:
+        mark, style = STATUS_MARKS[c.status]
+        body = Text(c.title + (" (bonus)" if c.bonus and "bonus" not in c.title.lower() else ""))
+        body.append("\n" + c.reason, style="dim")
+        criteria.add_row(
+            c.id, Text(mark, style=style), f"{fmt(c.points)}/{fmt(c.max_points)}", body
+        )
+    console.print(criteria)
+
+    sections = Table(title="Sections", title_justify="left", expand=False)
+    sections.add_column("Section")
+    sections.add_column("Points", justify="right")
+    sections.add_column("", no_wrap=True)
+    sections.add_column("Floor", justify="right")
+    for s in result.sections:
+        bonus = f" +{fmt(s.bonus_points)}" if s.bonus_points else ""
+        floor = (
+            ""
+            if s.floor is None
+            else (f"✔ ≥{fmt(s.floor)}" if s.floor_met else f"✘ ≥{fmt(s.floor)}")
+        )
+        sections.add_row(
+            s.title,
+            f"{fmt(s.points - s.bonus_points)}/{fmt(s.max_points)}{bonus}",
+            _bar(s.points - s.bonus_points, s.max_points),
+            floor,
+        )
+    for g in result.groups:
+        cap = f" (cap {fmt(g['cap'])})" if g.get("cap") else ""
+        floor = (
+            ""
+            if g.get("floor") is None
+            else ("✔" if g["floor_met"] else "✘") + f" ≥{fmt(g['floor'])}"
+        )
+        sections.add_row(Text(f"{g['title']}{cap}", style="italic"), fmt(g["points"]), "", floor)
+    console.print(sections)
+
+    if result.gates:
+        gates = Table(title="Gates", title_justify="left", expand=True)
+        gates.add_column("ID", no_wrap=True, style="bold")
+        gates.add_column("Status", no_wrap=True)
+        gates.add_column("Requirement", ratio=1, overflow="fold")
+        for gate in result.gates:
+            label, style = GATE_MARKS[gate.status]
+            tier_title = gate.from_tier_title or gate.from_tier
+            mentioned = tier_title and tier_title.lower() in gate.title.lower()
+            scope = f" (from {tier_title})" if tier_title and not mentioned else ""
+            body = Text(gate.title + scope)
+            body.append("\n" + gate.reason, style="dim")
+            gates.add_row(gate.id, Text(label, style=style), body)
+        console.print(gates)
+
+    total = f"{fmt(result.total_points)} points"
+    if result.scoring == "percent":
+        total = f"{fmt(result.total_percent)}%"
+    tier = Text(
+        result.tier_title or "no tier reached",
+        style="bold green" if result.tier_title else "bold red",
+    )
+    lines = [Text.assemble("Total: ", (total, "bold"), "   Tier: ", tier)]
+    if result.badges:
+        lines.append(Text("Badges: " + ", ".join(b["title"] for b in result.badges), style="cyan"))
+    nxt = result.next_tier
+    if nxt is not None:
+        unit = "%" if result.scoring == "percent" else " points"
+        need = f"{fmt(nxt.points_needed)}{unit} short" if nxt.points_needed > 0 else "enough points"
+        lines.append(Text(f"Next tier: {nxt.title} — {need}"))
+        for blocker in nxt.blocking:
+            lines.append(Text(f"  ✘ {blocker.kind} {blocker.id}: {blocker.message}", style="red"))
+    else:
+        lines.append(Text("Top tier reached.", style="green"))
+    console.print(Panel(Group(*lines), title="Result", title_align="left"))
+
+
+def render_schemes(console: Console, entries: Sequence[SchemeEntry]) -> None:
+    """Print the bundled schemes."""
+    table = Table(title="Bundled schemes", title_justify="left")
+    table.add_column("ID", style="bold")
+    table.add_column("Version")
+    table.add_column("Title")
+    for entry in entries:
+        table.add_row(entry.id, entry.version, entry.title)
+    console.print(table)

@@ -1,0 +1,656 @@
+"""The vectorised scoring engine: compile a scheme once, score N buildings in one call.
+
+There is one code path: a single building is a batch of one. Inputs are a
+mapping of name -> float64 array of length N, with NaN meaning "not given";
+booleans are 0/1 and choices are option indices (see :func:`encode_inputs`).
+Everything in :func:`score` is whole-array numpy work; the per-building
+explanations are built on demand by :mod:`greenmark.core.explain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from greenmark.core.errors import SchemeError
+from greenmark.core.formula import Formula, _as_bool
+from greenmark.core.scheme import (
+    BUILTIN_INPUTS,
+    BandPoints,
+    ChoicePoints,
+    FormulaPoints,
+    FormulaSite,
+    Scheme,
+    YesNoPoints,
+    choice_flag,
+    compile_site,
+    dependency_order,
+    slug,
+)
+
+Array = np.ndarray
+
+
+class Status(IntEnum):
+    """Per-criterion status, stored as int8 in :attr:`Scores.status`."""
+
+    NOT_ASSESSED = 0
+    NOT_MET = 1
+    PARTIAL = 2
+    AWARDED = 3
+    NOT_APPLICABLE = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class GateStatus(IntEnum):
+    """Per-gate status, stored as int8 in :attr:`Scores.gate_status`."""
+
+    NOT_ASSESSED = 0
+    FAILED = 1
+    PASSED = 2
+    NOT_APPLICABLE = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True)
+class CompiledCriterion:
+    index: int
+    id: str
+    section: int
+    max_points: float
+    bonus: bool
+    kind: str  # formula | bands | yes | choice
+    expression: Formula | None  # the formula, band value or yes-condition
+    applies: Formula | None
+    rule_inputs: frozenset[str]  # base inputs the rule reads (through derived quantities)
+    applies_inputs: frozenset[str]
+    at: Array = field(default_factory=lambda: np.empty(0))  # ascending band thresholds
+    give: Array = field(default_factory=lambda: np.zeros(1))  # points per band, [0, *give]
+    choice_input: str | None = None
+    lower_is_better: bool = False  # bands: ``at`` holds negated thresholds
+
+
+@dataclass(frozen=True)
+class CompiledCondition:
+    index: int
+    id: str
+    condition: Formula
+    applies: Formula | None
+    inputs: frozenset[str]
+    applies_inputs: frozenset[str]
+    rank: int  # tier index from which it applies (0: every tier)
+
+
+@dataclass
+class CompiledScheme:
+    """A scheme turned into arrays and compiled formulas, ready to score any batch."""
+
+    scheme: Scheme
+    constants: dict[str, float]
+    derived: list[tuple[str, Formula]]
+    criteria: list[CompiledCriterion]
+    metrics: list[tuple[str, Formula]]
+    gates: list[CompiledCondition]
+    tier_conditions: list[CompiledCondition | None]
+    badges: list[CompiledCondition]
+    needed_flags: dict[str, tuple[str, int]]  # flag name -> (input, option index)
+    core_matrix: Array  # [criteria, sections] 1 where a non-bonus criterion belongs
+    bonus_matrix: Array  # [criteria, sections] 1 where a bonus criterion belongs
+    group_matrix: Array  # [sections, groups]
+    ungrouped: Array  # [sections] bool
+    section_cap: Array  # [sections], inf when uncapped
+    bonus_cap: Array  # [sections]
+    group_cap: Array  # [groups]
+    max_points: Array  # [criteria]
+    weights: Array  # [building types + 1, sections]; last row: default
+    tier_threshold: Array  # [tiers], -inf when none
+    badge_min_rank: Array  # [badges]
+    badge_supersedes: Array  # [badges, badges] bool: row badge hides column badge
+
+    @property
+    def input_names(self) -> list[str]:
+        return [*self.scheme.inputs, *BUILTIN_INPUTS, "building_type"]
+
+
+def _base_inputs(
+    scheme: Scheme, names: frozenset[str], derived: dict[str, Formula]
+) -> frozenset[str]:
+    """The declared inputs that ``names`` depend on, through derived quantities and flags."""
+    flag_owner = {
+        choice_flag(name, option): name
+        for name, spec in scheme.inputs.items()
+        for option in spec.choices or ()
+    }
+    flag_owner.update(
+        {choice_flag("building_type", t): "building_type" for t in scheme.scheme.building_types}
+    )
+    found: set[str] = set()
+    pending = list(names)
+    seen: set[str] = set()
+    while pending:
+        name = pending.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name in derived:
+            pending.extend(derived[name].names)
+        elif name in flag_owner:
+            found.add(flag_owner[name])
+        elif name in scheme.inputs or name in BUILTIN_INPUTS:
+            found.add(name)
+    return frozenset(found)
+
+
+def compile_scheme(scheme: Scheme) -> CompiledScheme:
+    """Compile every formula and lay the scheme's structure out as arrays."""
+    sites: dict[tuple[str | int, ...], Formula] = {}
+
+    def formula(location: tuple[str | int, ...], label: str, source: str, stage: str) -> Formula:
+        site = FormulaSite(location, label, source, stage)  # type: ignore[arg-type]
+        compiled = compile_site(scheme, site)
+        sites[location] = compiled
+        return compiled
+
+    derived_formulas = {
+        name: formula(("derived", name), name, spec.formula, "input")
+        for name, spec in scheme.derived.items()
+    }
+    order = dependency_order({n: set(f.names) for n, f in derived_formulas.items()})
+    derived = [(name, derived_formulas[name]) for name in order]
+
+    def base(names: frozenset[str]) -> frozenset[str]:
+        return _base_inputs(scheme, names, derived_formulas)
+
+    section_index = {s.id: i for i, s in enumerate(scheme.sections)}
+    tier_rank = {t.id: i for i, t in enumerate(scheme.tiers)}
+    criteria: list[CompiledCriterion] = []
+    for index, spec in enumerate(scheme.criteria):
+        label = f"criterion {spec.id}"
+        rule = spec.points
+        applies = (
+            formula(("criteria", index, "applies_if"), label, spec.applies_if, "input")
+            if spec.applies_if is not None
+            else None
+        )
+        applies_inputs = base(applies.names) if applies else frozenset()
+        common: dict[str, Any] = {
+            "index": index,
+            "id": spec.id,
+            "section": section_index[spec.section],
+            "max_points": spec.max_points,
+            "bonus": spec.bonus,
+            "applies": applies,
+            "applies_inputs": applies_inputs,
+        }
+        if isinstance(rule, FormulaPoints):
+            expr = formula(("criteria", index, "points"), label, rule.formula, "input")
+            criteria.append(
+                CompiledCriterion(
+                    kind="formula", expression=expr, rule_inputs=base(expr.names), **common
+                )
+            )
+        elif isinstance(rule, BandPoints):
+            expr = formula(("criteria", index, "points"), label, rule.bands, "input")
+            at = np.asarray(rule.at, dtype=np.float64)
+            give = np.asarray([0.0, *rule.give], dtype=np.float64)
+            if rule.better == "lower":
+                at = -at
+            criteria.append(
+                CompiledCriterion(
+                    kind="bands",
+                    expression=expr,
+                    rule_inputs=base(expr.names),
+                    at=at,
+                    give=give,
+                    lower_is_better=rule.better == "lower",
+                    **common,
+                )
+            )
+        elif isinstance(rule, YesNoPoints):
+            expr = formula(("criteria", index, "points"), label, rule.yes, "input")
+            criteria.append(
+                CompiledCriterion(
+                    kind="yes",
+                    expression=expr,
+                    rule_inputs=base(expr.names),
+                    give=np.asarray([0.0, rule.give]),
+                    **common,
+                )
+            )
+        elif isinstance(rule, ChoicePoints):
+            options = scheme.inputs[rule.choice].choices or []
+            table = np.asarray([rule.give.get(o, 0.0) for o in options], dtype=np.float64)
+            criteria.append(
+                CompiledCriterion(
+                    kind="choice",
+                    expression=None,
+                    rule_inputs=frozenset({rule.choice}),
+                    give=table,
+                    choice_input=rule.choice,
+                    **common,
+                )
+            )
+        else:  # pragma: no cover - the model admits only the four rules
+            raise SchemeError(f"criterion {spec.id}: unknown points rule")
+
+    metric_formulas = {
+        name: formula(("metrics", name), f"metric {name}", spec.formula, "result")
+        for name, spec in scheme.metrics.items()
+    }
+    metric_order = dependency_order({n: set(f.names) for n, f in metric_formulas.items()})
+    metrics = [(name, metric_formulas[name]) for name in metric_order]
+
+    def condition(
+        kind: str, index: int, item_id: str, source: str, applies_src: str | None, rank: int
+    ) -> CompiledCondition:
+        cond = formula((kind, index, "condition"), f"{kind} {item_id}", source, "result")
+        applies = (
+            formula((kind, index, "applies_if"), f"{kind} {item_id}", applies_src, "result")
+            if applies_src is not None
+            else None
+        )
+        return CompiledCondition(
+            index=index,
+            id=item_id,
+            condition=cond,
+            applies=applies,
+            inputs=base(cond.names),
+            applies_inputs=base(applies.names) if applies else frozenset(),
+            rank=rank,
+        )
+
+    gates = [
+        condition(
+            "gates",
+            i,
+            g.id,
+            g.condition,
+            g.applies_if,
+            tier_rank[g.from_tier] if g.from_tier else 0,
+        )
+        for i, g in enumerate(scheme.gates)
+    ]
+    tier_conditions = [
+        condition("tiers", i, t.id, t.condition, None, i) if t.condition is not None else None
+        for i, t in enumerate(scheme.tiers)
+    ]
+    badges = [
+        condition("badges", i, b.id, b.condition, None, tier_rank[b.min_tier] if b.min_tier else -1)
+        for i, b in enumerate(scheme.badges)
+    ]
+
+    flags: dict[str, tuple[str, int]] = {}
+    referenced = set().union(*(f.names for f in sites.values())) if sites else set()
+    for name, input_spec in scheme.inputs.items():
+        for option_index, option in enumerate(input_spec.choices or ()):
+            if choice_flag(name, option) in referenced:
+                flags[choice_flag(name, option)] = (name, option_index)
+    for option_index, building_type in enumerate(scheme.scheme.building_types):
+        if choice_flag("building_type", building_type) in referenced:
+            flags[choice_flag("building_type", building_type)] = ("building_type", option_index)
+
+    n_criteria, n_sections, n_groups = len(criteria), len(scheme.sections), len(scheme.groups)
+    core = np.zeros((n_criteria, n_sections))
+    bonus = np.zeros((n_criteria, n_sections))
+    for criterion in criteria:
+        (bonus if criterion.bonus else core)[criterion.index, criterion.section] = 1.0
+    group_matrix = np.zeros((n_sections, n_groups))
+    for g, group in enumerate(scheme.groups):
+        for member in group.sections:
+            group_matrix[section_index[member], g] = 1.0
+
+    building_types = scheme.scheme.building_types
+    weights = np.zeros((len(building_types) + 1, n_sections))
+    for s, section in enumerate(scheme.sections):
+        w = section.weight
+        if isinstance(w, dict):
+            default = w.get("default", 0.0)
+            for t, building_type in enumerate(building_types):
+                weights[t, s] = w.get(building_type, default)
+            weights[-1, s] = default
+        else:
+            weights[:, s] = 1.0 if w is None else float(w)
+
+    threshold_key = "min_percent" if scheme.scheme.scoring == "percent" else "min_points"
+    thresholds = [getattr(t, threshold_key) for t in scheme.tiers]
+    inf = np.inf
+    return CompiledScheme(
+        scheme=scheme,
+        constants={name: c.value for name, c in scheme.constants.items()},
+        derived=derived,
+        criteria=criteria,
+        metrics=metrics,
+        gates=gates,
+        tier_conditions=tier_conditions,
+        badges=badges,
+        needed_flags=flags,
+        core_matrix=core,
+        bonus_matrix=bonus,
+        group_matrix=group_matrix,
+        ungrouped=group_matrix.sum(axis=1) == 0,
+        section_cap=np.asarray([s.cap if s.cap is not None else inf for s in scheme.sections]),
+        bonus_cap=np.asarray(
+            [s.bonus_cap if s.bonus_cap is not None else inf for s in scheme.sections]
+        ),
+        group_cap=np.asarray([g.cap if g.cap is not None else inf for g in scheme.groups]),
+        max_points=np.asarray([c.max_points for c in criteria]),
+        weights=weights,
+        tier_threshold=np.asarray([-inf if t is None else t for t in thresholds]),
+        badge_min_rank=np.asarray([b.rank for b in badges], dtype=np.int64),
+        badge_supersedes=np.asarray(
+            [[o.id in b.supersedes for o in scheme.badges] for b in scheme.badges], dtype=bool
+        ).reshape(len(scheme.badges), len(scheme.badges)),
+    )
+
+
+@dataclass
+class Scores:
+    """Everything :func:`score` computed for a batch of N buildings (arrays, no strings)."""
+
+    compiled: CompiledScheme
+    size: int
+    env: dict[str, Any]  # name -> array (inputs, derived, results, metrics) or scalar constant
+    values: Array  # [N, criteria] the value each rule looked at (NaN when not assessed)
+    points: Array  # [N, criteria]
+    status: Array  # [N, criteria] int8 Status
+    section_points: Array  # [N, sections] after caps, bonus included
+    section_core: Array  # [N, sections] capped, bonus excluded
+    section_max: Array  # [N, sections] applicable maximum after caps, bonus excluded
+    section_percent: Array  # [N, sections] core / max in %, NaN when nothing applies
+    group_points: Array  # [N, groups]
+    total_points: Array  # [N]
+    total_percent: Array  # [N]
+    total_max: Array  # [N] maximum attainable total, bonus excluded
+    gate_status: Array  # [N, gates] int8 GateStatus
+    floor_ok: Array  # [N, sections + groups]
+    tier_ok: Array  # [N, tiers] each tier's own requirements met
+    tier_index: Array  # [N] highest tier reached, -1 for none
+    badges: Array  # [N, badges] bool
+    points_needed: Array  # [N] points (or %) short of the next tier, NaN when at the top
+
+    @property
+    def scheme(self) -> Scheme:
+        return self.compiled.scheme
+
+    def tier_id(self, i: int) -> str | None:
+        index = int(self.tier_index[i])
+        return self.scheme.tiers[index].id if index >= 0 else None
+
+
+def encode_inputs(compiled: CompiledScheme, rows: Sequence[Mapping[str, Any]]) -> dict[str, Array]:
+    """Turn plain values (numbers, bools, option names, None) into engine arrays.
+
+    Values must already be in the scheme's units and validated; unknown option
+    names raise ``ValueError``.
+    """
+    scheme = compiled.scheme
+    size = len(rows)
+    arrays: dict[str, Array] = {}
+    options = {n: s.choices or [] for n, s in scheme.inputs.items() if s.type == "choice"}
+    options["building_type"] = list(scheme.scheme.building_types)
+    for name in compiled.input_names:
+        column = np.full(size, np.nan)
+        lookup = {o: float(i) for i, o in enumerate(options.get(name, ()))}
+        for i, row in enumerate(rows):
+            value = row.get(name)
+            if value is None:
+                continue
+            if name in options:
+                if value not in lookup:
+                    if name == "building_type" and not lookup:
+                        continue
+                    raise ValueError(f"{name}: {value!r} is not one of {', '.join(lookup)}")
+                column[i] = lookup[value]
+            else:
+                column[i] = float(value)
+        arrays[name] = column
+    return arrays
+
+
+def _missing(env: Mapping[str, Any], names: frozenset[str], size: int, cache: dict) -> Array:
+    """True where any of ``names`` is not given."""
+    if not names:
+        return np.zeros(size, dtype=bool)
+    found = cache.get(names)
+    if found is None:
+        found = np.zeros(size, dtype=bool)
+        for name in names:
+            found |= np.isnan(env[name])
+        cache[names] = found
+    return found
+
+
+def score(
+    compiled: CompiledScheme,
+    inputs: Mapping[str, Array],
+    *,
+    size: int | None = None,
+    not_applicable: Mapping[str, Array] | None = None,
+) -> Scores:
+    """Score a batch of buildings; ``inputs`` maps input names to arrays (NaN = not given).
+
+    ``not_applicable`` maps criterion ids to boolean arrays marking criteria the
+    assessor declared not applicable.
+    """
+    scheme = compiled.scheme
+    if size is None:
+        size = len(next(iter(inputs.values()))) if inputs else 1
+    n = size
+    env: dict[str, Any] = dict(compiled.constants)
+    for name in compiled.input_names:
+        given = inputs.get(name)
+        if given is None:
+            env[name] = np.full(n, np.nan)
+        else:
+            column = np.asarray(given, dtype=np.float64)
+            if column.shape != (n,):
+                raise ValueError(f"input {name!r} has shape {column.shape}, expected ({n},)")
+            env[name] = column
+    for flag, (owner, option) in compiled.needed_flags.items():
+        env[flag] = env[owner] == option
+    for name, derived in compiled.derived:
+        column = derived(env, n).astype(np.float64, copy=False)
+        # inf/-inf (a division by zero) is no value: it must never reach a cap as full points
+        env[name] = np.where(np.isfinite(column), column, np.nan)
+
+    missing_cache: dict[frozenset[str], Array] = {}
+    n_criteria = len(compiled.criteria)
+    # Column-major ("F") so that filling one criterion's column is a contiguous write.
+    values = np.full((n, n_criteria), np.nan, order="F")
+    points = np.zeros((n, n_criteria), order="F")
+    status = np.empty((n, n_criteria), dtype=np.int8, order="F")
+    applicable = np.ones((n, n_criteria), dtype=bool, order="F")
+    for c in compiled.criteria:
+        col = c.index
+        if c.kind == "choice":
+            assert c.choice_input is not None
+            value = env[c.choice_input]
+            codes = np.where(np.isnan(value), 0, value).astype(np.intp)
+            earned = c.give[codes]
+        else:
+            assert c.expression is not None
+            value = c.expression(env, n)
+            if c.kind == "formula":
+                earned = np.clip(value, 0.0, c.max_points)
+            elif c.kind == "bands":
+                key = -value if c.lower_is_better else value
+                # a value that reaches a threshold up to rounding (19.999999 % of 20 %) counts
+                with np.errstate(invalid="ignore"):  # -inf + inf: not assessed below
+                    key = key + 1e-9 * np.maximum(1.0, np.abs(key))
+                earned = c.give[np.searchsorted(c.at, key, "right")]
+                earned = np.minimum(earned, c.max_points)
+            else:  # yes
+                earned = np.where(_as_bool(value), c.give[1], 0.0)
+        values[:, col] = value
+        # Masks from the cache are shared between criteria: never modify them in place.
+        not_given = _missing(env, c.rule_inputs, n, missing_cache)
+        if c.kind != "choice" and value.dtype.kind == "f":
+            # a rule with no finite value (NaN, or inf from a division by zero) scores nothing:
+            # the criterion is not assessed, never capped to full points
+            not_given = not_given | ~np.isfinite(value)
+        na: Array | None = None
+        if c.applies is not None:
+            applies_missing = _missing(env, c.applies_inputs, n, missing_cache)
+            na = ~applies_missing & ~_as_bool(c.applies(env, n))
+            not_given = not_given | applies_missing
+        if not_applicable is not None and c.id in not_applicable:
+            marked = np.asarray(not_applicable[c.id], dtype=bool)
+            na = marked if na is None else na | marked
+        if na is not None:
+            not_given = not_given & ~na
+            blank = not_given | na
+        else:
+            blank = not_given
+        column = points[:, col]
+        np.copyto(column, earned)
+        column[blank] = 0.0
+        # NOT_MET = 1, +1 when some points (PARTIAL), +1 more when all (AWARDED)
+        column_status = status[:, col]
+        np.add(column > 0, column >= c.max_points - 1e-9, out=column_status, dtype=np.int8)
+        column_status += Status.NOT_MET
+        column_status[not_given] = Status.NOT_ASSESSED
+        if na is not None:
+            column_status[na] = Status.NOT_APPLICABLE
+            applicable[:, col] = ~na
+
+    # Sections, groups and totals, caps applied.
+    core_raw = points @ compiled.core_matrix
+    section_core = np.minimum(core_raw, compiled.section_cap)
+    section_bonus = np.minimum(points @ compiled.bonus_matrix, compiled.bonus_cap)
+    section_points = section_core + section_bonus
+    section_max = np.minimum(
+        (applicable * compiled.max_points) @ compiled.core_matrix, compiled.section_cap
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        section_percent = np.where(section_max > 0, 100.0 * section_core / section_max, np.nan)
+    group_core = np.minimum(section_core @ compiled.group_matrix, compiled.group_cap)
+    group_points = group_core + section_bonus @ compiled.group_matrix
+    group_max = np.minimum(section_max @ compiled.group_matrix, compiled.group_cap)
+    ungrouped = compiled.ungrouped
+    total_core = section_core[:, ungrouped].sum(axis=1) + group_core.sum(axis=1)
+    total_points = total_core + section_bonus.sum(axis=1)
+    total_max = section_max[:, ungrouped].sum(axis=1) + group_max.sum(axis=1)
+
+    if scheme.scheme.scoring == "percent":
+        type_codes = env["building_type"]
+        rows = np.where(np.isnan(type_codes), -1, type_codes).astype(np.intp)
+        weights = compiled.weights[rows]
+        valid = section_max > 0
+        weighted = np.where(valid, weights * np.nan_to_num(section_percent), 0.0).sum(axis=1)
+        weight_sum = np.where(valid, weights, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total_percent = np.where(weight_sum > 0, weighted / weight_sum, 0.0)
+        total_percent = total_percent + section_bonus.sum(axis=1)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            total_percent = np.where(total_max > 0, 100.0 * total_core / total_max, 0.0)
+
+    env["total_points"] = total_points
+    env["total_percent"] = total_percent
+    for s, section in enumerate(scheme.sections):
+        env[f"sec_{section.id}"] = section_points[:, s]
+        env[f"sec_pct_{section.id}"] = section_percent[:, s]
+    for g, group in enumerate(scheme.groups):
+        env[f"grp_{group.id}"] = group_points[:, g]
+    for c in compiled.criteria:
+        env[f"pts_{slug(c.id)}"] = points[:, c.index]
+    for name, metric in compiled.metrics:
+        env[name] = metric(env, n).astype(np.float64, copy=False)
+
+    # Gates.
+    gate_status = np.empty((n, len(compiled.gates)), dtype=np.int8, order="F")
+    for gate in compiled.gates:
+        passed = _as_bool(gate.condition(env, n))
+        not_given = _missing(env, gate.inputs, n, missing_cache)
+        na = np.zeros(n, dtype=bool)
+        if gate.applies is not None:
+            applies_missing = _missing(env, gate.applies_inputs, n, missing_cache)
+            na = ~applies_missing & ~_as_bool(gate.applies(env, n))
+            not_given = not_given | applies_missing
+        result = np.where(passed, GateStatus.PASSED, GateStatus.FAILED)
+        result = np.where(not_given, GateStatus.NOT_ASSESSED, result)
+        gate_status[:, gate.index] = np.where(na, GateStatus.NOT_APPLICABLE, result)
+    gate_ok = (gate_status == GateStatus.PASSED) | (gate_status == GateStatus.NOT_APPLICABLE)
+
+    # Floors (apply to every tier).
+    floors = []
+    for s, section in enumerate(scheme.sections):
+        if section.floor is not None:
+            floors.append(section_points[:, s] >= section.floor - 1e-9)
+        elif section.floor_percent is not None:
+            floors.append(
+                section_points[:, s] >= section.floor_percent / 100.0 * section_max[:, s] - 1e-9
+            )
+        else:
+            floors.append(np.ones(n, dtype=bool))
+    for g, group in enumerate(scheme.groups):
+        floors.append(
+            group_points[:, g] >= group.floor - 1e-9
+            if group.floor is not None
+            else np.ones(n, dtype=bool)
+        )
+    floor_ok = np.stack(floors, axis=1) if floors else np.ones((n, 0), dtype=bool)
+    all_floors = floor_ok.all(axis=1)
+
+    # Tiers: own threshold and condition, gates from that tier down, floors; cumulative.
+    measure = total_percent if scheme.scheme.scoring == "percent" else total_points
+    n_tiers = len(scheme.tiers)
+    tier_ok = np.empty((n, n_tiers), dtype=bool, order="F")
+    gates_so_far = np.ones(n, dtype=bool)
+    for t in range(n_tiers):
+        for gate in compiled.gates:
+            if gate.rank == t:
+                gates_so_far = gates_so_far & gate_ok[:, gate.index]
+        ok = (measure >= compiled.tier_threshold[t] - 1e-9) & gates_so_far & all_floors
+        tier_condition = compiled.tier_conditions[t]
+        if tier_condition is not None:
+            holds = _as_bool(tier_condition.condition(env, n))
+            ok &= holds & ~_missing(env, tier_condition.inputs, n, missing_cache)
+        tier_ok[:, t] = ok
+    tier_index = np.logical_and.accumulate(tier_ok, axis=1).sum(axis=1) - 1
+
+    badges = np.empty((n, len(compiled.badges)), dtype=bool, order="F")
+    for badge in compiled.badges:
+        holds = _as_bool(badge.condition(env, n)) & ~_missing(env, badge.inputs, n, missing_cache)
+        badges[:, badge.index] = holds & (tier_index >= badge.rank)
+    if compiled.badge_supersedes.any():  # a higher badge of a family hides the lower ones
+        earned = badges.copy()
+        for b, hidden in zip(*np.nonzero(compiled.badge_supersedes), strict=True):
+            badges[:, hidden] &= ~earned[:, b]
+
+    next_threshold = np.append(compiled.tier_threshold, np.nan)[tier_index + 1]
+    next_threshold = np.where(np.isneginf(next_threshold), 0.0, next_threshold)
+    points_needed = np.maximum(0.0, next_threshold - measure)
+
+    return Scores(
+        compiled=compiled,
+        size=n,
+        env=env,
+        values=values,
+        points=points,
+        status=status,
+        section_points=section_points,
+        section_core=section_core,
+        section_max=section_max,
+        section_percent=section_percent,
+        group_points=group_points,
+        total_points=total_points,
+        total_percent=total_percent,
+        total_max=total_max,
+        gate_status=gate_status,
+        floor_ok=floor_ok,
+        tier_ok=tier_ok,
+        tier_index=tier_index,
+        badges=badges,
+        points_needed=points_needed,
+    )

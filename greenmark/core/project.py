@@ -1,0 +1,457 @@
+"""Project files: one building's metadata, input values, assessor responses and history.
+
+A project file is TOML, human-readable and diffable::
+
+    [project]
+    name = "Harbourfront Office"
+    scheme = "demo"
+    building_type = "office"
+    gross_floor_area = 12000            # m2, or { value = 129166, unit = "ft2" }
+    stage = "design"
+
+    [inputs]
+    eui = 118                           # in the scheme's unit
+    ettv = { value = 42, unit = "W/m2" }
+
+    [responses."EN-1"]
+    evidence = ["A-201 facade schedule"]
+
+Values may carry a unit; they are converted once, here, to the unit the scheme
+declares. Saving is atomic and round-trips without loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+
+from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
+from greenmark.core.scheme import Scheme
+from greenmark.core.tomlfile import (
+    LONG_TEXT,
+    SHORT_TEXT,
+    LineIndex,
+    LongText,
+    ShortText,
+    dotted,
+    dump_toml,
+    friendly_errors,
+    read_toml,
+    write_atomic,
+)
+from greenmark.core.units import convert
+
+Stage = Literal["design", "as-built", "existing"]
+
+#: Largest gross floor area accepted, m2 (more than any building has).
+MAX_GFA_M2 = 10_000_000.0
+
+
+class _Model(BaseModel):
+    """Strict: no text for a number or a boolean, no inf or nan; unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, strict=True, allow_inf_nan=False
+    )
+
+
+class Quantity(_Model):
+    """A number with its unit, e.g. ``{ value = 85, unit = "kBtu/ft2/yr" }``."""
+
+    value: float
+    unit: ShortText = Field(min_length=1)
+
+
+# Strict members: TOML already gives native types, and ``1`` must not pass for ``true``.
+InputValue = Annotated[
+    StrictBool
+    | StrictInt
+    | StrictFloat
+    | Annotated[StrictStr, Field(max_length=SHORT_TEXT)]
+    | Quantity,
+    Field(union_mode="left_to_right"),
+]
+#: A value the history records: as :data:`InputValue`, or a longer text (notes, evidence).
+HistoryValue = Annotated[
+    StrictBool
+    | StrictInt
+    | StrictFloat
+    | Annotated[StrictStr, Field(max_length=LONG_TEXT)]
+    | Quantity,
+    Field(union_mode="left_to_right"),
+]
+
+
+class ProjectInfo(_Model):
+    """The ``[project]`` table: what the building is and which scheme it is assessed against."""
+
+    name: ShortText = Field(min_length=1)
+    scheme: LongText = Field(min_length=1)  # a bundled id or a path
+    scheme_version: ShortText | None = None
+    building_type: ShortText | None = None
+    address: LongText = ""
+    gross_floor_area: float | Quantity | None = None
+    stage: Stage = "design"
+    assessor: ShortText = ""
+    reference: ShortText = ""
+    description: LongText = ""
+
+    @field_validator("gross_floor_area")
+    @classmethod
+    def _positive_area(cls, value: float | Quantity | None) -> float | Quantity | None:
+        if isinstance(value, Quantity):  # its range is checked once converted to m2
+            if not value.value > 0:
+                raise ValueError("must be a positive number of m2")
+        elif value is not None:
+            check_gfa(value)
+        return value
+
+
+def check_gfa(area_m2: float) -> None:
+    """Raise ``ValueError`` unless ``area_m2`` is a plausible gross floor area."""
+    if not (math.isfinite(area_m2) and 0 < area_m2 <= MAX_GFA_M2):
+        raise ValueError(
+            f"must be a positive number of m2 up to {MAX_GFA_M2:,.0f} m2 "
+            f"(larger than any building), got {area_m2:g} m2"
+        )
+
+
+class Facade(_Model):
+    """One facade of the envelope (for ETTV/RETV): areas in m2, U-values in W/m2K."""
+
+    name: ShortText = ""
+    orientation: ShortText | float  # N, NE, ... or an azimuth in degrees clockwise from north
+    pitch: float = Field(default=90.0, ge=0, le=90)  # degrees from horizontal; 90 = wall
+    wall_area: float = Field(gt=0)  # gross wall area, opaque + glazed, m2
+    window_area: float = Field(default=0.0, ge=0)  # glazed area, m2
+    wall_u: float = Field(gt=0)  # opaque wall U-value, W/m2K
+    window_u: float = Field(default=5.8, gt=0)  # fenestration U-value, W/m2K
+    sc1: float = Field(default=1.0, ge=0, le=1)  # shading coefficient of the glass
+    sc2: float = Field(default=1.0, ge=0, le=1)  # shading coefficient of external shading
+
+    @field_validator("window_area")
+    @classmethod
+    def _within_wall(cls, value: float, info: Any) -> float:
+        wall = info.data.get("wall_area")
+        if wall is not None and value > wall:
+            raise ValueError(f"window area {value:g} m2 exceeds the gross wall area {wall:g} m2")
+        return value
+
+    @field_validator("orientation")
+    @classmethod
+    def _compass(cls, value: str | float) -> str | float:
+        from greenmark.calc.envelope import orientation_problem
+
+        problem = orientation_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+class BoqLine(_Model):
+    """One line of the bill of quantities (for embodied carbon)."""
+
+    material: ShortText = Field(min_length=1)  # a key of criteria/factors/embodied-carbon.toml
+    quantity: float = Field(ge=0)
+    unit: Literal["kg", "t", "m3", "m2"]
+    density: float | None = Field(default=None, gt=0)  # kg/m3, overrides the table
+    areal_mass: float | None = Field(default=None, gt=0)  # kg/m2, overrides the table
+    # substructure (foundations, piles, basements) counts toward embodied carbon but
+    # not toward the concrete usage index, which is about the superstructure
+    element: Literal["superstructure", "substructure"] = "superstructure"
+    description: LongText = ""
+
+
+class Fitting(_Model):
+    """A water fitting type installed in the building (for WELS ticks)."""
+
+    type: ShortText = Field(min_length=1)  # a key of criteria/factors/wels.toml
+    rating: float = Field(ge=0)  # flow in L/min (taps) or flush volume in L/flush
+    reduced_flush: float | None = Field(default=None, ge=0)  # L/flush, dual-flush cisterns
+    count: int = Field(default=1, ge=1)
+    location: LongText = ""
+
+
+class Response(_Model):
+    """The assessor's record for one criterion."""
+
+    answer: LongText = ""
+    evidence: list[LongText] = Field(default_factory=list)
+    notes: LongText = ""
+    not_applicable: bool = False
+    review_state: Literal["open", "accepted", "needs_clarification"] = "open"
+    review_comment: LongText = ""  # the reviewer's remark on this criterion
+
+
+class HistoryEntry(_Model):
+    """One change to the project: who, when, which field, old and new value."""
+
+    at: datetime
+    who: ShortText = ""
+    field: ShortText
+    old: HistoryValue | None = None
+    new: HistoryValue | None = None
+
+
+class Project(_Model):
+    """A whole project file."""
+
+    project: ProjectInfo
+    inputs: dict[ShortText, InputValue] = Field(default_factory=dict)
+    facades: list[Facade] = Field(default_factory=list)
+    boq: list[BoqLine] = Field(default_factory=list)
+    fittings: list[Fitting] = Field(default_factory=list)
+    responses: dict[ShortText, Response] = Field(default_factory=dict)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    def to_toml(self) -> str:
+        """Serialise to TOML; defaults and unset values are left out."""
+        data = self.model_dump(mode="python", exclude_none=True, exclude_defaults=True)
+        data.setdefault("inputs", {})
+        for entry in data.get("history", []):
+            at = entry.get("at")
+            if isinstance(at, datetime) and at.tzinfo is None:
+                entry["at"] = at.replace(tzinfo=UTC)
+        keys = ("project", "inputs", "facades", "boq", "fittings", "responses", "history")
+        ordered: dict[str, Any] = {k: data[k] for k in keys if k in data}
+        return dump_toml(ordered)
+
+    def record(self, field: str, old: Any, new: Any, who: str = "") -> None:
+        """Append a change to the history (time in UTC); over-long text is shortened."""
+        self.history.append(
+            HistoryEntry(
+                at=datetime.now(UTC).replace(microsecond=0),
+                who=_clip(who, SHORT_TEXT),
+                field=_clip(field, SHORT_TEXT),
+                old=_clip(old, LONG_TEXT),
+                new=_clip(new, LONG_TEXT),
+            )
+        )
+
+
+def _clip(value: Any, limit: int) -> Any:
+    """``value``, or its first ``limit`` characters (ending in "…") when it is longer text."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+@dataclass
+class LoadedProject:
+    """A project as read from disk, with what is needed to report precise errors."""
+
+    project: Project
+    path: Path
+    lines: LineIndex
+
+    @property
+    def display(self) -> str:
+        return _display(self.path)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_project(path: str | Path) -> LoadedProject:
+    """Read and validate a project file (structure only; see :func:`resolve_inputs`)."""
+    file = Path(path)
+    try:
+        data, text = read_toml(file)
+    except GreenmarkError as exc:
+        raise ProjectError(problems=exc.problems) from None
+    lines = LineIndex(text)
+    try:
+        project = Project.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(message, _display(file), dotted(location), lines.line_of(location))
+            for location, message in friendly_errors(exc)
+        ]
+        raise ProjectError(problems=problems) from None
+    return LoadedProject(project, file, lines)
+
+
+def save_project(project: Project, path: str | Path) -> None:
+    """Write the project atomically (temp file in the same folder, fsync, rename)."""
+    write_atomic(path, project.to_toml())
+
+
+def gross_floor_area(info: ProjectInfo) -> float | None:
+    """Gross floor area in m2."""
+    area = info.gross_floor_area
+    if isinstance(area, Quantity):
+        return float(convert(area.value, area.unit, "m2"))
+    return area
+
+
+def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
+    """Check the project's values against the scheme and convert them to the scheme's units.
+
+    Returns plain values for :func:`greenmark.core.engine.encode_inputs`: numbers in
+    the scheme's unit, booleans, option names; raises :class:`ProjectError`
+    listing every problem.
+    """
+    project = loaded.project
+    problems: list[Problem] = []
+
+    def problem(location: tuple[Any, ...], message: str) -> None:
+        problems.append(
+            Problem(message, loaded.display, dotted(location), loaded.lines.line_of(location))
+        )
+
+    values: dict[str, Any] = {}
+    info = project.project
+    types = scheme.scheme.building_types
+    if info.building_type is not None:
+        if types and info.building_type not in types:
+            problem(
+                ("project", "building_type"),
+                f"{info.building_type!r} is not a building type of scheme {scheme.id} "
+                f"(expected one of: {', '.join(types)})",
+            )
+        values["building_type"] = info.building_type
+    try:
+        values["gfa"] = gross_floor_area(info)
+        if values["gfa"] is not None:
+            check_gfa(values["gfa"])
+    except UnitError as exc:
+        problem(("project", "gross_floor_area"), exc.problems[0].message)
+    except ValueError as exc:
+        problem(("project", "gross_floor_area"), str(exc))
+    for index, message in _unknown_fittings(project):
+        problem(("fittings", index, "type"), message)
+
+    for name, raw in project.inputs.items():
+        where = ("inputs", name)
+        spec = scheme.inputs.get(name)
+        if spec is None:
+            known = ", ".join(sorted(scheme.inputs))
+            problem(where, f"scheme {scheme.id} has no input {name!r} (inputs: {known})")
+            continue
+        if spec.type == "boolean":
+            if not isinstance(raw, bool):
+                problem(where, f"expected true or false, got {raw!r}")
+                continue
+            values[name] = raw
+            continue
+        if spec.type == "choice":
+            if not isinstance(raw, str) or raw not in (spec.choices or ()):
+                problem(where, f"expected one of: {', '.join(spec.choices or ())}; got {raw!r}")
+                continue
+            values[name] = raw
+            continue
+        # number / integer
+        if isinstance(raw, bool | str):
+            problem(where, f"expected a number in {spec.unit}, got {raw!r}")
+            continue
+        if isinstance(raw, Quantity):
+            try:
+                number = float(convert(raw.value, raw.unit, spec.unit))
+            except UnitError as exc:
+                problem((*where, "unit"), exc.problems[0].message)
+                continue
+        else:
+            number = float(raw)
+        if not math.isfinite(number):
+            problem(where, "expected a finite number")
+            continue
+        if spec.type == "integer" and not float(number).is_integer():
+            problem(where, f"expected a whole number, got {number:g}")
+            continue
+        unit = "" if spec.unit in ("1", "") else f" {spec.unit}"
+        if spec.min is not None and number < spec.min:
+            problem(where, f"{number:g}{unit} is below the minimum {spec.min:g}{unit}")
+            continue
+        if spec.max is not None and number > spec.max:
+            problem(where, f"{number:g}{unit} is above the maximum {spec.max:g}{unit}")
+            continue
+        values[name] = number
+
+    if not problems:
+        try:
+            values.update(calculated_inputs(loaded, scheme, values.get("gfa")))
+        except ProjectError as exc:
+            problems.extend(exc.problems)
+
+    criterion_ids = {c.id for c in scheme.criteria}
+    for criterion_id in project.responses:
+        if criterion_id not in criterion_ids:
+            problem(
+                ("responses", criterion_id), f"scheme {scheme.id} has no criterion {criterion_id!r}"
+            )
+    if problems:
+        raise ProjectError(problems=problems)
+    return values
+
+
+def _unknown_fittings(project: Project) -> list[tuple[int, str]]:
+    """``(row index, message)`` for each fitting whose type the WELS table does not know."""
+    if not project.fittings:
+        return []
+    from greenmark.calc.water import unknown_fitting_types
+
+    found = unknown_fitting_types([fitting.type for fitting in project.fittings])
+    return [(item - 1, message) for item, message in found]
+
+
+def not_applicable_marks(project: Project) -> dict[str, bool]:
+    """Criteria the assessor marked not applicable."""
+    return {cid: True for cid, response in project.responses.items() if response.not_applicable}
+
+
+def calculated_inputs(
+    loaded: LoadedProject, scheme: Scheme, gfa_m2: float | None
+) -> dict[str, float]:
+    """Values of the scheme's calculated inputs that the project does not give directly.
+
+    Each is computed from the project's tables (facades, BoQ, fittings) by the
+    calculator the scheme names, then converted to the input's unit. An input
+    whose table is empty stays missing (its criteria are "not assessed").
+    """
+    from greenmark.calc.errors import CalcError
+    from greenmark.calc.registry import calculate, table_of
+
+    project = loaded.project
+    found: dict[str, float] = {}
+    for name, spec in scheme.inputs.items():
+        if spec.calculator is None or name in project.inputs:
+            continue
+        try:
+            calculated = calculate(spec.calculator, project, gfa_m2)
+        except CalcError as exc:
+            table = table_of(spec.calculator)
+            location: tuple[str | int, ...] = (table, exc.items[0] - 1) if exc.items else (table,)
+            raise ProjectError(
+                problems=[
+                    Problem(
+                        f"{name} (calculator {spec.calculator}): {problem.message}",
+                        loaded.display,
+                        dotted(location),
+                        loaded.lines.line_of(location),
+                    )
+                    for problem in exc.problems
+                ]
+            ) from None
+        if calculated is not None:
+            value, unit = calculated
+            found[name] = float(convert(value, unit, spec.unit))
+    return found

@@ -1,0 +1,494 @@
+"""Portfolio input and output: stream CSV, Parquet or project folders; write results atomically.
+
+Sources read only the mapped columns, chunk by chunk, so memory stays flat
+whatever the file size: CSV through ``pyarrow.csv.open_csv`` with every column
+read as text (the batch parser handles missing markers, thousands separators
+and bad cells itself), Parquet through ``ParquetFile.iter_batches``. Writers put
+everything in a temporary file next to the target (``.NAME.XXXXXXXX.tmp``) and
+rename it into place only when the run completes; on error, Ctrl-C or a stop
+signal the temporary file is removed, so a half-written file never sits under
+the final name. A run killed outright (``kill -9``) cannot clean up: the next run
+writing the same target removes such leftovers (:func:`remove_stale_temps`).
+
+CSV outputs are safe to open in a spreadsheet: a text cell that starts like a
+formula is prefixed with ``'`` (:func:`neutralise_formulas`); Parquet and JSON
+keep the raw values.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import stat
+import sys
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from greenmark.core.errors import GreenmarkError, Problem
+from greenmark.core.resources import make_parent
+from greenmark.core.tomlfile import read_toml
+
+INPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
+
+
+@dataclass
+class Chunk:
+    """A piece of one input: Arrow rows (CSV/Parquet) or project file paths (folders)."""
+
+    offset: int  # rows of this input before the chunk
+    rows: int
+    batch: pa.RecordBatch | None = None
+    paths: list[str] | None = None
+    progress: int = 0  # position reached in the source (bytes for CSV, rows otherwise)
+    malformed: list[str] = field(default_factory=list)  # CSV lines not read, with the reason
+
+
+class Source(ABC):
+    """One input given on the command line."""
+
+    kind: str = ""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = str(path)
+
+    @property
+    def columns(self) -> list[str]:
+        return []
+
+    @property
+    def total(self) -> int | None:
+        """Size in progress units (bytes for CSV, rows otherwise), when known."""
+        return None
+
+    def check_types(self, used: dict[str, str]) -> None:
+        """Raise :class:`GreenmarkError` for columns of ``used`` (column -> what it is
+        for) that cannot be read; text inputs have nothing to check."""
+        return None
+
+    @abstractmethod
+    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+        """The input in chunks of at most ``chunk_rows`` rows, reading ``columns``."""
+
+
+class CsvSource(Source):
+    """A CSV file with a header row; every column read as text."""
+
+    kind = "csv"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as stream:
+                self._columns = next(csv.reader(stream), [])
+        except UnicodeDecodeError as exc:
+            raise GreenmarkError(f"not UTF-8 text ({exc.reason})", file=path) from None
+        except OSError as exc:
+            raise GreenmarkError(f"cannot read: {exc.strerror}", file=path) from None
+        if not self._columns:
+            raise GreenmarkError("empty file, expected a header row", file=path)
+        duplicated = sorted({c for c in self._columns if self._columns.count(c) > 1})
+        if duplicated:
+            raise GreenmarkError(f"duplicate column names: {', '.join(duplicated)}", file=path)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    @property
+    def total(self) -> int | None:
+        return self.path.stat().st_size
+
+    def _block_size(self, chunk_rows: int) -> int:
+        """Bytes per block so that a block holds about ``chunk_rows`` rows."""
+        with self.path.open("rb") as stream:
+            sample = stream.read(1 << 20)
+        per_row = max(16, len(sample) // max(1, sample.count(b"\n")))
+        return int(min(max(per_row * chunk_rows, 1 << 16), 1 << 28))
+
+    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+        """Batches of text columns. A line with the wrong number of fields is not read: it
+        travels with the next chunk as a problem (its text and the field counts)."""
+        text = {name: pa.string() for name in columns}
+        malformed: list[str] = []
+
+        def invalid(row: Any) -> str:
+            shown = row.text if len(row.text) <= 200 else row.text[:199] + "…"
+            malformed.append(
+                f"expected {row.expected_columns} fields, got {row.actual_columns}: {shown}"
+            )
+            return "skip"
+
+        stream = pa.OSFile(str(self.path), "rb")
+        try:
+            try:
+                reader = pa_csv.open_csv(
+                    stream,
+                    read_options=pa_csv.ReadOptions(block_size=self._block_size(chunk_rows)),
+                    parse_options=pa_csv.ParseOptions(
+                        newlines_in_values=True, invalid_row_handler=invalid
+                    ),
+                    convert_options=pa_csv.ConvertOptions(
+                        column_types=text,
+                        include_columns=columns,
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                        null_values=[],
+                    ),
+                )
+            except pa.ArrowInvalid as exc:
+                raise GreenmarkError(f"not a readable CSV file ({exc})", file=self.path) from None
+            offset = 0
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    break
+                except pa.ArrowInvalid as exc:
+                    raise GreenmarkError(
+                        f"malformed CSV after data row {offset:,}: {exc}", file=self.path
+                    ) from None
+                problems, malformed[:] = list(malformed), []
+                if batch.num_rows or problems:
+                    yield Chunk(
+                        offset,
+                        batch.num_rows,
+                        batch=batch,
+                        progress=stream.tell(),
+                        malformed=problems,
+                    )
+                offset += batch.num_rows
+            if malformed:
+                yield Chunk(offset, 0, batch=None, progress=stream.tell(), malformed=malformed)
+        finally:
+            stream.close()
+
+
+class ParquetSource(Source):
+    """A Parquet file; read in record batches of ``chunk_rows`` rows."""
+
+    kind = "parquet"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        try:
+            # pre_buffer would keep every row group read so far cached until the end of
+            # the file (about 30 MB per million rows here): memory would not stay flat
+            self._file = pq.ParquetFile(str(path), pre_buffer=False)
+        except (OSError, pa.ArrowException) as exc:
+            raise GreenmarkError(f"not a readable Parquet file ({exc})", file=path) from None
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._file.schema_arrow.names)
+
+    @property
+    def total(self) -> int | None:
+        return int(self._file.metadata.num_rows)
+
+    def check_types(self, used: dict[str, str]) -> None:
+        """Refuse used columns of a type the batch parser cannot read (lists, structs,
+        maps, binary…), naming the column, its Arrow type and the accepted types.
+        Columns that are not used are never read, whatever their type."""
+        schema = self._file.schema_arrow
+        problems = [
+            Problem(
+                f"column {name!r} (for {purpose}) has Arrow type {schema.field(name).type}; "
+                f"expected {ACCEPTED_TYPES}",
+                str(self.path),
+            )
+            for name, purpose in used.items()
+            if name in schema.names and not readable_type(schema.field(name).type)
+        ]
+        if problems:
+            raise GreenmarkError(problems=problems)
+
+    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+        offset = 0
+        for batch in self._file.iter_batches(batch_size=chunk_rows, columns=columns):
+            if batch.num_rows:
+                yield Chunk(offset, batch.num_rows, batch=batch, progress=offset + batch.num_rows)
+            offset += batch.num_rows
+
+
+class ProjectFolder(Source):
+    """A folder of project TOML files, one building each (searched recursively, sorted).
+
+    TOML files that parse but have no ``[project]`` table (schemes, mappings, factor
+    tables) are not buildings: they are left out and counted in :attr:`ignored`. A
+    file that does not parse is kept, so that its problem is reported.
+    """
+
+    kind = "projects"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.files: list[str] = []
+        self.ignored: list[str] = []
+        for file in sorted(path.rglob("*.toml")):
+            (self.files if _is_project(file) else self.ignored).append(str(file))
+
+    @property
+    def total(self) -> int | None:
+        return len(self.files)
+
+    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+        size = max(1, min(chunk_rows, 2_000))
+        for start in range(0, len(self.files), size):
+            paths = self.files[start : start + size]
+            yield Chunk(start, len(paths), paths=paths, progress=start + len(paths))
+
+
+#: What :func:`readable_type` accepts, for messages.
+ACCEPTED_TYPES = (
+    "text, whole or decimal numbers, booleans, dates or times (or a dictionary-encoded "
+    "column of these); nested (list, struct, map) and binary columns cannot be read"
+)
+
+
+def readable_type(kind: pa.DataType) -> bool:
+    """True for a column type the batch parser reads (as numbers or as text)."""
+    types = pa.types
+    if types.is_dictionary(kind):
+        return readable_type(kind.value_type)
+    return bool(
+        types.is_string(kind)
+        or types.is_large_string(kind)
+        or types.is_string_view(kind)
+        or types.is_integer(kind)
+        or types.is_floating(kind)
+        or types.is_decimal(kind)
+        or types.is_boolean(kind)
+        or types.is_null(kind)
+        or types.is_date(kind)
+        or types.is_time(kind)
+        or types.is_timestamp(kind)
+        or types.is_duration(kind)
+    )
+
+
+def _is_project(path: Path) -> bool:
+    """True for a project file, or a file that cannot be parsed (its problem gets reported)."""
+    try:
+        data, _ = read_toml(path)  # regular files under the size limit only
+    except GreenmarkError:
+        return True
+    return isinstance(data.get("project"), dict)
+
+
+def open_source(path: Path) -> Source:
+    """The source for one INPUT argument, by its type (folder) or extension."""
+    if path.is_dir():
+        return ProjectFolder(path)
+    if not path.exists():
+        raise GreenmarkError("file not found", file=path)
+    kind = INPUT_KINDS.get(path.suffix.lower())
+    if kind == "csv":
+        return CsvSource(path)
+    if kind == "parquet":
+        return ParquetSource(path)
+    raise GreenmarkError("expected a folder of project files, a .csv or a .parquet file", file=path)
+
+
+def temp_pattern(target: Path) -> re.Pattern[str]:
+    """The names of the temporary files written for ``target``: ``.NAME.XXXXXXXX.tmp``
+    (:func:`tempfile.mkstemp`'s 8 random characters), also those of
+    :func:`greenmark.core.tomlfile.write_atomic`."""
+    return re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")
+
+
+def owned(info: os.stat_result) -> bool:
+    """True when this process's user owns the file (always, where there are no users)."""
+    getuid = getattr(os, "getuid", None)
+    return getuid is None or info.st_uid == getuid()
+
+
+def remove_stale_temps(target: Path, before: float) -> list[Path]:
+    """Remove this process user's temporary files for ``target`` left by a run that was
+    killed: regular files named by :func:`temp_pattern`, next to ``target``, last
+    modified before ``before`` (a :func:`time.time`). Returns the files removed."""
+    folder = target.parent if str(target.parent) else Path(".")
+    pattern = temp_pattern(target)
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        if not pattern.fullmatch(name):
+            continue
+        path = folder / name
+        try:
+            info = path.lstat()
+            if stat.S_ISREG(info.st_mode) and owned(info) and info.st_mtime < before:
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+class AtomicFile:
+    """A temporary file next to ``target`` (missing folders created), renamed onto it by
+    :meth:`commit`."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        make_parent(target)
+        folder = target.parent if str(target.parent) else Path(".")
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise GreenmarkError(f"cannot write: {exc.strerror or exc}", file=target) from None
+        os.close(handle)
+        self.temp = Path(name)
+
+    def commit(self) -> None:
+        with self.temp.open("rb+") as stream:
+            os.fsync(stream.fileno())
+        os.chmod(self.temp, 0o644)
+        os.replace(self.temp, self.target)
+
+    def discard(self) -> None:
+        self.temp.unlink(missing_ok=True)
+
+
+_FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+
+def neutralise_formulas(table: pa.Table) -> pa.Table:
+    """Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or CR prefixed with ``'``
+    (OWASP CSV injection rule), so a spreadsheet shows them instead of running them.
+
+    A text cell that is a plain number (``-3``, ``+1.5e3``) cannot be a formula and is
+    kept as it is; numeric columns are never changed (-3.5 stays a number).
+    """
+    for index, column_field in enumerate(table.schema):
+        kind = column_field.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            table = table.set_column(index, column_field, _neutralise(table.column(index)))
+    return table
+
+
+def _neutralise(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    risky = pc.and_not(
+        pc.match_substring_regex(column, _FORMULA_START),
+        pc.match_substring_regex(column, _PLAIN_NUMBER),
+    )
+    if not pc.any(risky).as_py():
+        return column
+    quoted = pc.binary_join_element_wise("'", column, "")
+    return pc.if_else(risky, quoted, column)
+
+
+class TableWriter:
+    """Writes Arrow tables chunk by chunk as CSV, Parquet, JSON (array) or JSON Lines
+    (CSV text cells through :func:`neutralise_formulas`).
+
+    ``path`` None writes CSV to stdout. Otherwise the data goes to a temporary file,
+    renamed onto ``path`` by :meth:`commit`; :meth:`discard` removes it.
+    """
+
+    def __init__(self, path: Path | None, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self.kind = "csv" if path is None else OUTPUT_KINDS.get(path.suffix.lower(), "")
+        if not self.kind:
+            suffix = path.suffix if path is not None else ""
+            raise GreenmarkError(
+                f"unknown output type {suffix!r} (use .csv, .parquet, .json or .jsonl)", file=path
+            )
+        self.rows = 0
+        self._atomic = AtomicFile(path) if path is not None else None
+        self._stream: IO[bytes] | None = None
+        self._writer: Any = None
+        self._first = True
+        if self._atomic is None:
+            self._stream = sys.stdout.buffer
+        elif self.kind == "parquet":
+            # dictionary encoding only where values repeat (not ids and names): faster, as small
+            repeated = [f.name for f in schema if f.name not in ("id", "name")]
+            self._writer = pq.ParquetWriter(
+                str(self._atomic.temp), schema, compression="zstd", use_dictionary=repeated
+            )
+        else:
+            self._stream = self._atomic.temp.open("wb")
+        if self.kind == "csv":
+            assert self._stream is not None
+            self._writer = pa_csv.CSVWriter(self._stream, schema)
+        elif self.kind == "json":
+            assert self._stream is not None
+            self._stream.write(b"[")
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        self.rows += table.num_rows
+        if self.kind == "csv":
+            self._writer.write_table(neutralise_formulas(table))
+            return
+        if self.kind == "parquet":
+            self._writer.write_table(table)
+            return
+        assert self._stream is not None
+        lines = (json.dumps(_json_safe(row), ensure_ascii=False) for row in table.to_pylist())
+        if self.kind == "jsonl":
+            self._stream.write(("\n".join(lines) + "\n").encode())
+        else:
+            text = ",\n".join(lines)
+            self._stream.write((("\n" if self._first else ",\n") + text).encode())
+        self._first = False
+
+    def _close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        if self._stream is not None:
+            if self.kind == "json":
+                self._stream.write(b"\n]\n" if not self._first else b"]\n")
+            if self._atomic is not None:
+                self._stream.close()
+            else:
+                self._stream.flush()
+            self._stream = None
+
+    def commit(self) -> None:
+        """Finish the file and move it under its final name."""
+        self._close()
+        if self._atomic is not None:
+            self._atomic.commit()
+
+    def discard(self) -> None:
+        """Drop everything written so far (idempotent)."""
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if self._stream is not None and self._atomic is not None:
+                self._stream.close()
+        except Exception:  # pragma: no cover - closing a broken writer
+            pass
+        self._writer = self._stream = None
+        if self._atomic is not None:
+            self._atomic.discard()
+
+
+def _json_safe(row: dict[str, Any]) -> dict[str, Any]:
+    """NaN and infinities become null (JSON has neither)."""
+    return {
+        key: None if isinstance(value, float) and not math.isfinite(value) else value
+        for key, value in row.items()
+    }

@@ -1,0 +1,471 @@
+"""Portfolio mapping files: which column of a CSV/Parquet file feeds which scheme input.
+
+A mapping is TOML, validated by pydantic (unknown keys refused, every problem
+reported with file, line and dotted path), then *bound* to a scheme: every
+column becomes a :class:`FieldPlan` holding what the batch reader needs to turn
+the column into engine numbers (kind, unit scale/offset, range, options,
+aliases, missing markers, number format). See the README section "Portfolio
+batch scoring" for the format; ``samples/mappings/`` has a real example.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from greenmark.core.errors import GreenmarkError, Problem, UnitError
+from greenmark.core.project import MAX_GFA_M2
+from greenmark.core.scheme import Scheme
+from greenmark.core.tomlfile import (
+    LineIndex,
+    LongText,
+    ShortText,
+    dotted,
+    friendly_errors,
+    read_toml,
+)
+from greenmark.core.units import conversion
+
+#: Cells meaning "not given" when the mapping does not say (compared trimmed, case-insensitive).
+DEFAULT_MISSING = ("", "NA", "N/A", "-", "Missing Data")
+#: Spellings accepted for boolean inputs (after aliases, case-insensitive).
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
+#: The building's metadata columns, and the column each defaults to without a mapping.
+META_ROLES = ("id", "name", "building_type", "gfa")
+
+Role = Literal["input", "id", "name", "building_type", "gfa", "keep"]
+Kind = Literal["number", "integer", "boolean", "choice", "text"]
+
+
+class _Model(BaseModel):
+    """Strict: no text for a number, no inf or nan; unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, allow_inf_nan=False
+    )
+
+
+def _separator_character(text: str, space: bool) -> bool:
+    """True for one punctuation character (not a sign), or a space when ``space``."""
+    if len(text) != 1 or text in "-+":
+        return False
+    kind = unicodedata.category(text)
+    return kind.startswith("P") or (space and kind == "Zs")
+
+
+def _thousands(text: str) -> str:
+    """A thousands separator: one punctuation or space character, or "" for none."""
+    if text and not _separator_character(text, space=True):
+        raise ValueError(
+            "expected one punctuation or space character such as ',', '.', \"'\" or ' ' "
+            f'(or "" for none), got {text!r}'
+        )
+    return text
+
+
+def _decimal(text: str) -> str:
+    """A decimal mark: one punctuation character."""
+    if not text:
+        raise ValueError("the decimal mark cannot be empty")
+    if not _separator_character(text, space=False):
+        raise ValueError(f"expected a punctuation character such as '.' or ',', got {text!r}")
+    return text
+
+
+# Separators keep their spaces: " " is a thousands separator, not "none".
+Thousands = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(_thousands)]
+Decimal = Annotated[str, StringConstraints(strip_whitespace=False), AfterValidator(_decimal)]
+
+
+def _distinct(decimal: str | None, info: ValidationInfo) -> str | None:
+    """The decimal mark, if it differs from the thousands separator given before it."""
+    thousands = info.data.get("thousands")
+    if thousands and thousands == decimal:
+        raise ValueError(f"the thousands separator and the decimal mark are both {decimal!r}")
+    return decimal
+
+
+class Bounds(_Model):
+    """A plausibility range, in the column's own unit (as written in the file)."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class ColumnSpec(_Model):
+    """Where one value comes from and how to read it."""
+
+    column: LongText = Field(min_length=1)
+    unit: ShortText | None = None  # the column's unit; converted once to the scheme's unit
+    aliases: dict[LongText, ShortText] = Field(default_factory=dict)  # file value -> scheme value
+    missing: list[ShortText] | None = None  # replaces [mapping].missing for this column
+    thousands: Thousands | None = None
+    decimal: Decimal | None = None
+    plausible: Bounds | None = None
+    implausible: Literal["skip", "missing"] = "skip"
+
+    _separators = field_validator("decimal")(_distinct)
+
+
+def _shorthand(value: Any) -> Any:
+    """``eui = "SiteEUI"`` is short for ``eui = { column = "SiteEUI" }``."""
+    return {"column": value} if isinstance(value, str) else value
+
+
+Column = Annotated[ColumnSpec, BeforeValidator(_shorthand)]
+
+
+class MappingInfo(_Model):
+    """The ``[mapping]`` table: what the file is and its file-wide conventions."""
+
+    title: ShortText = ""
+    description: LongText = ""
+    source: LongText = ""
+    scheme: ShortText | None = None  # the scheme id this mapping was written for (default --scheme)
+    missing: list[ShortText] = Field(default_factory=lambda: list(DEFAULT_MISSING))
+    thousands: Thousands = ","  # "" for none
+    decimal: Decimal = "."
+
+    _separators = field_validator("decimal")(_distinct)
+
+
+class MetaColumns(_Model):
+    """The ``[columns]`` table: the building's identity, type and floor area."""
+
+    id: Column | None = None
+    name: Column | None = None
+    building_type: Column | None = None
+    gfa: Column | None = None  # gross floor area; unit defaults to m2
+
+
+class MappingFile(_Model):
+    """A whole mapping file."""
+
+    mapping: MappingInfo = Field(default_factory=MappingInfo)
+    columns: MetaColumns = Field(default_factory=MetaColumns)
+    inputs: dict[str, Column] = Field(default_factory=dict)
+    keep: dict[str, Column] = Field(default_factory=dict)  # extra text columns copied through
+
+
+@dataclass
+class LoadedMapping:
+    """A mapping file as read, with what is needed to locate problems (``path`` None: default)."""
+
+    model: MappingFile
+    path: Path | None = None
+    lines: LineIndex | None = None
+
+    def problem(self, location: tuple[str | int, ...], message: str) -> Problem:
+        line = self.lines.line_of(location) if self.lines else None
+        file = str(self.path) if self.path else None
+        return Problem(message, file, dotted(location) or None, line)
+
+
+def load_mapping(path: str | Path) -> LoadedMapping:
+    """Read and validate a mapping file; :class:`GreenmarkError` lists every problem."""
+    data, text = read_toml(path)
+    lines = LineIndex(text)
+    try:
+        model = MappingFile.model_validate(data)
+    except ValidationError as exc:
+        raise GreenmarkError(
+            problems=[
+                Problem(message, str(path), dotted(location), lines.line_of(location))
+                for location, message in friendly_errors(exc)
+            ]
+        ) from None
+    return LoadedMapping(model, Path(path), lines)
+
+
+def direct_mapping(scheme: Scheme, columns: Iterable[str]) -> LoadedMapping:
+    """The mapping used without ``--mapping``: columns named exactly like inputs (and
+    ``id``, ``name``, ``building_type``, ``gfa``) map to them, in the scheme's units."""
+    present = set(columns)
+    meta = {role: role for role in META_ROLES if role in present}
+    inputs = {name: name for name in scheme.inputs if name in present}
+    model = MappingFile.model_validate({"columns": meta, "inputs": inputs})
+    return LoadedMapping(model)
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """One mapped column, bound to the scheme: everything needed to parse it (picklable)."""
+
+    target: str  # input name, a META_ROLES name, or the keep name
+    role: Role
+    column: str
+    kind: Kind
+    unit: str = ""  # the scheme's unit (numbers)
+    source_unit: str = ""  # the column's unit as the mapping gives it
+    scale: float = 1.0  # scheme value = file value * scale + offset
+    offset: float = 0.0
+    min: float | None = None  # in the scheme's unit
+    max: float | None = None
+    plausible_min: float | None = None  # in the column's unit
+    plausible_max: float | None = None
+    implausible: Literal["skip", "missing"] = "skip"
+    options: tuple[str, ...] = ()  # choices / building types, in code order
+    aliases: tuple[tuple[str, str], ...] = ()
+    missing: tuple[str, ...] = DEFAULT_MISSING
+    thousands: str = ","
+    decimal: str = "."
+    file: str | None = None  # the mapping file and where this column is mapped (messages)
+    line: int | None = None
+    location: str = ""  # dotted path in the mapping, e.g. "inputs.eui"
+    mapped: bool = False  # from a mapping file (aliases can fix unknown values)
+
+    @property
+    def alias_map(self) -> dict[str, str]:
+        return dict(self.aliases)
+
+
+_NORMALISE = re.compile(r"[^a-z0-9]+")
+
+
+def normalise_option(text: str) -> str:
+    """Loose option spelling: ``"Mixed Development"`` -> ``mixed_development``."""
+    return _NORMALISE.sub("_", text.strip().lower()).strip("_")
+
+
+@dataclass
+class Binding:
+    """A mapping bound to a scheme: the fields to read, in a stable order."""
+
+    fields: list[FieldPlan]
+    mapping: LoadedMapping
+    unmapped_inputs: list[str] = field(default_factory=list)  # scheme inputs without a column
+
+    @property
+    def columns(self) -> list[str]:
+        """Source columns needed, each once, in mapping order."""
+        return list(dict.fromkeys(f.column for f in self.fields))
+
+    def check_columns(self, available: Iterable[str], source: str) -> None:
+        """Raise :class:`GreenmarkError` (located in the mapping) for columns the file lacks."""
+        present = list(available)
+        missing = [f for f in self.fields if f.column not in present]
+        if not missing:
+            return
+        shown = ", ".join(present[:30]) + (", …" if len(present) > 30 else "")
+        problems = [
+            Problem(
+                f"column {plan.column!r} (for {plan.target}) is not in {source}"
+                + _suggest(plan.column, present)
+                + f" (columns: {shown})",
+                plan.file or source,
+                plan.location if plan.file else None,
+                plan.line,
+            )
+            for plan in missing
+        ]
+        raise GreenmarkError(problems=problems)
+
+
+def _suggest(name: str, choices: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for a near miss, else ``""``."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
+    """Check the mapping against the scheme and turn it into :class:`FieldPlan` objects."""
+    model = loaded.model
+    info = model.mapping
+    problems: list[Problem] = []
+    fields: list[FieldPlan] = []
+
+    def common(spec: ColumnSpec, location: tuple[str | int, ...]) -> dict[str, Any]:
+        thousands = info.thousands if spec.thousands is None else spec.thousands
+        decimal = info.decimal if spec.decimal is None else spec.decimal
+        if thousands and thousands == decimal:
+            problems.append(
+                loaded.problem(
+                    (*location, "thousands"), "the thousands separator equals the decimal mark"
+                )
+            )
+        return {
+            "column": spec.column,
+            "aliases": tuple(spec.aliases.items()),
+            "missing": tuple(info.missing if spec.missing is None else spec.missing),
+            "thousands": thousands,
+            "decimal": decimal,
+            "file": str(loaded.path) if loaded.path else None,
+            "line": loaded.lines.line_of(location) if loaded.lines else None,
+            "location": dotted(location),
+            "mapped": loaded.path is not None,
+        }
+
+    def numeric(
+        spec: ColumnSpec, location: tuple[str | int, ...], to_unit: str
+    ) -> dict[str, Any] | None:
+        scale, offset = 1.0, 0.0
+        if spec.unit is not None:
+            try:
+                scale, offset = conversion(spec.unit, to_unit)
+            except UnitError as exc:
+                problems.append(loaded.problem((*location, "unit"), exc.problems[0].message))
+                return None
+        bounds = spec.plausible
+        if bounds and bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
+            problems.append(
+                loaded.problem((*location, "plausible"), "plausible.min is above plausible.max")
+            )
+        if spec.aliases:
+            problems.append(
+                loaded.problem((*location, "aliases"), "aliases apply to choices and text only")
+            )
+        return {
+            "unit": to_unit,
+            "source_unit": spec.unit or to_unit,
+            "scale": scale,
+            "offset": offset,
+            "plausible_min": bounds.min if bounds else None,
+            "plausible_max": bounds.max if bounds else None,
+            "implausible": spec.implausible,
+        }
+
+    def not_numeric(spec: ColumnSpec, location: tuple[str | int, ...], what: str) -> None:
+        if spec.unit is not None:
+            problems.append(loaded.problem((*location, "unit"), f"a {what} has no unit"))
+        if spec.plausible is not None:
+            problems.append(
+                loaded.problem((*location, "plausible"), f"plausible bounds need a number: {what}")
+            )
+
+    def check_aliases(
+        spec: ColumnSpec, location: tuple[str | int, ...], allowed: Iterable[str], what: str
+    ) -> None:
+        allowed = list(allowed)
+        for key, target in spec.aliases.items():
+            if target not in allowed:
+                problems.append(
+                    loaded.problem(
+                        (*location, "aliases", key),
+                        f"{target!r} is not {what} (expected one of: {', '.join(allowed)})",
+                    )
+                )
+
+    meta = model.columns
+    if meta.id is not None:
+        not_numeric(meta.id, ("columns", "id"), "text column")
+        fields.append(FieldPlan("id", "id", kind="text", **common(meta.id, ("columns", "id"))))
+    if meta.name is not None:
+        not_numeric(meta.name, ("columns", "name"), "text column")
+        fields.append(
+            FieldPlan("name", "name", kind="text", **common(meta.name, ("columns", "name")))
+        )
+    if meta.building_type is not None:
+        location = ("columns", "building_type")
+        types = scheme.scheme.building_types
+        not_numeric(meta.building_type, location, "building type")
+        if types:
+            check_aliases(meta.building_type, location, types, "a building type of the scheme")
+        fields.append(
+            FieldPlan(
+                "building_type",
+                "building_type",
+                kind="choice",
+                options=tuple(types),
+                **common(meta.building_type, location),
+            )
+        )
+    if meta.gfa is not None:
+        location = ("columns", "gfa")
+        extra = numeric(meta.gfa, location, "m2")
+        if extra is not None:
+            fields.append(
+                FieldPlan(
+                    "gfa",
+                    "gfa",
+                    kind="number",
+                    min=0.0,
+                    max=MAX_GFA_M2,
+                    **extra,
+                    **common(meta.gfa, location),
+                )
+            )
+
+    for name, spec in model.inputs.items():
+        location = ("inputs", name)
+        input_spec = scheme.inputs.get(name)
+        if input_spec is None:
+            hint = " (map it under [columns])" if name in META_ROLES else ""
+            known = ", ".join(sorted(scheme.inputs))
+            problems.append(
+                loaded.problem(
+                    location,
+                    f"scheme {scheme.id} has no input {name!r}{hint}"
+                    + _suggest(name, scheme.inputs)
+                    + f" (inputs: {known})",
+                )
+            )
+            continue
+        if input_spec.type in ("number", "integer"):
+            extra = numeric(spec, location, input_spec.unit)
+            if extra is None:
+                continue
+            fields.append(
+                FieldPlan(
+                    name,
+                    "input",
+                    kind=input_spec.type,
+                    min=input_spec.min,
+                    max=input_spec.max,
+                    **extra,
+                    **common(spec, location),
+                )
+            )
+        elif input_spec.type == "boolean":
+            not_numeric(spec, location, "boolean input")
+            words = sorted(TRUE_WORDS | FALSE_WORDS)
+            for key, target in spec.aliases.items():
+                if target.lower() not in TRUE_WORDS | FALSE_WORDS:
+                    problems.append(
+                        loaded.problem(
+                            (*location, "aliases", key),
+                            f"{target!r} is not true or false (use one of: {', '.join(words)})",
+                        )
+                    )
+            fields.append(FieldPlan(name, "input", kind="boolean", **common(spec, location)))
+        else:
+            not_numeric(spec, location, "choice input")
+            options = input_spec.choices or []
+            check_aliases(spec, location, options, f"an option of {name}")
+            fields.append(
+                FieldPlan(
+                    name, "input", kind="choice", options=tuple(options), **common(spec, location)
+                )
+            )
+
+    reserved = set(META_ROLES) | set(scheme.inputs) | {"row", "source", "flags"}
+    for name, spec in model.keep.items():
+        location = ("keep", name)
+        if name in reserved or name.startswith(("sec_", "n_", "total_", "tier", "next_")):
+            problems.append(loaded.problem(location, f"{name!r} is a result column name"))
+            continue
+        not_numeric(spec, location, "kept column")
+        fields.append(FieldPlan(name, "keep", kind="text", **common(spec, location)))
+
+    if problems:
+        raise GreenmarkError(problems=problems)
+    unmapped = [name for name in scheme.inputs if name not in model.inputs]
+    return Binding(fields, loaded, unmapped)

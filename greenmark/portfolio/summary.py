@@ -1,0 +1,400 @@
+"""Portfolio summary: tier and badge counts, area-weighted intensities by type, percentiles,
+best and worst performers; as a dict (JSON) and a rich table (the HTML report that
+shows it is :mod:`greenmark.reports.portfolio`).
+
+The summary is accumulated chunk by chunk from the results tables, in bounded
+memory: sums for the area-weighted means, a fixed number of leaders, and for
+the percentiles every value up to ``cap`` (500,000) values per quantity (exact), beyond
+that a deterministic hash-thinned sample (marked ``"exact": false``).
+
+Area-weighted means are Σ(value × GFA) / Σ GFA over the scored buildings that
+have both the value and a GFA; plain averages are not reported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from greenmark.portfolio.chunk import Plan
+
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+
+
+LEADERS = 10
+
+
+NO_TIER = "none"
+
+
+UNKNOWN_TYPE = "(unknown)"
+
+
+def _hash01(keys: np.ndarray) -> np.ndarray:
+    """A fixed, evenly spread number in [0, 1) per integer key (Fibonacci hashing)."""
+    with np.errstate(over="ignore"):
+        mixed = keys.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)
+
+
+class Sample:
+    """Values for percentiles: all of them up to ``cap``, then a hash-thinned subset.
+
+    Thinning keeps the values whose key (a hash of the row's position in the run) is
+    below a threshold, halved (1/2, 1/4, ...) while the kept set exceeds ``cap``: memory
+    stays bounded and the sample does not depend on how the input was chunked.
+    """
+
+    def __init__(self, cap: int = 500_000) -> None:
+        self.cap = cap
+        self.threshold = 1.0
+        self.values: list[np.ndarray] = []
+        self.sequence: list[np.ndarray] = []
+        self.size = 0
+
+    def add(self, values: np.ndarray, sequence: np.ndarray) -> None:
+        given = np.isfinite(values)
+        values, sequence = values[given], sequence[given]
+        if self.threshold < 1.0:
+            chosen = _hash01(sequence) < self.threshold
+            values, sequence = values[chosen], sequence[chosen]
+        self.values.append(values)
+        self.sequence.append(sequence)
+        self.size += len(values)
+        if self.size > self.cap:
+            all_values = np.concatenate(self.values)
+            all_sequence = np.concatenate(self.sequence)
+            keys = _hash01(all_sequence)
+            while self.size > self.cap:  # halve: the result does not depend on the chunking
+                self.threshold /= 2
+                self.size = int((keys < self.threshold).sum())
+            keep = keys < self.threshold
+            self.values, self.sequence = [all_values[keep]], [all_sequence[keep]]
+
+    @property
+    def exact(self) -> bool:
+        return self.threshold >= 1.0
+
+    def percentiles(self) -> dict[str, float | None]:
+        if not self.size:
+            return {f"p{q}": None for q in PERCENTILES}
+        values = np.concatenate(self.values)
+        found = np.percentile(values, PERCENTILES)
+        return {f"p{q}": round(float(v), 4) for q, v in zip(PERCENTILES, found, strict=True)}
+
+
+class Leaders:
+    """The first ``size`` rows by a sort key, kept across chunks (ties: input order)."""
+
+    def __init__(self, key: Any, size: int = LEADERS) -> None:
+        self.key = key  # table -> list of numpy arrays for np.lexsort (last = primary)
+        self.size = size
+        self.table: pa.Table | None = None
+
+    def _first(self, keys: list[np.ndarray]) -> np.ndarray:
+        """Positions of the first ``size`` rows by ``keys`` (a partition first, then a sort
+        of the candidates: every row tied with the ``size``-th on the primary key)."""
+        primary = keys[-1]
+        if len(primary) <= 4 * self.size:
+            return np.lexsort(keys)[: self.size]
+        kth = np.partition(primary, self.size - 1)[self.size - 1]
+        candidates = np.flatnonzero(primary <= kth)
+        return candidates[np.lexsort([k[candidates] for k in keys])[: self.size]]
+
+    def add(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        order = self._first(self.key(table))
+        best = table.take(pa.array(order, pa.int64()))
+        combined = best if self.table is None else pa.concat_tables([self.table, best])
+        order = np.lexsort(self.key(combined))[: self.size]
+        self.table = combined.take(pa.array(order, pa.int64()))
+
+    def rows(self, columns: Sequence[str]) -> list[dict[str, Any]]:
+        if self.table is None:
+            return []
+        present = [c for c in columns if c in self.table.column_names]
+        return [
+            {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+            for r in self.table.select(present).to_pylist()
+        ]
+
+
+def _floats(table: pa.Table, name: str) -> np.ndarray:
+    return np.asarray(table.column(name).to_numpy(), dtype=np.float64)
+
+
+class PortfolioSummary:
+    """Accumulates the results of a batch run (call :meth:`add` per results chunk)."""
+
+    def __init__(self, plan: Plan, cap: int = 500_000) -> None:
+        self.plan = plan
+        scheme = plan.scheme
+        self.metrics = plan.metrics
+        self.tiers: Counter[str] = Counter()
+        self.badges: Counter[str] = Counter()
+        self.types: list[str] = []
+        self.type_index: dict[str, int] = {}
+        self.buildings = np.zeros(0, dtype=np.int64)
+        self.sums = {m: np.zeros((0, 4)) for m in self.metrics}  # Σvg, Σg, n weighted, n valued
+        self.points = Sample(cap)
+        self.samples = {m: Sample(cap) for m in self.metrics}
+        self.sequence = 0
+        eui = "eui" if "eui" in self.metrics else None
+
+        def tiebreak(table: pa.Table, worst: bool) -> list[np.ndarray]:
+            points = _floats(table, "total_points")
+            seq = _floats(table, "_seq")
+            if eui is None:
+                return [seq, points if worst else -points]
+            values = _floats(table, eui)
+            values = np.where(np.isnan(values), -np.inf if worst else np.inf, values)
+            return [seq, -values if worst else values, points if worst else -points]
+
+        def by_metric(table: pa.Table, highest: bool) -> list[np.ndarray]:
+            assert eui is not None
+            values = _floats(table, eui)
+            return [_floats(table, "_seq"), -values if highest else values]
+
+        self.best = Leaders(lambda t: tiebreak(t, worst=False))
+        self.worst = Leaders(lambda t: tiebreak(t, worst=True))
+        self.lowest = Leaders(lambda t: by_metric(t, highest=False)) if eui else None
+        self.highest = Leaders(lambda t: by_metric(t, highest=True)) if eui else None
+        self.tier_titles = {t.id: t.title for t in scheme.tiers}
+        self.badge_titles = {b.id: b.title for b in scheme.badges}
+
+    def _codes(self, table: pa.Table) -> np.ndarray:
+        """Index of each row's building type in :attr:`types` (new types appended)."""
+        labels = pc.fill_null(table.column("building_type"), UNKNOWN_TYPE).combine_chunks()
+        encoded = labels.dictionary_encode()
+        mapping = []
+        for label in encoded.dictionary.to_pylist():
+            if label not in self.type_index:
+                self.type_index[label] = len(self.types)
+                self.types.append(label)
+            mapping.append(self.type_index[label])
+        grow = len(self.types) - len(self.buildings)
+        if grow > 0:
+            self.buildings = np.concatenate([self.buildings, np.zeros(grow, dtype=np.int64)])
+            for m in self.metrics:
+                self.sums[m] = np.vstack([self.sums[m], np.zeros((grow, 4))])
+        return np.asarray(mapping, dtype=np.int64)[encoded.indices.to_numpy(zero_copy_only=False)]
+
+    def add(self, results: pa.Table) -> None:
+        """Take in one chunk of the results table."""
+        n = results.num_rows
+        if not n:
+            return
+        sequence = np.arange(self.sequence, self.sequence + n, dtype=np.int64)
+        self.sequence += n
+        for value, count in _value_counts(results.column("tier")):
+            self.tiers[value or NO_TIER] += count
+        for value, count in _value_counts(results.column("badges")):
+            for badge in (value or "").split(";"):
+                if badge:
+                    self.badges[badge] += count
+        codes = self._codes(results)
+        types = len(self.types)
+        self.buildings += np.bincount(codes, minlength=types)
+        gfa = _floats(results, "gfa")
+        for m in self.metrics:
+            values = _floats(results, m)
+            valued = np.isfinite(values)
+            weighted = valued & np.isfinite(gfa) & (gfa > 0)
+            sums = self.sums[m]
+            w = codes[weighted]
+            sums[:, 0] += np.bincount(w, weights=values[weighted] * gfa[weighted], minlength=types)
+            sums[:, 1] += np.bincount(w, weights=gfa[weighted], minlength=types)
+            sums[:, 2] += np.bincount(w, minlength=types)
+            sums[:, 3] += np.bincount(codes[valued], minlength=types)
+            self.samples[m].add(values, sequence)
+        self.points.add(_floats(results, "total_points"), sequence)
+        with_seq = results.append_column("_seq", pa.array(sequence))
+        self.best.add(with_seq)
+        self.worst.add(with_seq)
+        if self.lowest is not None and self.highest is not None:
+            valued = with_seq.filter(pa.array(np.isfinite(_floats(results, "eui"))))
+            self.lowest.add(valued)
+            self.highest.add(valued)
+
+    def to_dict(self, counts: dict[str, int], inputs: Sequence[str]) -> dict[str, Any]:
+        """The summary as plain data (the ``--summary`` JSON and the report's context)."""
+        scheme = self.plan.scheme
+        scored = sum(self.tiers.values())
+        tiers = [
+            {
+                "id": tier_id,
+                "title": "No tier" if tier_id is None else self.tier_titles[tier_id],
+                "buildings": self.tiers.get(tier_id or NO_TIER, 0),
+                "share": _share(self.tiers.get(tier_id or NO_TIER, 0), scored),
+            }
+            for tier_id in [None, *self.tier_titles]
+        ]
+        badges = [
+            {"id": b, "title": title, "buildings": self.badges.get(b, 0)}
+            for b, title in self.badge_titles.items()
+        ]
+        order = sorted(range(len(self.types)), key=lambda i: (-self.buildings[i], self.types[i]))
+        metrics = []
+        for m in self.metrics:
+            spec = scheme.inputs[m]
+            sums = self.sums[m]
+            total = sums.sum(axis=0)
+            metrics.append(
+                {
+                    "name": m,
+                    "label": spec.label,
+                    "unit": spec.unit,
+                    "buildings_with_value": int(total[3]),
+                    "buildings_weighted": int(total[2]),
+                    "gfa_m2": round(float(total[1]), 3),
+                    "area_weighted": _ratio(total[0], total[1]),
+                    "percentiles": self.samples[m].percentiles(),
+                    "exact": self.samples[m].exact,
+                    "by_building_type": [
+                        {
+                            "building_type": self.types[i],
+                            "buildings": int(self.buildings[i]),
+                            "buildings_with_value": int(sums[i, 3]),
+                            "buildings_weighted": int(sums[i, 2]),
+                            "gfa_m2": round(float(sums[i, 1]), 3),
+                            "area_weighted": _ratio(sums[i, 0], sums[i, 1]),
+                        }
+                        for i in order
+                    ],
+                }
+            )
+        columns = ["row", "source", "id", "name", "building_type", "gfa", "total_points", "tier"]
+        columns += self.metrics
+        performers: dict[str, list[dict[str, Any]]] = {
+            "best": self.best.rows(columns),
+            "worst": self.worst.rows(columns),
+        }
+        if self.lowest is not None and self.highest is not None:
+            performers["lowest_eui"] = self.lowest.rows(columns)
+            performers["highest_eui"] = self.highest.rows(columns)
+        return {
+            "scheme": {"id": scheme.id, "version": scheme.version, "title": scheme.scheme.title},
+            "inputs": list(inputs),
+            "counts": dict(counts),
+            "tiers": tiers,
+            "badges": badges,
+            "building_types": [
+                {"building_type": self.types[i], "buildings": int(self.buildings[i])} for i in order
+            ],
+            "points": {
+                "percentiles": self.points.percentiles(),
+                "exact": self.points.exact,
+            },
+            "metrics": metrics,
+            "performers": performers,
+        }
+
+
+def _value_counts(column: pa.ChunkedArray) -> list[tuple[str | None, int]]:
+    counted = pc.value_counts(column)
+    return list(
+        zip(
+            counted.field("values").to_pylist(),
+            counted.field("counts").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(float(numerator / denominator), 4) if denominator > 0 else None
+
+
+def _share(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
+    text = f"{float(value):,.{digits}f}"
+    return text
+
+
+def render_table(console: Any, summary: dict[str, Any]) -> None:
+    """The summary as rich tables (tier mix, intensities by type, percentiles, leaders).
+
+    Text from the data (names, ids, types) is escaped: it is never read as rich markup.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    scheme = summary["scheme"]
+    counts = summary["counts"]
+    console.print(
+        f"[bold]Portfolio[/] — {scheme['id']} {scheme['version']}: "
+        f"{counts.get('scored', 0):,} buildings scored"
+    )
+    tiers = Table(title="Tier mix", title_justify="left")
+    tiers.add_column("tier")
+    tiers.add_column("buildings", justify="right")
+    tiers.add_column("share", justify="right")
+    for tier in summary["tiers"]:
+        tiers.add_row(escape(tier["title"]), f"{tier['buildings']:,}", f"{tier['share']:.1f} %")
+    for badge in summary["badges"]:
+        tiers.add_row(f"badge: {escape(badge['title'])}", f"{badge['buildings']:,}", "")
+    console.print(tiers)
+    for metric in summary["metrics"]:
+        table = Table(
+            title=escape(f"{metric['label']} ({metric['unit']}), area-weighted"),
+            title_justify="left",
+        )
+        table.add_column("building type")
+        table.add_column("buildings", justify="right")
+        table.add_column("weighted", justify="right")
+        table.add_column("GFA m²", justify="right")
+        table.add_column("area-weighted", justify="right")
+        for row in metric["by_building_type"]:
+            table.add_row(
+                escape(row["building_type"]),
+                f"{row['buildings']:,}",
+                f"{row['buildings_weighted']:,}",
+                _num(row["gfa_m2"], 0),
+                _num(row["area_weighted"]),
+            )
+        table.add_row(
+            "[bold]all[/]",
+            f"{sum(r['buildings'] for r in metric['by_building_type']):,}",
+            f"{metric['buildings_weighted']:,}",
+            _num(metric["gfa_m2"], 0),
+            f"[bold]{_num(metric['area_weighted'])}[/]",
+        )
+        console.print(table)
+    spread = Table(title="Percentiles", title_justify="left")
+    spread.add_column("")
+    for q in PERCENTILES:
+        spread.add_column(f"p{q}", justify="right")
+    spread.add_row("total points", *(_num(v) for v in summary["points"]["percentiles"].values()))
+    for metric in summary["metrics"]:
+        spread.add_row(metric["name"], *(_num(v) for v in metric["percentiles"].values()))
+    console.print(spread)
+    for key, title in (("best", "Best performers"), ("worst", "Worst performers")):
+        rows = summary["performers"].get(key, [])[:5]
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in ("row", "id", "name", "building_type", "total_points", "tier"):
+            table.add_column(column.replace("_", " "), overflow="fold")
+        for row in rows:
+            table.add_row(
+                str(row["row"]),
+                escape(str(row["id"])),
+                escape(row.get("name") or ""),
+                escape(row.get("building_type") or ""),
+                _num(row["total_points"], 2),
+                row.get("tier") or "–",
+            )
+        console.print(table)
