@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     "score_project": "greenmark.core.scoring",
     "compile_scheme": "greenmark.core.engine",
     "score": "greenmark.core.engine",
-    "verify": "greenmark.reports.certificate",
+    "verify": "greenmark.reports.verify",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -118,7 +118,7 @@ def verify(certificate: Path, project: Path, scheme_ref: str | None) -> None:
     differs (an input, a table row, the scheme version, the result, or the
     certificate's own text or data).
     """
-    from greenmark.reports.certificate import verify as run
+    from greenmark.reports.verify import verify as run
 
     outcome = run(certificate, project, scheme_ref)
     if outcome.ok:

@@ -20,15 +20,10 @@ from report_helpers import (
 )
 
 from greenmark.core.errors import GreenmarkError
-from greenmark.reports.certificate import (
-    FORMAT,
-    canonical_json,
-    certificate_number,
-    digest_of,
-    verify,
-)
+from greenmark.reports.certificate import FORMAT, canonical_json, certificate_number, digest_of
 from greenmark.reports.prepared import prepare
 from greenmark.reports.render import render
+from greenmark.reports.verify import verify
 
 
 def write(tmp_path, project, kind="certificate", fmt="html", name=None):

@@ -7,10 +7,10 @@ import re
 import pytest
 from report_helpers import ISSUED, PROJECTS, copy_project, normal, parse_html, pdf_text
 
-from greenmark.reports.certificate import verify
 from greenmark.reports.prepared import prepare
 from greenmark.reports.render import render
 from greenmark.reports.text import md_escape
+from greenmark.reports.verify import verify
 
 NAME = "<script>alert(1)</script> & Co"
 

@@ -19,7 +19,6 @@ import pytest
 from report_helpers import DEMO, ROOT
 
 from greenmark.core.resources import templates_dir
-from greenmark.reports.certificate import NotACertificate, read_certificate
 from greenmark.reports.pdf import (
     RefusedURL,
     check_url,
@@ -27,6 +26,7 @@ from greenmark.reports.pdf import (
     source_date_epoch,
     url_fetcher,
 )
+from greenmark.reports.reading import NotACertificate, read_certificate
 
 CSS = templates_dir() / "certificate.css"
 
