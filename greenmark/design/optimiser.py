@@ -29,7 +29,8 @@ from typing import Literal
 import numpy as np
 
 from greenmark.core.engine import GateStatus, Scores
-from greenmark.design.space import DesignerError, DesignSpace
+from greenmark.design.effects import DesignerError
+from greenmark.design.space import DesignSpace
 
 Array = np.ndarray
 

@@ -30,9 +30,10 @@ from greenmark.core.explain import Blocker, Explainer, fmt
 from greenmark.core.project import LoadedProject, not_applicable_marks
 from greenmark.core.scheme import Scheme
 from greenmark.core.scoring import ProjectScore, score_project
+from greenmark.design.effects import Change, DesignerError
 from greenmark.design.measures import Catalogue, Measure, load_catalogue
 from greenmark.design.optimiser import Candidate, Diagnosis, SearchResult, search
-from greenmark.design.space import Change, DesignerError, DesignSpace, Skipped, apply_measures
+from greenmark.design.space import DesignSpace, Skipped, apply_measures
 from greenmark.design.whatif import score_values
 
 __all__ = [

@@ -9,10 +9,11 @@ from tests_paths import SAMPLES
 
 from greenmark.core.project import load_project
 from greenmark.core.scoring import scheme_for, score_project
+from greenmark.design.effects import DesignerError
 from greenmark.design.measures import load_catalogue
 from greenmark.design.plan import apply_measure, apply_measures, gap
 from greenmark.design.sensitivity import project_sensitivity
-from greenmark.design.space import DesignerError, DesignSpace
+from greenmark.design.space import DesignSpace
 
 
 @pytest.fixture(scope="module")

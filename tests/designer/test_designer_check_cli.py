@@ -8,8 +8,8 @@ import shlex
 import pytest
 from designer_paths import GOLD_FIXTURE, MINI_CATALOGUE, MINI_PROJECT, gold_nrb_samples
 
+from greenmark.design.effects import DesignerError
 from greenmark.design.plan import parse_budget
-from greenmark.design.space import DesignerError
 
 GOLD_BUILDINGS = gold_nrb_samples()
 
