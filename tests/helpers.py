@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from greenmark.core.engine import Scores, compile_scheme, encode_inputs, score
-from greenmark.core.scheme import Scheme, parse_scheme
+from greenmark.core.model import Scheme
+from greenmark.core.scheme import parse_scheme
 
 
 def scheme_from_text(text: str) -> Scheme:

@@ -7,6 +7,9 @@ problem raises :class:`~greenmark.calc.errors.CalcError` naming the file, the li
 field path and what was expected. Loaded tables are cached per file, keyed on its
 resolved path, modification time and size, so an edited table is read again on its
 next use (:func:`clear_cache` drops the cache).
+
+Kept as one idea past 600 lines: every factor table's model, with the one cached
+loader and the unverified-value listing they share.
 """
 
 from __future__ import annotations

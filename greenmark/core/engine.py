@@ -5,6 +5,9 @@ mapping of name -> float64 array of length N, with NaN meaning "not given";
 booleans are 0/1 and choices are option indices (see :func:`encode_inputs`).
 Everything in :func:`score` is whole-array numpy work; the per-building
 explanations are built on demand by :mod:`greenmark.core.explain`.
+
+Kept as one idea past 600 lines: compiling and scoring share the compiled arrays'
+layout, which no other module should need to know.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 
 from greenmark.core.errors import SchemeError
 from greenmark.core.formula import Formula, _as_bool
-from greenmark.core.scheme import (
+from greenmark.core.model import (
     BUILTIN_INPUTS,
     BandPoints,
     ChoicePoints,

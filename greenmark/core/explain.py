@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from greenmark.core.engine import GateStatus, Scores, Status
-from greenmark.core.scheme import BandPoints, ChoicePoints, FormulaPoints, Scheme, YesNoPoints
+from greenmark.core.model import BandPoints, ChoicePoints, FormulaPoints, Scheme, YesNoPoints
 
 
 def fmt(value: float) -> str:

@@ -41,7 +41,7 @@ from pydantic import (
 )
 
 from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
-from greenmark.core.scheme import Scheme
+from greenmark.core.model import Scheme
 from greenmark.core.tomlfile import (
     LONG_TEXT,
     SHORT_TEXT,

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from greenmark.core.scheme import (
+from greenmark.core.model import (
     BandPoints,
     ChoicePoints,
     FormulaPoints,

@@ -13,13 +13,14 @@ import numpy as np
 from greenmark.core.engine import CompiledScheme, Scores, compile_scheme, encode_inputs, score
 from greenmark.core.errors import Problem, SchemeError
 from greenmark.core.explain import BuildingResult, Explainer
+from greenmark.core.model import Scheme
 from greenmark.core.project import (
     LoadedProject,
     gross_floor_area,
     not_applicable_marks,
     resolve_inputs,
 )
-from greenmark.core.scheme import Scheme, load_scheme, resolve_scheme
+from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.core.tomlfile import dotted
 
 _compiled: dict[int, CompiledScheme] = {}

@@ -13,11 +13,11 @@ import numpy as np
 from greenmark.calc.registry import calculate
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.formula import Formula, compile_formula
+from greenmark.core.model import Scheme
 from greenmark.core.project import (
     BoqLine,
     Project,
 )
-from greenmark.core.scheme import Scheme
 from greenmark.core.units import convert
 from greenmark.design.measures import (
     FACADE_READS,

@@ -28,8 +28,8 @@ from pydantic import (
 
 from greenmark.core.errors import FormulaError, GreenmarkError, Problem
 from greenmark.core.formula import compile_formula
+from greenmark.core.model import ID_PATTERN, NAME_PATTERN, ConstantSpec
 from greenmark.core.resources import criteria_dir
-from greenmark.core.scheme import ID_PATTERN, NAME_PATTERN, ConstantSpec
 from greenmark.core.tomlfile import LineIndex, dotted, friendly_errors, read_toml
 
 CATALOGUE_FILE = "measures.toml"

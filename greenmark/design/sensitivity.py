@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from greenmark.core.engine import CompiledScheme, encode_inputs, score
+from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, not_applicable_marks, resolve_inputs
-from greenmark.core.scheme import Scheme
 from greenmark.core.scoring import compiled as compiled_scheme
 from greenmark.design.whatif import used_inputs
 

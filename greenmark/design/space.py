@@ -20,6 +20,9 @@ inputs), so a design chosen here can be saved, scored and explained like any pro
 
 The measures bound to the project, and the tables they change, are
 :mod:`greenmark.design.effects`.
+
+Kept as one idea past 600 lines: binding the catalogue and building candidate
+columns share the bound measures' column layout.
 """
 
 from __future__ import annotations
@@ -35,13 +38,13 @@ from greenmark.calc.errors import CalcError
 from greenmark.calc.registry import table_of
 from greenmark.core.engine import CompiledScheme, Scores, encode_inputs, score
 from greenmark.core.formula import compile_formula
+from greenmark.core.model import Scheme, choice_flag
 from greenmark.core.project import (
     BoqLine,
     LoadedProject,
     not_applicable_marks,
     resolve_inputs,
 )
-from greenmark.core.scheme import Scheme, choice_flag
 from greenmark.core.scoring import compiled as compiled_scheme
 from greenmark.design.effects import (
     TABLES,

@@ -19,8 +19,8 @@ import numpy as np
 from greenmark.core.engine import CompiledScheme, Scores, encode_inputs, score
 from greenmark.core.errors import GreenmarkError, UnitError
 from greenmark.core.explain import BuildingResult, Explainer, fmt
+from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, not_applicable_marks, resolve_inputs
-from greenmark.core.scheme import Scheme
 from greenmark.core.scoring import compiled as compiled_scheme
 from greenmark.core.scoring import project_summary
 from greenmark.core.units import convert

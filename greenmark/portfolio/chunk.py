@@ -12,6 +12,9 @@ returns the results and the problems as Arrow tables. Row numbers in a
 Decision: a bad value skips its row. Scoring the rest of the row with that value
 treated as missing would quietly turn a typo into "not assessed" and change the
 tier; skipping keeps every scored result honest and every skipped row listed.
+
+Kept as one idea past 600 lines: parsing a chunk's columns and scoring them share
+the row masks that decide which rows are skipped and why.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import pyarrow.compute as pc
 
 from greenmark.core.engine import CompiledScheme, Scores, Status, compile_scheme, score
 from greenmark.core.errors import GreenmarkError
-from greenmark.core.scheme import Scheme
+from greenmark.core.model import Scheme
 from greenmark.portfolio.mapping import (
     FALSE_WORDS,
     TRUE_WORDS,

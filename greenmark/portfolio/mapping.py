@@ -30,8 +30,8 @@ from pydantic import (
 )
 
 from greenmark.core.errors import GreenmarkError, Problem, UnitError
+from greenmark.core.model import Scheme
 from greenmark.core.project import MAX_GFA_M2
-from greenmark.core.scheme import Scheme
 from greenmark.core.tomlfile import (
     LineIndex,
     LongText,

@@ -11,6 +11,9 @@ outputs removed, pool shut down, spool folder removed); the command then exits
 with 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP).
 Pool workers leave those signals to the parent and die with it if it is killed
 outright (``kill -9``); a spool folder left by such a run is removed by the next.
+
+Kept as one idea past 600 lines: the local, pool and Dask runners share the
+ordered hand-back of chunks, the spool files and the signal handling.
 """
 
 from __future__ import annotations

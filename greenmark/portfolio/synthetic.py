@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from greenmark.core.scheme import Scheme
+from greenmark.core.model import Scheme
 from greenmark.core.tomlfile import read_toml
 
 Z_QUARTILE = 0.6744897501960817  # standard normal quantile of 0.75

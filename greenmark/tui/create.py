@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from greenmark.core.errors import GreenmarkError
+from greenmark.core.model import Scheme
 from greenmark.core.project import Project, ProjectInfo, save_project
-from greenmark.core.scheme import Scheme, load_scheme, resolve_scheme
+from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.tui.values import Refused
 
 STAGES = ("design", "as-built", "existing")

@@ -23,6 +23,7 @@ from greenmark.core.engine import encode_inputs
 from greenmark.core.engine import score as engine_score
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.explain import Explainer
+from greenmark.core.model import Scheme
 from greenmark.core.project import (
     BoqLine,
     Facade,
@@ -39,7 +40,6 @@ from greenmark.core.project import (
     resolve_inputs,
     save_project,
 )
-from greenmark.core.scheme import Scheme
 from greenmark.core.scoring import (
     ProjectScore,
     compiled,

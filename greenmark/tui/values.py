@@ -12,8 +12,8 @@ from typing import Any
 
 from greenmark.core.errors import UnitError
 from greenmark.core.explain import fmt
+from greenmark.core.model import InputSpec
 from greenmark.core.project import Quantity
-from greenmark.core.scheme import InputSpec
 from greenmark.core.units import convert
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from greenmark.core.scheme import Scheme, load_scheme, resolve_scheme
+from greenmark.core.model import Scheme
+from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.portfolio.chunk import ChunkResult, Plan, score_chunk
 from greenmark.portfolio.mapping import bind, load_mapping
 

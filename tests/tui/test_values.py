@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from greenmark.core.model import InputSpec
 from greenmark.core.project import Quantity
-from greenmark.core.scheme import InputSpec
 from greenmark.tui.tables import BOQ, FACADES, FITTINGS, parse_cell
 from greenmark.tui.values import Refused, edit_text, parse_input, split_number
 

@@ -19,7 +19,8 @@ import pytest
 from tests_paths import SAMPLES, sample_updater
 
 from greenmark.calc.registry import table_of
-from greenmark.core.scheme import Scheme, bundled_schemes, formula_sites, load_scheme
+from greenmark.core.model import Scheme, formula_sites
+from greenmark.core.scheme import bundled_schemes, load_scheme
 
 UPDATER = sample_updater()
 PROJECTS: list[Path] = UPDATER.sample_projects(SAMPLES)

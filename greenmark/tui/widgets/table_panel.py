@@ -11,8 +11,8 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable
 
 from greenmark.calc.registry import table_of
+from greenmark.core.model import Scheme
 from greenmark.core.project import Project
-from greenmark.core.scheme import Scheme
 from greenmark.tui.session import Session, Table, Target
 from greenmark.tui.tables import Column, Derived, TableSpec, cell_text, derive, parse_cell
 from greenmark.tui.widgets.fields import ChoiceEditor, Controller, Editor, TextEditor
