@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Tree
@@ -16,7 +18,7 @@ from greenmark.tui.widgets.table_panel import RowsTable
 from greenmark.tui.widgets.tree import CriteriaTree
 
 
-def help_groups(app: App[object], main_screen: type[Screen[object]]) -> HelpGroups:
+def help_groups(app: App[object], main_screen: type[Screen[Any]]) -> HelpGroups:
     """Binding groups: everywhere, the tree, tables, fields, summary, the disk prompt.
 
     ``main_screen`` is the class of the screen that asks (so this module, which the main

@@ -198,3 +198,21 @@ def test_modules_are_small_or_say_why() -> None:
         if lines > MAX_LINES and "one idea" not in doc.lower():
             long.append(f"{name}: {lines} lines")
     assert not long, f"over {MAX_LINES} lines without a reason in the docstring: {long}"
+
+
+def _third_party(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize(("library", "wings"), [("click", {"cli"}), ("textual", {"tui", "cli"})])
+def test_front_door_libraries_stay_in_the_front_doors(library: str, wings: set[str]) -> None:
+    users = [
+        m for m, p in MODULES.items() if library in _third_party(p) and wing_of(m) not in wings
+    ]
+    assert not users, f"{library} imported outside {sorted(wings)}: {users}"
