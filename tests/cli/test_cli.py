@@ -164,11 +164,12 @@ def test_interrupt_exits_130_without_traceback(monkeypatch, capsys):
     import pytest
 
     from greenmark.cli import main as cli_module
+    from greenmark.cli import score as score_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_module, "score_project", interrupted)
+    monkeypatch.setattr(score_module, "score_project", interrupted)
     with pytest.raises(SystemExit) as stopped:
         cli_module.main(["score", OFFICE])
     assert stopped.value.code == 130
@@ -188,3 +189,17 @@ def test_validate_the_whole_criteria_folder(cli):
         "unverified values",
     ):
         assert expected in done.stdout
+
+
+def test_version_loads_no_scoring_library():
+    """``greenmark --version`` (and the group itself) import neither numpy nor pydantic."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from greenmark.cli.main import main\n"
+        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
+        "print([m for m in ('numpy', 'pydantic', 'pint') if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]"), done.stdout
