@@ -19,7 +19,7 @@ from greenmark.core.model import (
     formula_sites,
     slug,
 )
-from greenmark.core.units import parse_unit
+from greenmark.core.units import check_unit
 
 
 def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
@@ -78,7 +78,7 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
     unit_owners += [(("metrics", n, "unit"), s.unit) for n, s in scheme.metrics.items()]
     for location, unit in unit_owners:
         try:
-            parse_unit(unit)
+            check_unit(unit)
         except UnitError as exc:
             add(location, exc.problems[0].message)
 
