@@ -60,6 +60,8 @@ class SchemeInfo(_Model):
     scoring: Literal["points", "percent"] = "points"
     building_types: list[Name] = Field(default_factory=list)
     source: LongText = ""
+    validity_years: int | None = Field(default=None, ge=1, le=50)
+    """Years a certificate issued under this scheme stays valid (none: the default, 3)."""
 
 
 class ConstantSpec(_Model):

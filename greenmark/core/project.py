@@ -17,13 +17,16 @@ A project file is TOML, human-readable and diffable::
     evidence = ["A-201 facade schedule"]
 
 Values may carry a unit; they are converted once, here, to the unit the scheme
-declares. Saving is atomic and round-trips without loss.
+declares. Saving is atomic and lossless: the file is kept as read (its tomlkit document,
+:class:`ProjectSource`) and only the values that changed are rewritten, so comments,
+blank lines, key order and number formats stay (:mod:`greenmark.core.tomledit`).
 """
 
 from __future__ import annotations
 
+import codecs
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -48,10 +51,11 @@ from greenmark.core.tomlfile import (
     LineIndex,
     LongText,
     ShortText,
+    decode_text,
     dotted,
-    dump_toml,
     friendly_errors,
-    read_toml,
+    parse_toml,
+    read_bytes,
     write_atomic,
 )
 from greenmark.core.units import convert
@@ -60,6 +64,20 @@ Stage = Literal["design", "as-built", "existing"]
 
 #: Largest gross floor area accepted, m2 (more than any building has).
 MAX_GFA_M2 = 10_000_000.0
+#: The top-level tables of a project file, in the order a new one is placed.
+SECTIONS = ("project", "inputs", "facades", "boq", "fittings", "responses", "history")
+#: The unit each numeric table column is stored in (a value typed in another is converted).
+COLUMN_UNITS: dict[str, dict[str, str]] = {
+    "facades": {
+        "pitch": "deg",
+        "wall_area": "m2",
+        "window_area": "m2",
+        "wall_u": "W/m2/K",
+        "window_u": "W/m2/K",
+    },
+    "boq": {"density": "kg/m3", "areal_mass": "kg/m2"},
+    "fittings": {},
+}
 
 
 class _Model(BaseModel):
@@ -206,6 +224,7 @@ class HistoryEntry(_Model):
     field: ShortText
     old: HistoryValue | None = None
     new: HistoryValue | None = None
+    note: LongText = ""  # why, e.g. ``greenmark set --note``
 
 
 class Project(_Model):
@@ -219,29 +238,41 @@ class Project(_Model):
     responses: dict[ShortText, Response] = Field(default_factory=dict)
     history: list[HistoryEntry] = Field(default_factory=list)
 
-    def to_toml(self) -> str:
-        """Serialise to TOML; defaults and unset values are left out."""
-        data = self.model_dump(mode="python", exclude_none=True, exclude_defaults=True)
-        data.setdefault("inputs", {})
+    def plain(self, compact: bool = False) -> dict[str, Any]:
+        """The project as plain TOML values (unset ones left out; ``compact``: defaults too)."""
+        data = self.model_dump(mode="python", exclude_none=True, exclude_defaults=compact)
         for entry in data.get("history", []):
             at = entry.get("at")
             if isinstance(at, datetime) and at.tzinfo is None:
                 entry["at"] = at.replace(tzinfo=UTC)
-        keys = ("project", "inputs", "facades", "boq", "fittings", "responses", "history")
-        ordered: dict[str, Any] = {k: data[k] for k in keys if k in data}
-        return dump_toml(ordered)
+        return data
 
-    def record(self, field: str, old: Any, new: Any, who: str = "") -> None:
+    def to_toml(self) -> str:
+        """A new file for the project: defaults left out, but ``[project]`` keeps its stage."""
+        data = self.plain(compact=True)
+        info = data.setdefault("project", {})
+        info["stage"] = self.project.stage
+        fields = list(ProjectInfo.model_fields)
+        data["project"] = dict(sorted(info.items(), key=lambda kv: fields.index(kv[0])))
+        data.setdefault("inputs", {})
+        from greenmark.core.tomledit import parse_document, patch  # tomlkit: only to write
+
+        document = parse_document("")
+        patch(document, {}, {k: data[k] for k in SECTIONS if k in data}, order=SECTIONS)
+        return document.as_string()
+
+    def record(self, field: str, old: Any, new: Any, who: str = "", note: str = "") -> HistoryEntry:
         """Append a change to the history (time in UTC); over-long text is shortened."""
-        self.history.append(
-            HistoryEntry(
-                at=datetime.now(UTC).replace(microsecond=0),
-                who=_clip(who, SHORT_TEXT),
-                field=_clip(field, SHORT_TEXT),
-                old=_clip(old, LONG_TEXT),
-                new=_clip(new, LONG_TEXT),
-            )
+        entry = HistoryEntry(
+            at=datetime.now(UTC).replace(microsecond=0),
+            who=_clip(who, SHORT_TEXT),
+            field=_clip(field, SHORT_TEXT),
+            old=_clip(old, LONG_TEXT),
+            new=_clip(new, LONG_TEXT),
+            note=_clip(note, LONG_TEXT),
         )
+        self.history.append(entry)
+        return entry
 
 
 def _clip(value: Any, limit: int) -> Any:
@@ -252,12 +283,76 @@ def _clip(value: Any, limit: int) -> Any:
 
 
 @dataclass
+class ProjectSource:
+    """The text a project file was read from, to save it back changing only what changed.
+
+    The tomlkit document is parsed on the first save (scoring never needs it); what the
+    text holds is worked out from the text itself, so a project changed in place still
+    saves every change.
+    """
+
+    text: str
+    bom: bool = False  # the file started with a UTF-8 byte-order mark (written back)
+    _document: Any = field(default=None, repr=False)
+    _data: dict[str, Any] | None = field(default=None, repr=False)
+
+    def data(self) -> dict[str, Any] | None:
+        """The project the text holds, as plain values (None when it does not validate)."""
+        if self._data is None:
+            try:
+                self._data = Project.model_validate(parse_toml(self.text)).plain()
+            except (GreenmarkError, ValidationError):
+                return None
+        return self._data
+
+    def render(self, project: Project) -> str:
+        """The file text for ``project``: the text as read, with only its changes made.
+
+        Unchanged, it is the text itself (byte for byte). Should the edited document not
+        read back as ``project`` (a layout the editor cannot follow), a fresh file is
+        written instead: a file that is correct comes before one that looks the same.
+        """
+        from tomlkit.exceptions import TOMLKitError
+
+        from greenmark.core.tomledit import parse_document, patch, same
+
+        new = project.plain()
+        old = self.data()
+        if old is not None and same(old, new):
+            return self.text
+        if old is None:
+            return project.to_toml()
+        try:
+            document = self._document or parse_document(self.text)
+            patch(document, old, new, project.plain(compact=True), order=SECTIONS)
+            text = document.as_string()
+            kept = same(Project.model_validate(parse_toml(text)).plain(), new, rel=1e-12)
+        except (GreenmarkError, ValidationError, TOMLKitError, LookupError, TypeError, ValueError):
+            kept = False
+        if not kept:
+            self._document = None
+            return project.to_toml()
+        self._document = document
+        return text
+
+    def saved(self, text: str, project: Project) -> None:
+        """Record that ``text`` (holding ``project``) is now what the file holds."""
+        self.text = text
+        self._data = project.plain()
+
+    def forget(self) -> None:
+        """Drop the parsed document (after a failed write it may hold unsaved edits)."""
+        self._document = None
+
+
+@dataclass
 class LoadedProject:
     """A project as read from disk, with what is needed to report precise errors."""
 
     project: Project
     path: Path
     lines: LineIndex
+    source: ProjectSource | None = None  # for a lossless save; None: written afresh
 
     @property
     def display(self) -> str:
@@ -275,7 +370,9 @@ def load_project(path: str | Path) -> LoadedProject:
     """Read and validate a project file (structure only; see :func:`resolve_inputs`)."""
     file = Path(path)
     try:
-        data, text = read_toml(file)
+        raw = read_bytes(file)
+        text = decode_text(raw, str(file))
+        data = parse_toml(text, str(file))
     except GreenmarkError as exc:
         raise ProjectError(problems=exc.problems) from None
     lines = LineIndex(text)
@@ -287,12 +384,31 @@ def load_project(path: str | Path) -> LoadedProject:
             for location, message in friendly_errors(exc)
         ]
         raise ProjectError(problems=problems) from None
-    return LoadedProject(project, file, lines)
+    source = ProjectSource(text, bom=raw.startswith(codecs.BOM_UTF8))
+    return LoadedProject(project, file, lines, source)
 
 
-def save_project(project: Project, path: str | Path) -> None:
-    """Write the project atomically (temp file in the same folder, fsync, rename)."""
-    write_atomic(path, project.to_toml())
+def save_project(
+    project: Project, path: str | Path, source: ProjectSource | None = None
+) -> ProjectSource:
+    """Write the project atomically (temp file in the same folder, fsync, rename).
+
+    With the ``source`` it was read from, only the values that changed are rewritten
+    (see :class:`ProjectSource`); without, a fresh file is written. Returns the source
+    to save the next change with.
+    """
+    text = source.render(project) if source is not None else project.to_toml()
+    bom = "\ufeff" if source is not None and source.bom else ""
+    try:
+        write_atomic(path, bom + text)
+    except BaseException:
+        if source is not None:
+            source.forget()
+        raise
+    if source is None:
+        source = ProjectSource(text)
+    source.saved(text, project)
+    return source
 
 
 def gross_floor_area(info: ProjectInfo) -> float | None:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from greenmark.calc.registry import calculate
+from greenmark.core.edits import round_significant
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.formula import Formula, compile_formula
 from greenmark.core.model import Scheme
@@ -168,7 +169,8 @@ def apply_table_effects(
     leaves the field alone; shading coefficients are kept within 0..1). A BoQ effect
     keeps ``1 - share`` of each matched line and adds a line of the replacement
     material with the rest (a second effect on the same lines acts on what remains).
-    ``log`` collects ``(field, old, new)`` for the project's history.
+    ``log`` collects ``(field, old, new)`` for the project's history. New values are
+    rounded to 6 significant digits, as a person would write them in the file.
     """
     facades = list(project.facades)
     fittings = list(project.fittings)
@@ -187,6 +189,7 @@ def apply_table_effects(
                     if math.isnan(value):
                         continue
                     value = min(max(value, 0.0), 1.0) if name.startswith("sc") else max(value, 1e-6)
+                    value = round_significant(value)
                     if value != getattr(facades[r], name):
                         update[name] = value
                         if log is not None:
@@ -204,7 +207,7 @@ def apply_table_effects(
                     value = float(values[k])
                     if math.isnan(value):
                         continue
-                    value = max(value, 0.0)
+                    value = round_significant(max(value, 0.0))
                     if value != getattr(fittings[r], name):
                         update[name] = value
                         if log is not None:
@@ -215,8 +218,9 @@ def apply_table_effects(
             share = spec.boq.share
             for r in bound.rows["boq"]:
                 line = boq[r]
-                moved = line.quantity * share
-                boq[r] = line.model_copy(update={"quantity": line.quantity - moved})
+                moved = round_significant(line.quantity * share)
+                kept = round_significant(line.quantity - moved)
+                boq[r] = line.model_copy(update={"quantity": kept})
                 boq.append(
                     BoqLine(
                         material=spec.boq.replace_with,
@@ -229,7 +233,7 @@ def apply_table_effects(
                     )
                 )
                 if log is not None:
-                    log.append((f"boq[{r}].quantity", line.quantity, line.quantity - moved))
+                    log.append((f"boq[{r}].quantity", line.quantity, kept))
                     log.append(
                         (
                             f"boq[{len(boq) - 1}]",

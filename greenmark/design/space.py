@@ -36,6 +36,7 @@ import numpy as np
 
 from greenmark.calc.errors import CalcError
 from greenmark.calc.registry import table_of
+from greenmark.core.edits import SIGNIFICANT, round_significant
 from greenmark.core.engine import CompiledScheme, Scores, encode_inputs, score
 from greenmark.core.formula import compile_formula
 from greenmark.core.model import Scheme, choice_flag
@@ -483,8 +484,8 @@ class DesignSpace:
             view[effect.input] = np.where(np.isnan(own), effect.if_missing, own)
         column = np.asarray(effect.formula(view, n), dtype=np.float64)
         column = np.where(np.isnan(column), env[effect.input], column)  # no value: unchanged
-        if effect.integer:
-            column = np.round(column)
+        # as apply_measures writes it: whole, or to 6 significant digits
+        column = np.round(column) if effect.integer else _round_significant(column)
         if effect.lo > -math.inf or effect.hi < math.inf:
             column = np.clip(column, effect.lo, effect.hi)
         return column
@@ -598,6 +599,8 @@ def apply_measures(
             after = float(columns[name][0])
             if differs(after, before):
                 value = space.decode(name, after)
+                if isinstance(value, float):  # a computed number, written as a person would
+                    value = round_significant(value)
                 log.append((f"inputs.{name}", space.decode(name, before), value))
                 inputs[name] = value
         project = project.model_copy(update={"inputs": inputs})
@@ -607,6 +610,16 @@ def apply_measures(
         for field_name, old, new in log:
             project.record(field_name, _history_value(old), _history_value(new), who=who)
     return LoadedProject(project, loaded.path, loaded.lines)
+
+
+def _round_significant(column: Array) -> Array:
+    """Each value to :data:`SIGNIFICANT` digits (NaN, inf and 0 as they are)."""
+    values = np.asarray(column, dtype=np.float64)
+    finite = np.isfinite(values) & (values != 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(np.where(finite, values, 1.0))))
+    scale = 10.0 ** (SIGNIFICANT - 1 - magnitude)
+    return np.where(finite, np.round(values * scale) / scale, values)
 
 
 def _history_value(value: Any) -> Any:

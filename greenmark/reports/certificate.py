@@ -1,15 +1,21 @@
 """Verifiable certificates: canonical form, SHA-256 digest, embedding, issue.
 
 Reading a certificate file back is :mod:`greenmark.reports.reading`; checking it,
-:mod:`greenmark.reports.verify`.
+:mod:`greenmark.reports.verify`; issuer keys and signatures,
+:mod:`greenmark.reports.signing`.
 
-Canonical form (format ``greenmark-certificate/1``)
+Canonical form (format ``greenmark-certificate/2``)
 ---------------------------------------------------
 The *payload* of a certificate is this JSON object::
 
     {
-      "format":  "greenmark-certificate/1",
-      "issued":  "YYYY-MM-DD",                         # date of issue
+      "format":  "greenmark-certificate/2",
+      "layout":  1,                 # version of the certificate templates (see LAYOUT)
+      "generator": "greenmark X.Y", # the version that issued it
+      "issued":  "YYYY-MM-DD",      # date of issue
+      "valid_until": "YYYY-MM-DD",  # last day of validity
+      "validity": {"years", "default"},  # default: the scheme declares no validity_years
+      "issuer":  {"name", "key_id"} or null,  # null: unsigned
       "scheme":  {"id", "version", "title", "scoring"},
       "project": {"name", "address", "building_type", "gross_floor_area" (m2),
                   "stage", "assessor"},
@@ -20,7 +26,9 @@ The *payload* of a certificate is this JSON object::
       "tables":  {"facades": [...], "boq": [...], "fittings": [...]},  # rows, all fields
                                   # (but see LATER_FIELDS)
       "result":  {"total_points", "total_max", "total_percent", "tier", "tier_title",
-                  "badges": [{"id", "title"}], "criteria": {id: points}}
+                  "badges": [{"id", "title"}], "criteria": {id: points}},
+      "provisional": n,           # provisional scheme values the result relies on
+      "evidence": [{"path", "sha256", "size"}]  # evidence files, sorted by path
     }
 
 Numbers are rounded to 12 significant digits, and written as integers when whole;
@@ -30,13 +38,19 @@ encoded as UTF-8, and the **digest** is the SHA-256 of that text, in lowercase h
 The **certificate number** is ``<SCHEME-ID>-<year of issue>-<digest[0:4]>-<digest[4:8]>-
 <digest[8:12]>`` in upper case, so it is bound to the digest too.
 
-Assessor answers, evidence and notes are not part of the payload (they document the
-assessment; they do not change what is certified).
+Assessor answers and notes are not part of the payload (they document the assessment;
+they do not change what is certified); evidence *files* are, by their SHA-256 (see
+:mod:`greenmark.reports.evidence`).
+
+Format ``greenmark-certificate/1`` (before signatures) has neither ``layout``,
+``generator``, the validity, ``issuer``, ``provisional`` nor ``evidence``; such
+certificates are still read and verified, as unsigned ("integrity only").
 
 Embedding
 ---------
-Every certificate carries ``{"format", "digest", "number", "payload"}`` in
-machine-readable form:
+Every certificate carries ``{"format", "digest", "number", "payload"}`` and, when
+signed, ``"signature": {"algorithm": "Ed25519", "key_id", "public_key", "value"}`` (the
+signature of the canonical text) in machine-readable form:
 
 - HTML: ``<script type="application/json" id="greenmark-certificate">`` (``<``, ``>``
   and ``&`` written as ``\\u003c`` etc., so the block cannot be closed early);
@@ -44,10 +58,10 @@ machine-readable form:
 - PDF: an embedded file ``greenmark-certificate.json``; the PDF keywords hold the
   digest and the number.
 
-The visible fields (building, tier, badges, total, number, date, digest…) are marked
-``data-gm="<field>"`` in HTML and are the rows of the Markdown table; ``verify`` checks
-that each shows exactly what the payload says. The digest proves that a certificate
-and a project agree; it is not a signature: whoever can run greenmark can issue one.
+The visible document is rendered from the embedded block alone
+(:func:`greenmark.reports.context.certificate_context_of`), so ``verify`` renders it
+again and requires the file to be exactly that document. The digest alone proves only
+that a certificate and a project agree; the signature proves who issued it.
 """
 
 from __future__ import annotations
@@ -57,12 +71,32 @@ import json
 import math
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from greenmark.core.scoring import ProjectScore
 from greenmark.reports.text import fmt_number, total_text
 
-FORMAT = "greenmark-certificate/1"
+if TYPE_CHECKING:  # a type only: prepared.py imports this module
+    from greenmark.reports.prepared import Prepared
+
+FORMAT = "greenmark-certificate/2"
+
+
+#: the format of certificates issued before signatures (read and verified as unsigned)
+FORMAT_1 = "greenmark-certificate/1"
+
+
+FORMATS = (FORMAT_1, FORMAT)
+
+
+#: Version of the certificate templates (HTML, CSS, Markdown). ``verify`` renders a
+#: certificate again and requires the file to be that document, so any change to what
+#: the templates produce must raise this number (and keep the old templates for it).
+LAYOUT = 1
+
+
+#: years a certificate stays valid when its scheme declares no ``validity_years``
+DEFAULT_VALIDITY_YEARS = 3
 
 
 SCRIPT_ID = "greenmark-certificate"
@@ -90,6 +124,8 @@ FIELDS: dict[str, str] = {
     "issued": "Date of issue",
     "number": "Certificate number",
     "digest": "Verification digest (SHA-256)",
+    "issuer": "Issuer",
+    "valid_until": "Valid until",
 }
 
 
@@ -167,20 +203,65 @@ def html_safe_json(text: str) -> str:
     )
 
 
+def add_years(day: date, years: int) -> date:
+    """``day`` moved ``years`` years on (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def validity(scored: ProjectScore, issued: str) -> dict[str, Any]:
+    """``valid_until`` and ``validity`` of a certificate issued on ``issued``."""
+    years = scored.scheme.scheme.validity_years
+    default = years is None
+    count = DEFAULT_VALIDITY_YEARS if years is None else int(years)
+    until = add_years(date.fromisoformat(issued), count)
+    return {"valid_until": until.isoformat(), "validity": {"years": count, "default": default}}
+
+
+@dataclass(frozen=True)
+class _ScoredOnly:
+    """What :func:`greenmark.reports.provisional.provisional_values` reads of a project."""
+
+    scored: ProjectScore
+    values: dict[str, Any]
+
+
+def _provisional_count(scored: ProjectScore, values: dict[str, Any]) -> int:
+    from greenmark.reports.provisional import provisional_values
+
+    found = provisional_values(cast("Prepared", _ScoredOnly(scored, values)))
+    return sum(1 for value in found if value["relied_on"])
+
+
 def build_payload(
-    scored: ProjectScore, values: dict[str, Any], issued: date | str
+    scored: ProjectScore,
+    values: dict[str, Any],
+    issued: date | str,
+    *,
+    issuer: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The canonical payload of a scored project (see the module docstring).
 
-    ``values``: the resolved inputs (:func:`greenmark.core.project.resolve_inputs`).
+    ``values``: the resolved inputs (:func:`greenmark.core.project.resolve_inputs`);
+    ``issuer``: ``{"name", "key_id"}`` of the key that will sign it (None: unsigned).
     """
+    from greenmark.core.version import __version__
+    from greenmark.reports.evidence import evidence_files
+
     result = scored.result
     project = scored.loaded.project
     info = project.project
     summary = result.project
+    day = issued.isoformat() if isinstance(issued, date) else str(issued)
     payload = {
         "format": FORMAT,
-        "issued": issued.isoformat() if isinstance(issued, date) else str(issued),
+        "layout": LAYOUT,
+        "generator": f"greenmark {__version__}",
+        "issued": day,
+        **validity(scored, day),
+        "issuer": None if issuer is None else {"name": issuer["name"], "key_id": issuer["key_id"]},
         "scheme": {
             "id": result.scheme_id,
             "version": result.scheme_version,
@@ -210,6 +291,8 @@ def build_payload(
             "badges": [{"id": b["id"], "title": b["title"]} for b in result.badges],
             "criteria": {c.id: round(c.points, 4) for c in result.criteria},
         },
+        "provisional": _provisional_count(scored, values),
+        "evidence": evidence_files(scored.loaded.path, project.responses),
     }
     value = canonical_value(payload)
     assert isinstance(value, dict)
@@ -231,8 +314,27 @@ def format_date(iso: str) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
+def issuer_text(payload: dict[str, Any]) -> str:
+    """``Issued by NAME · key KEYID``, or that the certificate is unsigned."""
+    issuer = payload.get("issuer")
+    if not isinstance(issuer, dict):
+        return "Unsigned — integrity check only"
+    return f"Issued by {issuer['name']} · key {issuer['key_id']}"
+
+
+def valid_until_text(payload: dict[str, Any]) -> str:
+    """``25 November 2029``, with ``(default: 3 years)`` when the scheme sets none."""
+    shown = format_date(payload["valid_until"])
+    validity = payload.get("validity") or {}
+    if validity.get("default"):
+        years = validity.get("years", DEFAULT_VALIDITY_YEARS)
+        shown += f" (default: {years} years)"
+    return shown
+
+
 def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str, str]:
-    """The exact text of every visible field of a certificate (see :data:`FIELDS`)."""
+    """The exact text of every visible field of a certificate (see :data:`FIELDS`); a
+    format 1 payload has no issuer or validity fields."""
     project = payload["project"]
     scheme = payload["scheme"]
     result = payload["result"]
@@ -243,6 +345,9 @@ def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str,
         result["total_percent"],
     )
     gfa = project.get("gross_floor_area")
+    later = {}
+    if payload.get("format") != FORMAT_1:
+        later = {"issuer": issuer_text(payload), "valid_until": valid_until_text(payload)}
     return {
         "name": project["name"],
         "address": project["address"] or "–",
@@ -258,34 +363,44 @@ def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str,
         "issued": format_date(payload["issued"]),
         "number": number,
         "digest": digest,
+        **later,
     }
 
 
 @dataclass(frozen=True)
 class Certificate:
-    """A certificate's payload, digest and number."""
+    """A certificate's payload, digest and number, and its signature when signed."""
 
     payload: dict[str, Any]
     digest: str
     number: str
+    signature: dict[str, str] | None = None
 
     @classmethod
-    def of(cls, payload: dict[str, Any]) -> Certificate:
+    def of(cls, payload: dict[str, Any], signature: dict[str, str] | None = None) -> Certificate:
         digest = digest_of(payload)
         return cls(
             payload,
             digest,
             certificate_number(payload["scheme"]["id"], payload["issued"], digest),
+            signature,
         )
+
+    @property
+    def format(self) -> str:
+        return str(self.payload.get("format", FORMAT))
 
     def embedded(self) -> dict[str, Any]:
         """What the certificate file carries in machine-readable form."""
-        return {
-            "format": FORMAT,
+        block: dict[str, Any] = {
+            "format": self.format,
             "digest": self.digest,
             "number": self.number,
             "payload": self.payload,
         }
+        if self.signature is not None:
+            block["signature"] = dict(self.signature)
+        return block
 
     def embedded_json(self) -> str:
         """The embedded block as HTML-safe canonical JSON (one line)."""
@@ -295,6 +410,13 @@ class Certificate:
         return shown_fields(self.payload, self.digest, self.number)
 
 
-def issue(scored: ProjectScore, values: dict[str, Any], issued: date | str) -> Certificate:
-    """The certificate of a scored project, issued on ``issued``."""
-    return Certificate.of(build_payload(scored, values, issued))
+def issue(
+    scored: ProjectScore,
+    values: dict[str, Any],
+    issued: date | str,
+    *,
+    issuer: dict[str, str] | None = None,
+) -> Certificate:
+    """The (unsigned) certificate of a scored project, issued on ``issued``; sign it
+    with :func:`greenmark.reports.signing.sign_certificate`."""
+    return Certificate.of(build_payload(scored, values, issued, issuer=issuer))

@@ -112,20 +112,49 @@ def _certificate_fields() -> dict[str, str]:
     return FIELDS
 
 
-def certificate_context(prepared: Prepared) -> dict[str, Any]:
-    """Plain data for ``certificate.*.j2``."""
-    from greenmark.core.version import __version__
-
-    provisional = prepared.provisional()
+def certificate_context_of(certificate: Any) -> dict[str, Any]:
+    """Plain data for ``certificate.*.j2``, from the certificate's embedded block alone
+    (payload, digest, number, signature): what is signed is what is shown, and
+    ``verify`` renders the same document again from the file's block."""
+    payload = certificate.payload
+    scheme = payload["scheme"]
+    project = payload["project"]
+    result = payload["result"]
+    shown = certificate.shown()
+    issuer = payload.get("issuer")
     return {
         "kind": "certificate",
-        "generator": f"greenmark {__version__}",
-        "scheme": _scheme_block(prepared),
-        "project": _project_block(prepared),
-        "result": _result_block(prepared),
-        "certificate": _certificate_block(prepared),
-        "provisional_count": sum(1 for p in provisional if p["relied_on"]),
+        "generator": payload["generator"],
+        "scheme": {
+            "id": scheme["id"],
+            "version": scheme["version"],
+            "title": scheme["title"],
+            "scoring": scheme["scoring"],
+        },
+        "project": {"name": project["name"], "assessor": project["assessor"]},
+        "result": {
+            "tier": result["tier"],
+            "tier_style": tier_style(result["tier"]),
+            "badges": [{"id": b["id"], "title": b["title"]} for b in result["badges"]],
+        },
+        "certificate": {
+            "number": certificate.number,
+            "digest": certificate.digest,
+            "issued": shown["issued"],
+            "issued_iso": payload["issued"],
+            "valid_until_iso": payload["valid_until"],
+            "shown": shown,
+            "signed": isinstance(issuer, dict),
+            "embedded_json": certificate.embedded_json(),
+            "fields": dict(_certificate_fields()),
+        },
+        "provisional_count": int(payload["provisional"]),
     }
+
+
+def certificate_context(prepared: Prepared) -> dict[str, Any]:
+    """Plain data for ``certificate.*.j2`` (see :func:`certificate_context_of`)."""
+    return certificate_context_of(prepared.certificate)
 
 
 def _inputs_block(prepared: Prepared) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
-"""Reading a certificate file back: the embedded data block and the visible fields of an
-HTML, Markdown or PDF certificate (see :mod:`greenmark.reports.certificate`)."""
+"""Reading a certificate file back: the embedded data block, the visible fields and the
+text of an HTML, Markdown or PDF certificate (see :mod:`greenmark.reports.certificate`)."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -19,7 +20,7 @@ from greenmark.core.errors import GreenmarkError
 from greenmark.reports.certificate import (
     _NO_BLOCK,
     FIELDS,
-    FORMAT,
+    FORMATS,
     MD_INFO,
     NO_BLOCK,
     NO_PDF_ATTACHMENT,
@@ -30,15 +31,17 @@ from greenmark.reports.certificate import (
 
 @dataclass
 class CertificateFile:
-    """What a certificate file says: its embedded block and its visible fields."""
+    """What a certificate file says: its embedded block, its visible fields and text."""
 
     path: Path
     kind: str  # html | md | pdf
     embedded: dict[str, Any] | None
     shown: dict[str, str]  # field -> visible text (html/md); empty for pdf
-    text: str  # the visible text (pdf: extracted; others: unused but kept)
+    text: str  # html/md: the file's text; pdf: the text extracted from every page
     keywords: str = ""
     problem: str | None = None  # why the embedded block could not be read
+    pages: list[str] = dataclasses.field(default_factory=list)  # pdf: the text of each page
+    raw: bytes = b""  # pdf: the file's bytes (for its PDF signature)
 
 
 class _CertificateHTML(HTMLParser):
@@ -139,10 +142,13 @@ def _parse_block(text: str) -> tuple[dict[str, Any] | None, str | None]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"its data block is not valid JSON ({exc.msg})"
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        return None, f"its data block is not a {FORMAT} block"
-    if not isinstance(data.get("payload"), dict) or not isinstance(data.get("digest"), str):
+    if not isinstance(data, dict) or data.get("format") not in FORMATS:
+        return None, f"its data block is not a {' or '.join(FORMATS)} block"
+    payload = data.get("payload")
+    if not isinstance(payload, dict) or not isinstance(data.get("digest"), str):
         return None, "its data block lacks the payload or the digest"
+    if payload.get("format", data["format"]) != data["format"]:
+        return None, "its data block and its payload name different formats"
     return data, None
 
 
@@ -172,6 +178,11 @@ def read_certificate(path: str | Path) -> CertificateFile:
     if read.embedded is None and read.problem in _NO_BLOCK:
         raise NotACertificate(file, read.problem)
     return read
+
+
+def read_certificate_bytes(path: str | Path, raw: bytes) -> CertificateFile:
+    """Read a certificate from its bytes (``path`` names it in messages)."""
+    return _read(Path(path), raw)
 
 
 def _read(file: Path, raw: bytes) -> CertificateFile:
@@ -275,7 +286,8 @@ def _read_pdf(file: Path, raw: bytes) -> CertificateFile:
     with _quiet_pypdf():
         try:
             reader = PdfReader(io.BytesIO(raw))
-            text = "\n".join(page.extract_text() or "" for page in reader.pages)
+            pages = [page.extract_text() or "" for page in reader.pages]
+            text = "\n".join(pages)
             attachments: dict[str, list[bytes]] = dict(reader.attachments)
             metadata = reader.metadata
             keywords = str(metadata.get("/Keywords", "") or "") if metadata is not None else ""
@@ -290,4 +302,6 @@ def _read_pdf(file: Path, raw: bytes) -> CertificateFile:
             embedded, problem = _parse_block(found[0].decode("utf-8"))
         except UnicodeDecodeError:
             problem = f"its {PDF_ATTACHMENT} is not UTF-8"
-    return CertificateFile(file, "pdf", embedded, {}, text, keywords=keywords, problem=problem)
+    return CertificateFile(
+        file, "pdf", embedded, {}, text, keywords=keywords, problem=problem, pages=pages, raw=raw
+    )

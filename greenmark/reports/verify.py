@@ -1,28 +1,42 @@
-"""``verify``: a certificate file against its own digest and visible text, then against
-the project re-scored now; every difference named."""
+"""``verify``: a certificate file against its own digest and signature, the document
+greenmark renders from its data, its validity and a register export, then against the
+project re-scored now; every difference named."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from greenmark.core.errors import GreenmarkError
 from greenmark.reports.certificate import (
     FIELDS,
+    FORMAT_1,
     LATER_FIELDS,
+    LAYOUT,
     Certificate,
     build_payload,
     digest_of,
+    format_date,
 )
-from greenmark.reports.reading import CertificateFile, normal_text, read_certificate
+from greenmark.reports.prepared import issue_date
+from greenmark.reports.reading import (
+    CertificateFile,
+    normal_text,
+    read_certificate,
+    read_certificate_bytes,
+)
+from greenmark.reports.signing import TrustedKey, check_signature
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One thing that differs: ``kind`` is certificate, scheme, project, input, table or
-    result."""
+    """One thing that differs: ``kind`` is signature, certificate (the file or its
+    data), expired, register, scheme, project, input, table, result or evidence."""
 
     kind: str
     message: str
@@ -210,30 +224,38 @@ def _result_differences(old: dict[str, Any], new: dict[str, Any]) -> list[Differ
 
 @dataclass
 class Verification:
-    """The outcome of :func:`verify`."""
+    """The outcome of :func:`verify`.
+
+    ``trust``: ``trusted`` (signed by a trusted key), ``unchecked`` (signed; no trusted
+    keys given), ``unsigned`` (integrity only), or ``invalid``/``untrusted``.
+    """
 
     certificate: CertificateFile
     number: str | None
     digest: str | None
     differences: list[Difference]
+    trust: str = "unsigned"
+    signer: str | None = None  # the issuer named by the signed data
+    key_id: str | None = None
+    valid_until: str | None = None
+    project_checked: bool = False
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.differences
 
 
-def check_file(file: CertificateFile) -> tuple[Certificate | None, list[Difference]]:
-    """Check a certificate on its own: data block intact, digest and number consistent,
-    visible text as the data says. Returns the certificate (None if unreadable)."""
-    if file.embedded is None:
-        message = f"not a valid greenmark certificate: {file.problem}"
-        return None, [Difference("certificate", message)]
+def _integrity(file: CertificateFile) -> tuple[Certificate | None, list[Difference], bool]:
+    """Data block intact, digest and number consistent. Returns the certificate (None if
+    unreadable), the differences, and whether the data itself is intact."""
+    assert file.embedded is not None
     payload = file.embedded["payload"]
     claimed = str(file.embedded["digest"])
     try:
         actual = digest_of(payload)
     except (TypeError, ValueError) as exc:
-        return None, [Difference("certificate", f"the certificate data was edited ({exc})")]
+        return None, [Difference("certificate", f"the certificate data was edited ({exc})")], False
     differences: list[Difference] = []
     if actual != claimed:
         differences.append(
@@ -243,14 +265,19 @@ def check_file(file: CertificateFile) -> tuple[Certificate | None, list[Differen
                 f"(says {claimed[:16]}…, content gives {actual[:16]}…)",
             )
         )
+    signature = file.embedded.get("signature")
     try:
-        certificate = Certificate.of(payload)
-        expected = certificate.shown()
+        certificate = Certificate.of(payload, signature if isinstance(signature, dict) else None)
+        certificate.shown()
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        return None, [
-            *differences,
-            Difference("certificate", f"the certificate data was edited (unreadable: {exc})"),
-        ]
+        return (
+            None,
+            [
+                *differences,
+                Difference("certificate", f"the certificate data was edited (unreadable: {exc})"),
+            ],
+            False,
+        )
     if file.embedded.get("number") != certificate.number:
         differences.append(
             Difference(
@@ -259,29 +286,162 @@ def check_file(file: CertificateFile) -> tuple[Certificate | None, list[Differen
                 f"to its digest (expected {certificate.number})",
             )
         )
-    # the visible text must show what the certified payload says, with its claimed digest
-    expected["digest"] = claimed if actual != claimed else certificate.digest
-    differences.extend(text_differences(file, expected))
-    return certificate, differences
+    return certificate, differences, actual == claimed
+
+
+def _legacy_text(file: CertificateFile, certificate: Certificate) -> list[Difference]:
+    """Format 1: the visible fields as the data says (the documents were laid out by
+    earlier templates, so the whole document cannot be rendered again)."""
+    expected = certificate.shown()
+    expected["digest"] = str(file.embedded["digest"]) if file.embedded else certificate.digest
+    return text_differences(file, expected)
+
+
+def document_differences(
+    file: CertificateFile, certificate: Certificate, public_raw: bytes | None = None
+) -> list[Difference]:
+    """Format 2: the file must be the document greenmark renders from its data block;
+    a signed PDF must also carry an intact PDF signature by the same key."""
+    from greenmark.reports.render import render_certificate, render_certificate_text
+    from greenmark.reports.visible import html_differences, md_differences, pdf_differences
+
+    layout = certificate.payload.get("layout")
+    if layout != LAYOUT:
+        return [
+            Difference(
+                "certificate",
+                f"the certificate was laid out with templates version {_show(layout)}; this "
+                f"greenmark renders version {LAYOUT} and cannot check what it shows",
+            )
+        ]
+    if file.kind == "html":
+        found = html_differences(file.text, render_certificate_text(certificate, "html"))
+    elif file.kind == "md":
+        found = md_differences(file.text, render_certificate_text(certificate, "md"))
+    else:
+        found = _pdf_differences(file, certificate, public_raw)
+        rendered = read_certificate_bytes(file.path, render_certificate(certificate, "pdf"))
+        found.extend(pdf_differences(file.pages, rendered.pages))
+    return [Difference("certificate", message) for message in found]
+
+
+def _pdf_differences(
+    file: CertificateFile, certificate: Certificate, public_raw: bytes | None
+) -> list[str]:
+    found = []
+    if certificate.digest not in file.keywords:
+        found.append("the PDF keywords do not carry the certificate's digest")
+    if certificate.signature is not None:
+        from greenmark.reports.pdfsign import pdf_signature_problems
+
+        found.extend(pdf_signature_problems(file.raw, public_raw))
+    return found
+
+
+def check_file(
+    file: CertificateFile,
+    trusted: list[TrustedKey] | None = None,
+    today: date | None = None,
+) -> tuple[Certificate | None, Verification]:
+    """Check a certificate on its own: data block intact, digest and number consistent,
+    the signature (against ``trusted`` when given), the document exactly what its data
+    renders, and its validity on ``today``. Returns the certificate (None if unreadable)."""
+    outcome = Verification(file, None, None, [])
+    if file.embedded is None:
+        message = f"not a valid greenmark certificate: {file.problem}"
+        outcome.differences.append(Difference("certificate", message))
+        return None, outcome
+    certificate, differences, intact = _integrity(file)
+    outcome.differences.extend(differences)
+    if certificate is None:
+        return None, outcome
+    outcome.number, outcome.digest = certificate.number, certificate.digest
+    check = check_signature(certificate.payload, file.embedded.get("signature"), trusted)
+    outcome.trust, outcome.signer, outcome.key_id = check.status, check.name, check.key_id
+    if check.status in ("invalid", "untrusted"):
+        outcome.differences.insert(0, Difference("signature", str(check.problem)))
+    elif check.status == "unsigned" and trusted is not None:
+        outcome.differences.insert(
+            0,
+            Difference(
+                "signature",
+                "the certificate is unsigned (integrity check only): it was issued by none "
+                "of the trusted keys",
+            ),
+        )
+    if certificate.format == FORMAT_1:
+        outcome.notes.append(
+            "format 1 (issued before signatures): its visible fields were checked, not "
+            "the whole document"
+        )
+        outcome.differences.extend(_legacy_text(file, certificate))
+        return certificate, outcome
+    if intact and check.status != "invalid":
+        found = document_differences(file, certificate, check.public_raw)
+        outcome.differences.extend(found)
+        if not found and file.kind == "pdf" and certificate.signature is not None:
+            outcome.notes.append("PDF signature: intact, by the same key, nothing added after it")
+    outcome.valid_until = str(certificate.payload.get("valid_until"))
+    day = today or issue_date()
+    try:
+        until = date.fromisoformat(outcome.valid_until)
+    except ValueError:
+        outcome.differences.append(Difference("certificate", "its valid-until date is unreadable"))
+        return certificate, outcome
+    if until < day:
+        outcome.differences.append(
+            Difference("expired", f"expired: valid until {format_date(until.isoformat())}")
+        )
+    return certificate, outcome
 
 
 def verify(
-    certificate_path: str | Path, project_path: str | Path, scheme_ref: str | None = None
+    certificate_path: str | Path,
+    project_path: str | Path | None = None,
+    scheme_ref: str | None = None,
+    *,
+    trusted: list[TrustedKey] | None = None,
+    register: str | Path | None = None,
+    today: date | None = None,
 ) -> Verification:
-    """Recompute the payload and digest from the project and compare with the certificate."""
+    """Check a certificate: its signature (against ``trusted`` public keys when given),
+    the document against its data, its validity on ``today``, its revocation in a
+    signed ``register`` export (needs ``trusted``), and, with ``project_path``, the
+    payload recomputed from the project and its evidence files."""
+    if register is not None and trusted is None:
+        raise GreenmarkError(
+            "checking against a register export needs the trusted keys (--key or --keys)",
+            file=register,
+        )
+    file = read_certificate(certificate_path)
+    certificate, outcome = check_file(file, trusted, today)
+    if register is not None and trusted is not None and certificate is not None:
+        from greenmark.reports.register import check_against_export
+
+        checked = check_against_export(
+            Path(register), trusted, certificate.number, certificate.digest,
+            str(certificate.payload.get("issued", "")),
+        )  # fmt: skip
+        outcome.differences.extend(Difference("register", p) for p in checked.problems)
+        if checked.note:
+            outcome.notes.append(checked.note)
+    if project_path is None:
+        return outcome
     from greenmark.core.project import load_project, resolve_inputs
     from greenmark.core.scoring import scheme_for, score_project
 
-    file = read_certificate(certificate_path)
-    certificate, differences = check_file(file)
     loaded = load_project(project_path)
     scheme = scheme_for(loaded, scheme_ref)
     values = resolve_inputs(loaded, scheme)
     scored = score_project(loaded, scheme)
+    outcome.project_checked = True
     if certificate is None:
-        return Verification(file, None, None, differences)
+        return outcome
     current = build_payload(scored, values, certificate.payload.get("issued", ""))
-    differences.extend(payload_differences(certificate.payload, current))
-    if not differences and digest_of(current) != certificate.digest:  # pragma: no cover
-        differences.append(Difference("certificate", "the digest differs"))
-    return Verification(file, certificate.number, certificate.digest, differences)
+    outcome.differences.extend(payload_differences(certificate.payload, current))
+    if certificate.format != FORMAT_1:
+        from greenmark.reports.evidence import evidence_differences
+
+        changed = evidence_differences(certificate.payload.get("evidence", []), current["evidence"])
+        outcome.differences.extend(Difference("evidence", message) for message in changed)
+    return outcome

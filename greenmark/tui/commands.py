@@ -39,12 +39,12 @@ class CriteriaProvider(Provider):
             )
 
     async def search(self, query: str) -> Hits:
+        """Hits for ``query``: an exact id first (score 1), then fuzzy matches below it."""
         matcher = self.matcher(query)
+        wanted = query.strip().lower()
         for kind, item_id, title, status in self._items():
             text = f"{item_id}  {title}"
-            score = matcher.match(text)
-            if item_id.lower() == query.strip().lower():
-                score = 1.0
+            score = rank(matcher.match(text), item_id.lower() == wanted)
             if score > 0:
                 yield Hit(
                     score,
@@ -52,3 +52,13 @@ class CriteriaProvider(Provider):
                     partial(self._goto, kind, item_id),
                     help=f"Go to {kind} {item_id}",
                 )
+
+
+def rank(fuzzy: float, exact: bool) -> float:
+    """A hit's score: 1 for the exact id; a fuzzy match (Textual's matcher scores above 1
+    for long matches) scaled into 0..0.9, so it never outranks the id typed in full."""
+    if exact:
+        return 1.0
+    if fuzzy <= 0:
+        return 0.0
+    return 0.9 * fuzzy / (1.0 + fuzzy)

@@ -3,14 +3,13 @@
 No Textual here: the UI calls these methods and redraws from :attr:`Session.scored`.
 Every edit is validated (the same rules as the scorer), scored on a copy, and only then
 made current, recorded in the project's history and pushed on the undo stack. Saving is
-atomic and refuses to overwrite a file that changed on disk behind the session.
+atomic, lossless (only the values that changed are rewritten in the file) and refuses to
+overwrite a file that changed on disk behind the session.
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
+from greenmark.core.edits import column_number, default_who
 from greenmark.core.engine import encode_inputs
 from greenmark.core.engine import score as engine_score
 from greenmark.core.errors import GreenmarkError
@@ -57,14 +57,6 @@ Section = Literal["inputs", "project", "responses", "facades", "boq", "fittings"
 Table = Literal["facades", "boq", "fittings"]
 TABLES: tuple[Table, ...] = ("facades", "boq", "fittings")
 ROW_MODELS: dict[str, type[BaseModel]] = {"facades": Facade, "boq": BoqLine, "fittings": Fitting}
-
-
-def default_who() -> str:
-    """Who is editing: ``$USER`` (or the login name), else ``assessor``."""
-    try:
-        return os.environ.get("USER") or getpass.getuser() or "assessor"
-    except Exception:  # pragma: no cover - no login name at all
-        return "assessor"
 
 
 @dataclass(frozen=True)
@@ -269,6 +261,8 @@ class Session:
             rows = getattr(new, target.section)
             index = int(target.key or 0)
             data = rows[index].model_dump()
+            if isinstance(value, Quantity):  # typed with a unit: stored in the column's
+                value = column_number(target.section, target.name, value)
             if value is None:
                 data.pop(target.name, None)
             else:
@@ -445,15 +439,15 @@ class Session:
             raise ExternalChange(
                 "the file changed on disk since it was opened", file=str(self.path)
             )
-        save_project(self.project, self.path)
+        self.loaded.source = save_project(self.project, self.path, self.loaded.source)
         self.disk = fingerprint(self.path)
         self.unsaved = False
 
     def save_as(self, path: Path) -> None:
         """Write the project to ``path`` (atomically) and continue editing that file."""
-        save_project(self.project, path)
+        source = save_project(self.project, path, self.loaded.source)
         self.path = path
-        self.loaded = LoadedProject(self.project, path, self.loaded.lines)
+        self.loaded = LoadedProject(self.project, path, self.loaded.lines, source)
         self.disk = fingerprint(path)
         self.unsaved = False
 

@@ -6,8 +6,9 @@ Derived values come from the same numpy calculators the scorer uses
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -26,7 +27,10 @@ from greenmark.calc.errors import CalcError
 from greenmark.calc.registry import project_boq, superstructure_concrete_m3
 from greenmark.calc.tables import embodied_carbon_table
 from greenmark.calc.water import wels_fitting_types, wels_ticks
-from greenmark.core.explain import fmt
+from greenmark.core.edits import column_number, grouped, pretty_unit
+from greenmark.core.errors import UnitError
+from greenmark.core.project import COLUMN_UNITS, HistoryEntry, Quantity
+from greenmark.core.units import convert
 from greenmark.tui.values import Refused, number_text, split_number
 
 Kind = Literal["text", "number", "integer", "choice", "orientation"]
@@ -58,6 +62,8 @@ class Column:
     optional: bool = False  # blank -> not given (the model's default)
     choices: tuple[str, ...] = ()
     help: str = ""
+    accepts: tuple[str, ...] = ()  # units taken as the column's own (plain numbers)
+    table: str = ""  # set by the table spec
 
     def options(self) -> tuple[str, ...]:
         if self.key == "material":
@@ -78,6 +84,10 @@ class TableSpec:
     derived: tuple[str, ...]
     feeds: str  # which calculated inputs it feeds
     lead: int = 1  # editable columns shown before the derived ones
+
+    def __post_init__(self) -> None:
+        columns = tuple(replace(c, table=self.name) for c in self.columns)
+        object.__setattr__(self, "columns", columns)
 
     def layout(self) -> list[Column | str]:
         """Display order: the leading columns, the derived ones (str), then the rest."""
@@ -157,13 +167,20 @@ FITTINGS = TableSpec(
     "fitting",
     (
         Column("type", "Type", "choice"),
-        Column("rating", "Rating", minimum=0, help="L/min for taps, L/flush for cisterns"),
+        Column(
+            "rating",
+            "Rating",
+            minimum=0,
+            accepts=("L/min", "L/flush", "L"),
+            help="L/min for taps, L/flush for cisterns",
+        ),
         Column(
             "reduced_flush",
             "Reduced",
             unit="L/flush",
             minimum=0,
             optional=True,
+            accepts=("L",),
             help="dual-flush cisterns",
         ),
         Column("count", "Count", "integer", minimum=1),
@@ -205,9 +222,13 @@ def parse_cell(column: Column, text: str) -> Any:
             raise Refused(f"expected a compass point ({', '.join(OCTANTS)}) or an azimuth")
         return number
     number, unit = split_number(text)
-    if unit and unit != column.unit:
-        raise Refused(f"enter the value in {column.unit or 'plain numbers'}")
     suffix = f" {column.unit}" if column.unit else ""
+    typed: Quantity | None = None
+    if unit and not _same_unit(unit, column.unit) and unit not in column.accepts:
+        if not column.unit or column.key not in COLUMN_UNITS.get(column.table, {}):
+            raise Refused(_no_unit(column))
+        typed = Quantity(value=number, unit=unit)
+        number = column_number(column.table, column.key, typed)
     if column.kind == "integer" and not number.is_integer():
         raise Refused(f"expected a whole number, got {number:g}")
     low = column.minimum
@@ -216,16 +237,106 @@ def parse_cell(column: Column, text: str) -> Any:
         raise Refused(f"must be {relation} {low:g}{suffix}, got {number:g}{suffix}")
     if column.maximum is not None and number > column.maximum:
         raise Refused(f"must be at most {column.maximum:g}{suffix}, got {number:g}{suffix}")
+    if typed is not None:
+        return typed  # stored converted to the column's unit; the history keeps it as typed
     return int(number) if column.kind == "integer" else number
 
 
+def _same_unit(typed: str, unit: str) -> bool:
+    """``m²`` is ``m2``; ``W/m2/K`` is ``W/m2K``; ``°`` is ``deg``."""
+
+    def norm(text: str) -> str:
+        text = text.replace("²", "2").replace("³", "3").replace("°", "deg").replace(" ", "")
+        return text.replace("/K", "K")
+
+    return norm(typed) == norm(unit)
+
+
+def _no_unit(column: Column) -> str:
+    if column.key == "quantity":
+        return "enter the quantity as a number; its unit is the Unit column"
+    if column.unit:
+        return f"enter the value in {column.unit}"
+    return f"{column.label} takes a plain number (no unit)"
+
+
 def cell_text(value: Any) -> str:
-    """A stored cell value as editable text."""
+    """A stored cell value as editable text (a quantity as typed: ``8611 ft2``)."""
     if value is None:
         return ""
+    if isinstance(value, Quantity):
+        return f"{number_text(value.value)} {value.unit}"
     if isinstance(value, float | int) and not isinstance(value, bool):
         return number_text(float(value))
     return str(value)
+
+
+def cell_display(column: Column, value: Any, typed: Quantity | None = None) -> str:
+    """A cell for the table, in full: ``8,611 ft² (800 m²)`` when typed in another unit."""
+    if isinstance(value, Quantity):
+        typed, value = value, _converted(column, value)
+    if typed is not None and value is not None and column.unit:
+        metric = grouped(float(value)) if column.unit == "m2" else number_text(float(value))
+        shown = grouped(typed.value) if column.unit == "m2" else number_text(typed.value)
+        return f"{shown} {pretty_unit(typed.unit)} ({metric} {pretty_unit(column.unit)})"
+    return cell_text(value) or "–"
+
+
+def _converted(column: Column, typed: Quantity) -> float | None:
+    try:
+        return column_number(column.table, column.key, typed)
+    except Refused:
+        return None
+
+
+def typed_units(table: str, history: Sequence[HistoryEntry]) -> dict[tuple[int, str], Quantity]:
+    """Cells of ``table`` whose latest change was typed with another unit, as typed.
+
+    Read from the history (``new = { value = 8611, unit = "ft2" }``), newest first; a
+    row added or deleted earlier hides what older entries say about the rows after it.
+    """
+    found: dict[tuple[int, str], Quantity] = {}
+    seen: set[tuple[int, str]] = set()
+    cut = 1 << 30  # older entries about rows from here on name other rows
+    prefix = f"{table}["
+    for entry in reversed(history):
+        if not entry.field.startswith(prefix):
+            continue
+        index_text, _, rest = entry.field[len(prefix) :].partition("]")
+        if not index_text.isdigit():
+            continue
+        index = int(index_text)
+        if not rest:  # a row added or deleted
+            cut = min(cut, index)
+            continue
+        key = (index, rest.removeprefix("."))
+        if index >= cut or key in seen:
+            continue
+        seen.add(key)
+        if isinstance(entry.new, Quantity):
+            found[key] = entry.new
+    return found
+
+
+def typed_for(
+    table: str, rows: Sequence[Any], history: Sequence[HistoryEntry]
+) -> dict[tuple[int, str], Quantity]:
+    """:func:`typed_units` for the cells still holding the value typed."""
+    kept: dict[tuple[int, str], Quantity] = {}
+    for (index, key), typed in typed_units(table, history).items():
+        if index >= len(rows):
+            continue
+        stored = getattr(rows[index], key, None)
+        unit = COLUMN_UNITS.get(table, {}).get(key)
+        if not isinstance(stored, int | float) or unit is None:
+            continue
+        try:
+            value = float(convert(typed.value, typed.unit, unit))
+        except UnitError:
+            continue
+        if math.isclose(value, float(stored), rel_tol=1e-5):
+            kept[(index, key)] = typed
+    return kept
 
 
 # ---------------------------------------------------------------------- derived results
@@ -278,7 +389,7 @@ def _facades(rows: Sequence[Any]) -> Derived:
         ("building ETTV", f"{float(building_ettv(per_ettv, wall)):.2f} W/m2"),
         ("RETV", f"{float(building_ettv(per_retv, wall)):.2f} W/m2"),
         ("WWR", f"{float(wwr @ wall / wall.sum()):.2f}"),
-        ("wall", f"{fmt(float(wall.sum()))} m2"),
+        ("wall", f"{grouped(float(wall.sum()))} m2"),
     ]
     return Derived(formatted, summary)
 

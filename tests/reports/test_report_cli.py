@@ -38,7 +38,9 @@ def test_default_file_name_and_verify(tmp_path) -> None:
 def test_default_names_for_each_kind_and_format(tmp_path) -> None:
     done = run("report", str(DEMO), "--kind", "assessment", "--format", "md", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "demo-office-assessment.md").read_text().startswith("# Assessment report")
+    assert (
+        (tmp_path / "demo-office-assessment.md").read_text().startswith("# Self-assessment report")
+    )
     done = run("report", str(DEMO), "--format", "pdf", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "demo-office-certificate.pdf").read_bytes().startswith(b"%PDF")
@@ -50,7 +52,7 @@ def test_output_to_stdout(tmp_path) -> None:
     assert done.stdout.startswith(b"<!DOCTYPE html>")
     assert list(tmp_path.iterdir()) == []
     done = run("report", str(DEMO), "--format", "md", "-o", "-", cwd=tmp_path)
-    assert done.stdout.startswith(b"# Certificate of Award: GoldPLUS")
+    assert done.stdout.startswith(b"# Indicative self-assessment: GoldPLUS")
 
 
 def test_explicit_output_file(tmp_path) -> None:
@@ -70,7 +72,7 @@ def test_verify_fails_with_exit_1_naming_the_difference(tmp_path) -> None:
     err = done.stderr.decode()
     assert "input chiller_eff differs: certificate 0.62, project 0.7" in err
     assert "result differs" in err
-    assert "does NOT match" in err
+    assert "does NOT verify" in err
     assert "Traceback" not in err
 
 

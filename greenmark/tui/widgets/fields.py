@@ -75,7 +75,8 @@ class Editor(Vertical):
     Editor { height: auto; margin: 0 0 1 0; }
     Editor > .editor--label { height: auto; color: $text-muted; }
     Editor > .editor--message { height: auto; color: $text-error; display: none; }
-    Editor.-error > .editor--message { display: block; }
+    Editor.-note > .editor--message { display: block; color: $text-muted; }
+    Editor.-error > .editor--message { display: block; color: $text-error; }
     Editor > Horizontal { height: auto; }
     Editor > Horizontal > Input { width: 1fr; }
     Editor .editor--unit { width: auto; padding: 0 0 0 1; color: $text-muted; }
@@ -113,7 +114,16 @@ class Editor(Vertical):
 
     def show_error(self, message: str) -> None:
         self.query_one(".editor--message", Static).update(f"✘ {message}")
+        self.remove_class("-note")
         self.add_class("-error")
+
+    def show_note(self, text: str) -> None:
+        """A muted line under the field, e.g. a value typed in another unit, converted."""
+        if not self.is_mounted or self.has_class("-error"):
+            return
+        if text:
+            self.query_one(".editor--message", Static).update(text)
+        self.set_class(bool(text), "-note")
 
     def clear_error(self) -> None:
         self.remove_class("-error")
@@ -161,6 +171,7 @@ class TextEditor(Editor):
         to_text: Callable[[Any], str] = edit_text,
         placeholder: str = "",
         live: bool = True,
+        note: Callable[[Any], str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(controller, target, label, value, **kwargs)
@@ -168,6 +179,10 @@ class TextEditor(Editor):
         self.to_text = to_text
         self.placeholder = placeholder
         self.live = live
+        self.note = note  # the line under the field for a value (e.g. "8,611 ft² (800 m²)")
+
+    def _note(self, value: Any) -> None:
+        self.show_note(self.note(value) if self.note is not None else "")
 
     def compose(self) -> ComposeResult:
         yield Static(self.label_text(), classes="editor--label")
@@ -199,6 +214,7 @@ class TextEditor(Editor):
         event.stop()
         if not self.pending:
             self.clear_error()
+            self._note(self.stored)
             self.controller.cancel_preview()
             return
         try:
@@ -212,6 +228,7 @@ class TextEditor(Editor):
             self.show_error(message)
         else:
             self.clear_error()
+            self._note(value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -236,6 +253,7 @@ class TextEditor(Editor):
             return
         self.stored = value
         self.clear_error()
+        self._note(value)
 
     def reload(self, value: Any) -> None:
         self.stored = value
@@ -243,6 +261,7 @@ class TextEditor(Editor):
             with self.input.prevent(Input.Changed):
                 self.input.value = self.to_text(value)
             self.clear_error()
+            self._note(value)
 
 
 class BoolEditor(Editor):

@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from greenmark.core.errors import UnitError
-from greenmark.core.project import Quantity
-from greenmark.core.units import convert
+from greenmark.core.edits import parse_gfa
 from greenmark.tui.session import Session, Target
-from greenmark.tui.values import Refused, split_number
+from greenmark.tui.values import Refused, area_text
 from greenmark.tui.widgets.fields import ChoiceEditor, Controller, Editor, NoteEditor, TextEditor
 
+__all__ = ["AreaEditor", "ProjectPane", "parse_gfa"]
+
 STAGES = [("design", "design"), ("as-built", "as-built"), ("existing", "existing")]
-
-
-def parse_gfa(text: str) -> Any:
-    """Gross floor area: m2, or any area unit (stored with it, e.g. ``263716 ft2``)."""
-    text = text.strip()
-    if not text:
-        return None
-    number, unit = split_number(text)
-    area = number
-    if unit and unit not in ("m2", "m²"):
-        try:
-            area = float(convert(number, unit, "m2"))
-        except UnitError as exc:
-            raise Refused(exc.problems[0].message) from None
-    if not area > 0:
-        raise Refused("must be a positive area")
-    return Quantity(value=number, unit=unit) if unit and unit not in ("m2", "m²") else number
 
 
 def parse_required(text: str) -> str:
@@ -46,8 +30,44 @@ def parse_text(text: str) -> str:
     return text.strip()
 
 
+class AreaEditor(TextEditor):
+    """The gross floor area: typed in m2 or another unit, shown in both
+    (``263,716 ft² (24,500 m²)``) under the field, following what is typed."""
+
+    DEFAULT_CSS = """
+    AreaEditor > .editor--area { height: auto; color: $text-muted; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield from super().compose()
+        yield Static(area_text(self.stored), classes="editor--area")
+
+    def _show_area(self, value: Any) -> None:
+        if self.is_mounted:
+            self.query_one(".editor--area", Static).update(area_text(value))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        super().on_input_changed(event)
+        try:
+            self._show_area(self.parse(event.value))
+        except Refused:
+            self._show_area(self.stored)
+
+    def flush(self, text: str | None = None) -> None:
+        super().flush(text)
+        self._show_area(self.stored)
+
+    def reload(self, value: Any) -> None:
+        super().reload(value)
+        self._show_area(value)
+
+
 class ProjectPane(VerticalScroll):
-    """Editors for the ``[project]`` table."""
+    """Editors for the ``[project]`` table; Escape leaves a field (the tab keys work again)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Leave the field", show=False)
+    ]
 
     DEFAULT_CSS = """
     ProjectPane { padding: 0 1; }
@@ -96,14 +116,13 @@ class ProjectPane(VerticalScroll):
                 options=[(t.replace("_", " "), t) for t in types],
                 id="project-building_type",
             )
-        yield TextEditor(
+        yield AreaEditor(
             self.controller,
             target("gross_floor_area"),
             "Gross floor area",
             info.gross_floor_area,
             parse_gfa,
-            unit="m2",
-            hint="or with a unit, e.g. 263716 ft2",
+            hint="m2, or with a unit, e.g. 263716 ft2",
             id="project-gross_floor_area",
         )
         yield ChoiceEditor(
@@ -163,3 +182,6 @@ class ProjectPane(VerticalScroll):
     def flush(self) -> None:
         for editor in self.query(Editor):
             editor.flush()
+
+    def action_leave(self) -> None:
+        self.focus()  # the field loses focus: what was typed is stored (or refused)

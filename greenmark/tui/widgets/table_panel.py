@@ -11,10 +11,20 @@ from textual.containers import Grid, Vertical
 from textual.widgets import DataTable
 
 from greenmark.calc.registry import table_of
+from greenmark.core.edits import gfa_m2
 from greenmark.core.model import Scheme
-from greenmark.core.project import Project
+from greenmark.core.project import Project, Quantity
 from greenmark.tui.session import Session, Table, Target
-from greenmark.tui.tables import Column, Derived, TableSpec, cell_text, derive, parse_cell
+from greenmark.tui.tables import (
+    Column,
+    Derived,
+    TableSpec,
+    cell_display,
+    cell_text,
+    derive,
+    parse_cell,
+    typed_for,
+)
 from greenmark.tui.widgets.fields import ChoiceEditor, Controller, Editor, TextEditor
 from greenmark.tui.widgets.quiet import QuietStatic
 
@@ -73,6 +83,9 @@ def _column_editor(controller: Controller, spec: TableSpec, column: Column, valu
     def parse(text: str) -> Any:
         return parse_cell(column, text)
 
+    def note(value: Any) -> str:  # typed in another unit: both, e.g. 8,611 ft² (800 m²)
+        return cell_display(column, value) if isinstance(value, Quantity) else ""
+
     return TextEditor(
         controller,
         target,
@@ -80,6 +93,7 @@ def _column_editor(controller: Controller, spec: TableSpec, column: Column, valu
         value,
         parse,
         to_text=cell_text,
+        note=note,
         unit=column.unit,
         placeholder="–" if column.optional else "",
         id=ident,
@@ -136,33 +150,45 @@ class TablePanel(Vertical):
 
     def load(self, session: Session, cursor: int | None = None) -> None:
         """Show the session's rows (rebuilt), with the cursor on ``cursor`` (or kept)."""
+        project = session.project
         rows = session.rows(self.table_name)
-        derived = derive(self.table_name, rows, _gfa(session.project))
+        derived = derive(self.table_name, rows, _gfa(project))
         table = self.table
         keep = self.row_index if cursor is None else cursor
         table.clear()
-        for index, row in enumerate(rows):
-            values = dict(zip(self.spec.derived, derived.rows[index], strict=True))
-            cells: list[Any] = [str(index + 1)]
-            for item in self.spec.layout():
-                if isinstance(item, str):
-                    cells.append(Text(values.get(item, "–"), "bold"))
-                else:
-                    cells.append(cell_text(getattr(row, item.key)) or "–")
-            table.add_row(*cells, key=str(index))
-        self._show_summary(derived, session.project, session.scheme)
+        for index, cells in enumerate(self._cells(project, derived)):
+            table.add_row(str(index + 1), *cells, key=str(index))
+        self._show_summary(derived, project, session.scheme)
         self.row_index = max(0, min(keep, len(rows) - 1))
         self._show_row(derived, preview=False)
         if rows:
             table.move_cursor(row=self.row_index, animate=False)
         self._retarget(session)
 
+    def _cells(self, project: Project, derived: Derived) -> list[list[Any]]:
+        """Every row's cells in display order, each value in full (typed units kept)."""
+        rows = getattr(project, self.table_name)
+        typed = typed_for(self.table_name, rows, project.history)
+        shown: list[list[Any]] = []
+        for index, row in enumerate(rows):
+            values = dict(zip(self.spec.derived, derived.rows[index], strict=True))
+            cells: list[Any] = []
+            for item in self.spec.layout():
+                if isinstance(item, str):
+                    cells.append(Text(values.get(item, "–"), "bold"))
+                else:
+                    value = getattr(row, item.key)
+                    cells.append(cell_display(item, value, typed.get((index, item.key))))
+            shown.append(cells)
+        return shown
+
     def show_derived(self, project: Project, scheme: Scheme, preview: bool = False) -> None:
         """Update the derived results for ``project`` (a preview, or what is stored).
 
         While previewing what is typed, the selected row's results and the summary are
         updated; the table's cells follow when the value is stored (a change to any
-        cell repaints the whole table, too slow for every keystroke).
+        cell repaints the whole table, too slow for every keystroke), each column
+        widened or narrowed to show its values in full.
         """
         rows = getattr(project, self.table_name)
         derived = derive(self.table_name, rows, _gfa(project))
@@ -171,11 +197,12 @@ class TablePanel(Vertical):
         table = self.table
         if preview or table.row_count != len(rows):
             return
-        for index, values in enumerate(derived.rows):
-            for name, value in zip(self.spec.derived, values, strict=True):
-                key = (str(index), f"={name}")
-                if str(table.get_cell(*key)) != value:  # each update repaints the table
-                    table.update_cell(*key, Text(value, "bold"))
+        keys = [f"={item}" if isinstance(item, str) else item.key for item in self.spec.layout()]
+        for index, cells in enumerate(self._cells(project, derived)):
+            for key, value in zip(keys, cells, strict=True):
+                current = table.get_cell(str(index), key)
+                if str(current) != str(value) or index == self.row_index:
+                    table.update_cell(str(index), key, value, update_width=True)
 
     def _show_row(self, derived: Derived, preview: bool) -> None:
         """The selected row's derived results, next to its form."""
@@ -211,10 +238,11 @@ class TablePanel(Vertical):
         if not rows:
             return
         row = rows[self.row_index]
+        typed = typed_for(self.table_name, rows, session.project.history)
         for editor in form.query(Editor):
             column = editor.target.name
             editor.target = Target(self.spec.name, column, self.row_index)  # type: ignore[arg-type]
-            editor.reload(getattr(row, column))
+            editor.reload(typed.get((self.row_index, column), getattr(row, column)))
 
     def flush(self) -> None:
         for editor in self.query(Editor):
@@ -283,9 +311,4 @@ def usage_note(table: str, project: Project, scheme: Scheme) -> str:
 
 
 def _gfa(project: Project) -> float | None:
-    from greenmark.core.project import gross_floor_area
-
-    try:
-        return gross_floor_area(project.project)
-    except Exception:
-        return None
+    return gfa_m2(project.project)
