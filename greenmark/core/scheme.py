@@ -9,6 +9,8 @@ project's scheme reference resolves.
 
 from __future__ import annotations
 
+import re
+import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +24,11 @@ from greenmark.core.model import Scheme
 from greenmark.core.resources import criteria_dir
 from greenmark.core.tomlfile import (
     LineIndex,
+    decode_text,
     dotted,
     friendly_errors,
+    parse_toml,
+    read_bytes,
     read_toml,
 )
 
@@ -100,12 +105,30 @@ class SchemeEntry:
     path: Path
 
 
+_TABLE_START = re.compile(r"^\s*\[", re.MULTILINE)
+
+
+def _scheme_table(path: Path) -> Any:
+    """The ``[scheme]`` table of a file, parsing that table alone when it stands apart
+    (listing schemes then reads no criteria); the whole file otherwise."""
+    text = decode_text(read_bytes(path), str(path))
+    start = re.search(r"^\[scheme\][ \t]*(#.*)?$", text, re.MULTILINE)
+    if start is not None:
+        following = _TABLE_START.search(text, start.end())
+        head = text[start.start() : following.start() if following else len(text)]
+        try:
+            return tomllib.loads(head).get("scheme")
+        except tomllib.TOMLDecodeError:
+            pass  # e.g. a multi-line string holding a "[": parse the whole file
+    return parse_toml(text, str(path)).get("scheme")
+
+
 def bundled_schemes(folder: Path | None = None) -> list[SchemeEntry]:
     """Schemes shipped in ``criteria/`` (files with a ``[scheme]`` table), sorted by id."""
     entries = []
     for path in sorted((folder or criteria_dir()).glob("*.toml")):
         try:
-            info = read_toml(path)[0].get("scheme")
+            info = _scheme_table(path)
         except GreenmarkError:
             continue
         if isinstance(info, dict) and isinstance(info.get("id"), str):

@@ -10,7 +10,7 @@ import pytest
 from batch.conftest import BCA_CSV, BCA_MAPPING, needs_bca_listing, read_csv
 from batch.test_cli_batch import counts
 
-pytestmark = needs_bca_listing
+pytestmark = [needs_bca_listing, pytest.mark.xdist_group("bca-listing")]
 
 
 def _number(cell: str) -> float | None:

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import pytest
 
+#: With pytest-xdist (``--dist loadgroup``, set in pyproject.toml) the whole module runs on
+#: one worker, so the corpus runs below are started once, not once per worker.
+pytestmark = pytest.mark.xdist_group("bad-input-corpus")
+
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 BAD = DATA / "bad"

@@ -12,6 +12,9 @@ from greenmark.reports.render import render
 from greenmark.reports.text import md_escape
 from greenmark.reports.verify import verify
 
+#: one xdist worker runs the whole module, so its module fixture is built once
+pytestmark = pytest.mark.xdist_group("escaping")
+
 NAME = "<script>alert(1)</script> & Co"
 
 

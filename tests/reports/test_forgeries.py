@@ -25,6 +25,10 @@ from greenmark.reports.signing import (
 )
 from greenmark.reports.verify import verify
 
+#: one xdist worker runs the whole module, so its module fixture is built once
+pytestmark = pytest.mark.xdist_group("forgeries")
+
+
 TIER = '<p class="tier" data-gm="tier">GoldPLUS</p>'
 
 
