@@ -10,6 +10,7 @@ overwrite a file that changed on disk behind the session.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -502,13 +503,21 @@ def _same(old: Any, new: Any) -> bool:
     return bool(old == new)
 
 
+#: A file modified less than this long ago is hashed even when its time and size are
+#: unchanged: file times tick coarsely (a few ms), so a same-size edit right after ours
+#: can keep our timestamp (git's "racily clean" rule).
+_RACY_NS = 2_000_000_000
+
+
 def _quick_fingerprint(path: Path, known: Fingerprint | None) -> Fingerprint | None:
-    """Like :func:`fingerprint`, but skips hashing when time and size are unchanged."""
+    """Like :func:`fingerprint`, but skips hashing when time and size are unchanged and
+    the file was not modified within the last :data:`_RACY_NS` nanoseconds."""
     try:
         stat = path.stat()
     except OSError:
         return None
-    if known is not None and (stat.st_mtime_ns, stat.st_size) == (known.mtime_ns, known.size):
+    same = known is not None and (stat.st_mtime_ns, stat.st_size) == (known.mtime_ns, known.size)
+    if same and time.time_ns() - stat.st_mtime_ns > _RACY_NS:
         return known
     return fingerprint(path)
 

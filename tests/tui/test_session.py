@@ -114,6 +114,16 @@ def test_disk_change_is_detected_before_saving(demo_file: Path) -> None:
     assert not session.undo_stack
 
 
+def test_a_same_size_edit_within_the_same_clock_tick_is_detected(demo_file: Path) -> None:
+    """File times tick coarsely: an edit of the same size can keep the file's timestamp."""
+    session = Session.open(demo_file)
+    before = demo_file.stat()
+    demo_file.write_text(demo_file.read_text().replace("eui = 128", "eui = 110"))
+    os.utime(demo_file, ns=(before.st_atime_ns, before.st_mtime_ns))  # same time, same size
+    assert demo_file.stat().st_size == before.st_size
+    assert session.disk_changed()
+
+
 def test_save_as_switches_to_the_copy(demo_file: Path) -> None:
     session = Session.open(demo_file)
     session.commit(Target("inputs", "eui"), 120.0)
