@@ -54,8 +54,8 @@ async def test_history_screen_shows_and_filters_the_changes(demo_file: Path, mak
         assert isinstance(screen, HistoryScreen)
         shown = rows(screen)
         assert [r[1:] for r in shown] == [
-            ["tester", "responses.EN-1.notes", "–", "checked on site"],
-            ["tester", "inputs.ettv", "41.5 W/m2", "35"],
+            ["tester", "responses.EN-1.notes", "–", "checked on site", ""],
+            ["tester", "inputs.ettv", "41.5 W/m2", "35", ""],
         ]
         await pilot.press("slash", *"ettv")
         await pilot.pause()
@@ -83,3 +83,32 @@ async def test_summary_opens_the_whole_history(demo_file: Path, make_app) -> Non
         await pilot.press("q")
         await pilot.pause()
         assert isinstance(app.screen, SummaryScreen)
+
+
+def test_notes_are_shown_and_searched() -> None:
+    from greenmark.tui.screens.history import entry_cells
+
+    noted = HistoryEntry(
+        at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), who="a", field="inputs.eui",
+        old=120, new=112, note="energy model rev C",
+    )  # fmt: skip
+    assert entry_cells(noted)[-1] == "energy model rev C"
+    assert matching([noted, entry("inputs.ettv", 1.0, 2.0)], "rev C") == [noted]
+
+
+def test_summary_shows_the_area_as_entered_and_in_m2(demo_file: Path) -> None:
+    from rich.console import Console
+
+    from greenmark.tui.screens.summary import project_block
+    from greenmark.tui.session import Session
+
+    text = demo_file.read_text(encoding="utf-8")
+    demo_file.write_text(
+        text.replace(
+            "gross_floor_area = 24500", 'gross_floor_area = { value = 263716, unit = "ft2" }'
+        ),
+        encoding="utf-8",
+    )
+    console = Console(width=100, record=True)
+    console.print(project_block(Session.open(demo_file)))
+    assert "263,716 ft² (24,500 m²)" in console.export_text()

@@ -15,14 +15,15 @@ from greenmark.tui.session import Session
 from greenmark.tui.values import show_value
 
 
-def entry_cells(entry: HistoryEntry) -> tuple[str, str, str, str, str]:
-    """When (UTC), who, field, old and new value of one history entry, as text."""
+def entry_cells(entry: HistoryEntry) -> tuple[str, str, str, str, str, str]:
+    """When (UTC), who, field, old and new value, and the note of one history entry."""
     return (
         entry.at.strftime("%Y-%m-%d %H:%M:%S"),
         entry.who or "–",
         entry.field,
         show_value(entry.old) or "–",
         show_value(entry.new) or "–",
+        entry.note,
     )
 
 
@@ -55,7 +56,7 @@ class HistoryScreen(Screen[None]):
             id="history-filter",
         )
         table: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
-        for label in ("When (UTC)", "Who", "Field", "Old", "New"):
+        for label in ("When (UTC)", "Who", "Field", "Old", "New", "Note"):
             table.add_column(label)
         yield table
         yield Footer()

@@ -14,8 +14,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from greenmark.core.edits import area_text
 from greenmark.core.explain import fmt
-from greenmark.core.project import gross_floor_area
 from greenmark.tui.marks import MARKS, STYLES
 from greenmark.tui.session import Session
 from greenmark.tui.values import show_value
@@ -32,12 +32,11 @@ def project_block(session: Session) -> RenderableType:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
     table.add_column()
-    gfa = gross_floor_area(info)
     rows = [
         ("Project", info.name),
         ("Address", info.address or "–"),
         ("Building type", (info.building_type or "–").replace("_", " ")),
-        ("Gross floor area", f"{fmt(gfa)} m2" if gfa else "not given"),
+        ("Gross floor area", area_text(info.gross_floor_area)),
         ("Stage", info.stage),
         ("Assessor", info.assessor or "–"),
         ("Scheme", f"{scheme.id} {scheme.version} — {scheme.scheme.title}"),
