@@ -48,3 +48,36 @@ def test_scoring_a_bundled_sample_builds_no_pint_registry() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    ("spelling", "canonical"),
+    [
+        ("kBtu/sf", "kBtu/ft2"),
+        ("sqft", "ft2"),
+        ("sf", "ft2"),
+        ("sq ft", "ft2"),
+        ("kbtu/ft2/year", "kBtu/ft2/yr"),
+        ("KBTU/SQ FT/yr", "kBtu/ft2/yr"),
+        ("kWh/sqm", "kWh/m2"),
+        ("kwh/m2/yr", "kWh/m2/yr"),
+        ("mmbtu", "kBtu"),
+    ],
+)
+def test_export_spellings_mean_what_they_say(spelling: str, canonical: str) -> None:
+    scale = 1000.0 if spelling == "mmbtu" else 1.0  # 1 MMBtu = 1,000 kBtu
+    assert convert(1.0, spelling, canonical) == pytest.approx(scale)
+
+
+def test_an_intensity_without_per_year_says_so() -> None:
+    with pytest.raises(UnitError, match=r"annual intensity: add /yr \(e.g. 'kBtu/ft2/yr'\)"):
+        convert(1.0, "kBtu/ft2", "kWh/m2/yr")
+    with pytest.raises(UnitError, match="is not per time"):
+        convert(1.0, "kWh/m2/yr", "kWh/m2")
+
+
+def test_an_unknown_unit_gets_a_did_you_mean() -> None:
+    with pytest.raises(UnitError, match="did you mean 'kWh/m2/yr'"):
+        parse_unit("kWh/m2/yer")
+    with pytest.raises(UnitError, match="did you mean 'kgCO2e/m2'"):
+        parse_unit("kgCO2/m2")
