@@ -476,6 +476,20 @@ def _parse_field(field_plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out:
             out.text["building_type"] = labels  # the scheme has no types: keep the label
         else:
             out.arrays[field_plan.target] = codes
+        if field_plan.role == "building_type" and field_plan.options:
+            _refuse_blank_types(field_plan, column, out)
+
+
+def _refuse_blank_types(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> None:
+    """A row without a building type cannot be scored against type-dependent rules: it is
+    skipped with a reason, never scored as if no rule applied."""
+    raw_text = _text(column)
+    blank = _missing(raw_text, plan.missing)
+    if blank.any():
+        rows = np.flatnonzero(blank)
+        reason = f"no building type given (expected one of: {', '.join(plan.options)})"
+        values = _take_text(raw_text, rows)
+        out.problems.append(ProblemSet(rows, plan.column, values, [reason] * len(rows)))
 
 
 def prepare(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> Prepared:

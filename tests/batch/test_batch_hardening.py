@@ -323,3 +323,25 @@ def test_an_output_folder_that_cannot_be_created_is_a_clear_error(run, tmp_path,
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert f"{target}: cannot create the folder {blocker / 'inside'}" in result.stderr
+
+
+def test_a_blank_building_type_is_an_error_not_a_zero(tmp_path: Path) -> None:
+    """A row without a building type is skipped with a reason, never scored as untyped."""
+    from .conftest import greenmark, read_csv, write_csv
+    from .test_cli_batch import EB_MAPPING
+
+    data = write_csv(
+        tmp_path / "p.csv",
+        ["Name", "Type", "GFA", "EUI"],
+        [["Typed", "Office", "12,000", "150"], ["Blank", "", "8,000", "150"],
+         ["Marked missing", "NA", "8,000", "150"]],
+    )  # fmt: skip
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(EB_MAPPING, encoding="utf-8")
+    out, errors = tmp_path / "r.csv", tmp_path / "e.csv"
+    done = greenmark("batch", data, "--mapping", mapping, "--out", out, "--errors", errors, "-q")
+    assert done.returncode == 1, done.stderr
+    assert [r["name"] for r in read_csv(out)] == ["Typed"]
+    problems = read_csv(errors)
+    assert [(p["row"], p["column"]) for p in problems] == [("2", "Type"), ("3", "Type")]
+    assert all(p["reason"].startswith("no building type given (expected one of:") for p in problems)
