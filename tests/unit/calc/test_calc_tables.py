@@ -65,8 +65,9 @@ def test_sourced_records_all_have_a_source_and_a_bool_flag() -> None:
 
 
 def test_only_v1_facts_are_marked_verified() -> None:
-    """Read in the publisher's own text: ETTV coefficients and limit, RTTV limit, roof U limits
-    (BCA), ZE / PE renewable shares (BCA Super Low Energy Programme page), 2005 grid factor (EMA)."""
+    """Read in the publisher's own text: ETTV coefficients and limit, RTTV limit, roof U
+    limits (BCA), ZE / PE renewable shares (BCA Super Low Energy Programme page), the 2005
+    grid factor (EMA)."""
     verified = {
         f"{name}:{path}"
         for name, table in tables.all_tables().items()
