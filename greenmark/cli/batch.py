@@ -8,7 +8,7 @@ input (mapping, scheme, unreadable file). Ctrl-C, SIGTERM and SIGHUP stop the ru
 the same way: no output left behind, exit code 128 + the signal number (130 for
 Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells report a process killed by it.
 Missing output folders are created. Temporary files of an earlier run that was
-killed outright (``.NAME.XXXXXXXX.tmp`` next to an output) are removed.
+killed outright (``.NAME.<random>.tmp`` next to an output) are removed.
 """
 
 from __future__ import annotations
@@ -256,20 +256,7 @@ def _problem_line(problem: dict[str, Any]) -> str:
 )
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, notes or summary table.")
 @handles_errors
-def batch(
-    inputs: tuple[Path, ...],
-    scheme_ref: str | None,
-    mapping_path: Path | None,
-    out: Path | None,
-    errors_path: Path | None,
-    summary_path: Path | None,
-    report_path: Path | None,
-    workers: int | None,
-    engine: str,
-    scheduler: str | None,
-    chunk_rows: int,
-    quiet: bool,
-) -> None:
+def batch(inputs: tuple[Path, ...], **options: Any) -> None:
     """Score a portfolio: INPUT is a CSV or Parquet file (one building per row) or a folder
     of project files.
 
@@ -281,22 +268,7 @@ def batch(
     received = StopSignals()
     try:
         with stop_signals(received):
-            _run(
-                received,
-                started,
-                inputs,
-                scheme_ref=scheme_ref,
-                mapping_path=mapping_path,
-                out=out,
-                errors_path=errors_path,
-                summary_path=summary_path,
-                report_path=report_path,
-                workers=workers,
-                engine=engine,
-                scheduler=scheduler,
-                chunk_rows=chunk_rows,
-                quiet=quiet,
-            )
+            _run(received, started, inputs, **options)
     except BaseException as exc:
         stopped = exc if isinstance(exc, Stopped) else received.stopped()
         if stopped is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -63,3 +64,13 @@ scheme_option = click.option(
     help="Use this scheme (a bundled id or a file) instead of the one the project names.",
 )
 """``--scheme ID|PATH`` (the ``scheme_ref`` argument), shared by the commands."""
+
+
+def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` option value as a date (a click callback)."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None

@@ -15,22 +15,18 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from greenmark.cli.common import err_console, format_option, handles_errors, out_console
+from greenmark.cli.common import (
+    err_console,
+    format_option,
+    handles_errors,
+    out_console,
+    parse_day,
+)
 from greenmark.cli.keys import load_signing_key, passphrase_options
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.resources import make_parent
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    """A ``YYYY-MM-DD`` option value as a date."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
 def register_option(command: F) -> F:

@@ -8,28 +8,20 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
-from greenmark.cli.common import handles_errors, report_problems, scheme_option
+from greenmark.cli.common import (
+    err_console,
+    handles_errors,
+    parse_day,
+    report_problems,
+    scheme_option,
+)
 from greenmark.cli.keys import load_signing_key, passphrase_options
 from greenmark.cli.register import register_file, register_option, today_option
 from greenmark.core.errors import ExitCode, GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import write_atomic
-
-
-def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
 @click.command()
@@ -61,7 +53,7 @@ def _parse_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     "--date",
     "issued",
     metavar="YYYY-MM-DD",
-    callback=_parse_date,
+    callback=parse_day,
     help="Date of issue (default: today, or SOURCE_DATE_EPOCH).",
 )
 @click.option(

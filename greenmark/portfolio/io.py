@@ -4,7 +4,7 @@ Sources read only the mapped columns, chunk by chunk, so memory stays flat
 whatever the file size: CSV through ``pyarrow.csv.open_csv`` with every column
 read as text (the batch parser handles missing markers, thousands separators
 and bad cells itself), Parquet through ``ParquetFile.iter_batches``. Writers put
-everything in a temporary file next to the target (``.NAME.XXXXXXXX.tmp``) and
+everything in a temporary file next to the target (``.NAME.<random>.tmp``) and
 rename it into place only when the run completes; on error, Ctrl-C or a stop
 signal the temporary file is removed, so a half-written file never sits under
 the final name. A run killed outright (``kill -9``) cannot clean up: the next run
@@ -304,7 +304,7 @@ def open_source(path: Path) -> Source:
 
 
 def temp_pattern(target: Path) -> re.Pattern[str]:
-    """The names of the temporary files written for ``target``: ``.NAME.XXXXXXXX.tmp``
+    """The names of the temporary files written for ``target``: ``.NAME.<random>.tmp``
     (:func:`tempfile.mkstemp`'s 8 random characters), also those of
     :func:`greenmark.core.tomlfile.write_atomic`."""
     return re.compile(rf"\.{re.escape(target.name)}\.[a-z0-9_]{{8}}\.tmp")

@@ -332,7 +332,7 @@ def spool_base() -> str:
 
 
 def remove_stale_spools(before: float, base: str | None = None) -> list[Path]:
-    """Remove spool folders left by killed runs: named ``greenmark-batch-PID-XXXXXXXX`` in
+    """Remove spool folders left by killed runs: named ``greenmark-batch-PID-<random>`` in
     ``base`` (default :func:`spool_base`), owned by this user, PID no longer running,
     unchanged since ``before`` (a :func:`time.time`)."""
     base = base if base is not None else spool_base()

@@ -10,6 +10,8 @@ import pytest
 from batch.conftest import BCA_CSV, BCA_MAPPING, needs_bca_listing, read_csv
 from batch.test_cli_batch import counts
 
+# needs_bca_listing is a pytest.mark.skipif: the listing sits beside development checkouts
+# only, so a clone skips this module with that reason.
 pytestmark = [needs_bca_listing, pytest.mark.xdist_group("bca-listing")]
 
 
