@@ -505,7 +505,7 @@ def prepare(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> P
         column = batch.column(names.index(field_plan.column))
         try:
             _parse_field(field_plan, column, out)
-        except (pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        except pa.ArrowException as exc:  # not-implemented casts, type errors, …
             raise GreenmarkError(
                 f"column {field_plan.column!r} (for {field_plan.target}) of Arrow type "
                 f"{column.type} cannot be read: {exc}",
