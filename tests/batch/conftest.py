@@ -60,8 +60,14 @@ def greenmark(
     )
 
 
+def _default_stop_signals() -> None:
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
 def popen_greenmark(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
-    """Start ``greenmark`` with Ctrl-C enabled (a background shell may have it ignored)."""
+    """Start ``greenmark`` with the stop signals (Ctrl-C, SIGTERM, SIGHUP) at their
+    defaults, whatever the runner had (a background shell may ignore some)."""
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
     return subprocess.Popen(
         [sys.executable, "-m", "greenmark", *map(str, args)],
@@ -70,7 +76,7 @@ def popen_greenmark(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=_default_stop_signals,
     )
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from batch.conftest import NRB_PARQUET, read_csv, write_csv
+from batch.conftest import NRB_PARQUET, popen_greenmark, read_csv, write_csv
 from greenmark.portfolio.io import TableWriter, remove_stale_temps, temp_pattern
 
 LINUX = Path("/proc/self/stat").exists()
@@ -24,25 +23,6 @@ LINUX = Path("/proc/self/stat").exists()
 
 def nrb(rows: int = 20) -> pa.Table:
     return pq.read_table(NRB_PARQUET).slice(0, rows)
-
-
-def start(*args: str | Path, cwd: Path) -> subprocess.Popen[str]:
-    """Start ``greenmark`` with the stop signals at their defaults (whatever the runner had)."""
-
-    def defaults() -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, signal.SIG_DFL)
-
-    env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "greenmark", *map(str, args)],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=defaults,
-    )
 
 
 def big_parquet(tmp_path: Path, copies: int = 200) -> Path:
@@ -170,7 +150,7 @@ def test_stop_signals_clean_up_like_ctrl_c(tmp_path, signum, code):
     big = big_parquet(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    process = start(
+    process = popen_greenmark(
         "batch", big, "--scheme", "gm-nrb", "--out", out_dir / "results.parquet",
         "--errors", out_dir / "errors.csv", "--workers", "2", "--chunk-rows", "10000",
         cwd=tmp_path,
@@ -194,7 +174,7 @@ def test_after_kill_9_no_worker_survives_and_the_next_run_removes_the_leftovers(
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     target = out_dir / "results.parquet"
-    process = start(
+    process = popen_greenmark(
         "batch", big, "--scheme", "gm-nrb", "--out", target, "--workers", "2",
         "--chunk-rows", "10000", cwd=tmp_path,
     )  # fmt: skip
@@ -327,8 +307,8 @@ def test_an_output_folder_that_cannot_be_created_is_a_clear_error(run, tmp_path,
 
 def test_a_blank_building_type_is_an_error_not_a_zero(tmp_path: Path) -> None:
     """A row without a building type is skipped with a reason, never scored as untyped."""
-    from .conftest import greenmark, read_csv, write_csv
-    from .test_cli_batch import EB_MAPPING
+    from batch.conftest import greenmark
+    from batch.test_cli_batch import EB_MAPPING
 
     data = write_csv(
         tmp_path / "p.csv",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import json
-import math
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from helpers import toml_values, with_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_paths import CRITERIA, ROOT, SAMPLES
@@ -453,40 +452,21 @@ def test_fitting_type_in_any_letter_case_is_rated(tmp_path):
 
 # --- fuzz: a project with one value replaced never ends in a traceback ----------------------
 
-TOML_SCALARS = st.one_of(
-    st.integers(min_value=-(10**20), max_value=10**20).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(
-        lambda x: (
-            "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf") if math.isinf(x) else repr(x)
-        )
-    ),
-    st.booleans().map(lambda b: "true" if b else "false"),
-    st.text(max_size=20).map(lambda s: json.dumps(s)),
-    st.sampled_from(
-        [
-            '"x" ',
-            '"' + "y" * 250 + '"',
-            "1979-05-27T07:32:00Z",
-            "1979-05-27",
-            '{ value = 1e308, unit = "ft2" }',
-            '{ value = nan, unit = "m2" }',
-            '{ value = 1, unit = "' + "m" * 300 + '" }',
-            "[" * 150 + "]" * 150,
-            "[" * 3000 + "]" * 3000,
-            "{",
-            '"""',
-        ]
-    ),
-)
-TOML_VALUES = st.recursive(
-    TOML_SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
-        st.dictionaries(st.sampled_from(["value", "unit", "a", "type"]), inner, max_size=3).map(
-            lambda d: "{ " + ", ".join(f"{k} = {v}" for k, v in d.items()) + " }"
-        ),
-    ),
-    max_leaves=6,
+TOML_VALUES = toml_values(
+    [
+        '"x" ',
+        '"' + "y" * 250 + '"',
+        "1979-05-27T07:32:00Z",
+        "1979-05-27",
+        '{ value = 1e308, unit = "ft2" }',
+        '{ value = nan, unit = "m2" }',
+        '{ value = 1, unit = "' + "m" * 300 + '" }',
+        "[" * 150 + "]" * 150,
+        "[" * 3000 + "]" * 3000,
+        "{",
+        '"""',
+    ],
+    keys=["value", "unit", "a", "type"],
 )
 FUZZ_BASE = minimal() + (
     '\n[[facades]]\norientation = "N"\nwall_area = 100\nwall_u = 0.5\n'
@@ -500,11 +480,8 @@ _FUZZ_NAMES = itertools.count()
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FUZZ_LINES), TOML_VALUES)
 def test_fuzz_project_values_give_a_score_or_a_clear_error(tmp_path_factory, index, value):
-    lines = FUZZ_BASE.splitlines()
-    key = lines[index].split(" = ", 1)[0]
-    lines[index] = f"{key} = {value}"
     folder = tmp_path_factory.getbasetemp()
-    path = write(folder, "\n".join(lines) + "\n", f"fuzz-{next(_FUZZ_NAMES)}.toml")
+    path = write(folder, with_value(FUZZ_BASE, index, value), f"fuzz-{next(_FUZZ_NAMES)}.toml")
     try:
         loaded = load_project(path)
         score_project(loaded, scheme_for(loaded))

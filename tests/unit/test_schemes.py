@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import itertools
-import json
-import math
 from pathlib import Path
 
 import pytest
-from helpers import scheme_from_text, score_rows
+from helpers import scheme_from_text, score_rows, toml_values, with_value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_paths import CRITERIA, ROOT
@@ -179,40 +177,21 @@ def test_bundled_schemes_skips_unreadable_files_and_reads_a_bom(tmp_path):
 
 # --- fuzz: a scheme with one value replaced never ends in a traceback -----------------------
 
-SCHEME_SCALARS = st.one_of(
-    st.integers(min_value=-(10**20), max_value=10**20).map(str),
-    st.floats(allow_nan=True, allow_infinity=True).map(
-        lambda x: (
-            "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf") if math.isinf(x) else repr(x)
-        )
-    ),
-    st.booleans().map(lambda b: "true" if b else "false"),
-    st.text(max_size=20).map(json.dumps),
-    st.sampled_from(
-        [
-            '"margin"',
-            '"ettv * 2"',
-            '"(" * 3',
-            '"' + "((" * 200 + "1" + "))" * 200 + '"',
-            '"10 ** 10 ** 10"',
-            '"office"',
-            '"' + "z" * 250 + '"',
-            "1e308",
-            "[" * 3000 + "]" * 3000,
-            "{ formula = 1 }",
-            '{ yes = "has_solar", give = inf }',
-        ]
-    ),
-)
-SCHEME_VALUES = st.recursive(
-    SCHEME_SCALARS,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
-        st.dictionaries(st.sampled_from(["formula", "give", "bands", "at"]), inner, max_size=2).map(
-            lambda d: "{ " + ", ".join(f"{k} = {v}" for k, v in d.items()) + " }"
-        ),
-    ),
-    max_leaves=6,
+SCHEME_VALUES = toml_values(
+    [
+        '"margin"',
+        '"ettv * 2"',
+        '"(" * 3',
+        '"' + "((" * 200 + "1" + "))" * 200 + '"',
+        '"10 ** 10 ** 10"',
+        '"office"',
+        '"' + "z" * 250 + '"',
+        "1e308",
+        "[" * 3000 + "]" * 3000,
+        "{ formula = 1 }",
+        '{ yes = "has_solar", give = inf }',
+    ],
+    keys=["formula", "give", "bands", "at"],
 )
 SCHEME_LINES = [i for i, line in enumerate(MINIMAL.splitlines()) if " = " in line]
 GOOD_PROJECT = ROOT / "tests" / "data" / "good" / "minimal-project.toml"
@@ -221,11 +200,8 @@ GOOD_PROJECT = ROOT / "tests" / "data" / "good" / "minimal-project.toml"
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SCHEME_LINES), SCHEME_VALUES)
 def test_fuzz_scheme_values_give_a_score_or_a_clear_error(tmp_path_factory, index, value):
-    lines = MINIMAL.splitlines()
-    key = lines[index].split(" = ", 1)[0]
-    lines[index] = f"{key} = {value}"
     path = tmp_path_factory.getbasetemp() / f"fuzz-scheme-{next(_NAMES)}.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(with_value(MINIMAL, index, value), encoding="utf-8")
     try:
         scheme = load_scheme(path)
         score_project(load_project(GOOD_PROJECT), scheme)
