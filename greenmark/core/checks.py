@@ -11,6 +11,7 @@ from greenmark.core.model import (
     RESULT_TOTALS,
     BandPoints,
     ChoicePoints,
+    InputSpec,
     Scheme,
     YesNoPoints,
     compile_site,
@@ -60,6 +61,10 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
             add((*where, "max"), f"max ({spec.max:g}) is below min ({spec.min:g})")
         if spec.type in ("boolean", "choice") and (spec.min is not None or spec.max is not None):
             add((*where, "min"), f"min/max do not apply to a {spec.type} input")
+        if spec.default is not None:
+            problem = _default_problem(spec)
+            if problem:
+                add((*where, "default"), problem)
         if spec.calculator is not None:
             from greenmark.calc.registry import calculator_names
 
@@ -284,3 +289,23 @@ def _reaches(edges: dict[str, set[str]], start: str, goal: str) -> bool:
             seen.add(node)
             todo.extend(edges.get(node, ()))
     return False
+
+
+def _default_problem(spec: InputSpec) -> str | None:
+    """Why an input's ``default`` does not fit it, or None."""
+    value = spec.default
+    if spec.type == "choice":
+        if not isinstance(value, str) or value not in (spec.choices or ()):
+            return f"expected one of the choices ({', '.join(spec.choices or ())}), not {value!r}"
+        return None
+    if spec.type == "boolean":
+        return None if isinstance(value, bool) else f"expected true or false, not {value!r}"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"expected a number, not {value!r}"
+    if spec.type == "integer" and float(value) != int(value):
+        return f"expected a whole number, not {value!r}"
+    if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+        lo = "-inf" if spec.min is None else f"{spec.min:g}"
+        hi = "inf" if spec.max is None else f"{spec.max:g}"
+        return f"{value:g} is outside the input's range ({lo} to {hi})"
+    return None

@@ -27,6 +27,7 @@ from greenmark.core.model import (
     ChoicePoints,
     FormulaPoints,
     FormulaSite,
+    InputSpec,
     Scheme,
     YesNoPoints,
     choice_flag,
@@ -107,7 +108,7 @@ class CompiledScheme:
     tier_conditions: list[CompiledCondition | None]
     badges: list[CompiledCondition]
     needed_flags: dict[str, tuple[str, int]]  # flag name -> (input, option index)
-    core_matrix: Array  # [criteria, sections] 1 where a non-bonus criterion belongs
+    core_matrix: Array  # [criteria, sections] 1/conversion where a non-bonus criterion belongs
     bonus_matrix: Array  # [criteria, sections] 1 where a bonus criterion belongs
     group_matrix: Array  # [sections, groups]
     ungrouped: Array  # [sections] bool
@@ -119,6 +120,7 @@ class CompiledScheme:
     tier_threshold: Array  # [tiers], -inf when none
     badge_min_rank: Array  # [badges]
     badge_supersedes: Array  # [badges, badges] bool: row badge hides column badge
+    defaults: dict[str, float]  # inputs with a scheme default, as engine values
 
     @property
     def input_names(self) -> list[str]:
@@ -306,7 +308,9 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
     core = np.zeros((n_criteria, n_sections))
     bonus = np.zeros((n_criteria, n_sections))
     for criterion in criteria:
-        (bonus if criterion.bonus else core)[criterion.index, criterion.section] = 1.0
+        # a section's own points count 1/conversion each (e.g. 5 Mt points = 1 point)
+        weight = 1.0 / scheme.sections[criterion.section].conversion
+        (bonus if criterion.bonus else core)[criterion.index, criterion.section] = weight
     group_matrix = np.zeros((n_sections, n_groups))
     for g, group in enumerate(scheme.groups):
         for member in group.sections:
@@ -353,7 +357,19 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         badge_supersedes=np.asarray(
             [[o.id in b.supersedes for o in scheme.badges] for b in scheme.badges], dtype=bool
         ).reshape(len(scheme.badges), len(scheme.badges)),
+        defaults={
+            name: default_value(spec)
+            for name, spec in scheme.inputs.items()
+            if spec.default is not None
+        },
     )
+
+
+def default_value(spec: InputSpec) -> float:
+    """An input's declared default as the engine holds it (choices by option index)."""
+    if spec.type == "choice":
+        return float((spec.choices or []).index(str(spec.default)))
+    return float(spec.default)  # type: ignore[arg-type]  # bool and numbers only, checked
 
 
 @dataclass
@@ -450,14 +466,17 @@ def score(
         size = len(next(iter(inputs.values()))) if inputs else 1
     n = size
     env: dict[str, Any] = dict(compiled.constants)
+    defaults = compiled.defaults
     for name in compiled.input_names:
         given = inputs.get(name)
         if given is None:
-            env[name] = np.full(n, np.nan)
+            env[name] = np.full(n, defaults.get(name, np.nan))
         else:
             column = np.asarray(given, dtype=np.float64)
             if column.shape != (n,):
                 raise ValueError(f"input {name!r} has shape {column.shape}, expected ({n},)")
+            if name in defaults:  # an input the scheme gives a default: fill the blanks
+                column = np.where(np.isnan(column), defaults[name], column)
             env[name] = column
     for flag, (owner, option) in compiled.needed_flags.items():
         env[flag] = env[owner] == option

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -62,6 +63,14 @@ class SchemeInfo(_Model):
     source: LongText = ""
     validity_years: int | None = Field(default=None, ge=1, le=50)
     """Years a certificate issued under this scheme stays valid (none: the default, 3)."""
+    extends: ItemId | None = None
+    """The id of a scheme this one is written as changes to (merged when the file loads)."""
+    effective_from: date | None = None
+    """The date the scheme owner put this version into effect."""
+    superseded_by: ShortText | None = None
+    """The scheme (in words) that replaced this one; set for legacy versions."""
+    superseded_from: date | None = None
+    """The date from which new projects use ``superseded_by`` instead."""
 
 
 class ConstantSpec(_Model):
@@ -86,6 +95,12 @@ class InputSpec(_Model):
     choices: list[Name] | None = None
     help: LongText = ""
     calculator: ShortText | None = None  # fills the value from the project's tables (facades, BoQ…)
+    default: float | bool | ShortText | None = None
+    """The value used when none is given (a number, true/false, or a choice's option): for
+    inputs whose absence has a plain meaning, e.g. no off-site renewables bought."""
+    role: Literal["design", "reference"] = "design"
+    """``reference``: a baseline the design is measured against (a code budget, a reference
+    building), never a lever: sensitivity and the designer do not propose changing it."""
 
 
 class DerivedSpec(_Model):
@@ -116,6 +131,11 @@ class SectionSpec(_Model):
     floor: float | None = Field(default=None, ge=0)
     floor_percent: float | None = Field(default=None, ge=0, le=100)
     weight: float | dict[ShortText, float] | None = None
+    conversion: float = Field(default=1.0, gt=0)
+    """Own points per scheme point: criteria score in the section's own points, which count
+    ``1 / conversion`` each toward the section, before its cap (e.g. 5 Mt points = 1 point)."""
+    points_name: ShortText = ""
+    """What the section's own points are called when ``conversion`` is not 1 (``Mt points``)."""
 
 
 class GroupSpec(_Model):
@@ -199,6 +219,7 @@ class CriterionSpec(_Model):
     guidance: LongText = ""
     source: LongText = ""
     verified: bool = True
+    documents: list[ShortText] = Field(default_factory=list)  # required evidence, a checklist
 
 
 class GateSpec(_Model):

@@ -151,6 +151,8 @@ def score_one(
     env: dict[str, Any] = {n: c.value for n, c in scheme.constants.items()}
     for name, spec in scheme.inputs.items():
         value = values.get(name)
+        if value is None:
+            value = spec.default
         if spec.type == "choice":
             env[name] = value
             for option in spec.choices or ():
@@ -251,6 +253,7 @@ def score_one(
             for c in scheme.criteria
             if c.section == s.id and not c.bonus and applicable[c.id]
         )
+        core, bonus, available = (v / s.conversion for v in (core, bonus, available))
         if s.cap is not None:
             core, available = min(core, s.cap), min(available, s.cap)
         if s.bonus_cap is not None:

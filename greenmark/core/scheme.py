@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from greenmark.core.checks import check_scheme
 from greenmark.core.errors import GreenmarkError, Problem, SchemeError
+from greenmark.core.inherit import merge_scheme
 from greenmark.core.model import Scheme
 from greenmark.core.resources import criteria_dir
 from greenmark.core.tomlfile import (
@@ -76,14 +77,46 @@ def _mtime(path: str | Path) -> float:
 
 @lru_cache(maxsize=32)
 def _load_scheme_cached(path: str, mtime: float) -> Scheme:
+    data, text = _read_scheme_data(path, ())
+    base = data.get("scheme", {}).get("extends") if isinstance(data.get("scheme"), dict) else None
+    # line numbers locate problems only in a file read as it is, not in a merged one
+    return parse_scheme(data, text if base is None else None, _display(path))
+
+
+def _read_scheme_data(path: str, chain: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    """A scheme file's data, merged onto the scheme it ``extends`` (recursively)."""
+    shown = _display(path)
     try:
         data, text = read_toml(path)
     except GreenmarkError as exc:
-        shown = _display(path)
         raise SchemeError(
             problems=[Problem(p.message, shown, p.location, p.line) for p in exc.problems]
         ) from None
-    return parse_scheme(data, text, _display(path))
+    info = data.get("scheme")
+    base_id = info.get("extends") if isinstance(info, dict) else None
+    if base_id is None:
+        return data, text
+    if not isinstance(base_id, str):
+        raise SchemeError(problems=[Problem("expected a scheme id", shown, "scheme.extends")])
+    base_path = _find_base(base_id, Path(path).parent)
+    if base_path is None or str(base_path) in (*chain, path):
+        why = "not found" if base_path is None else "extends itself (a cycle)"
+        raise SchemeError(problems=[Problem(f"scheme {base_id!r} {why}", shown, "scheme.extends")])
+    load_scheme(base_path)  # the base must be a valid scheme on its own (its own file's errors)
+    base, _ = _read_scheme_data(str(base_path), (*chain, path))
+    merged, problems = merge_scheme(base, data, shown)
+    if problems:
+        raise SchemeError(problems=problems)
+    return merged, text
+
+
+def _find_base(scheme_id: str, folder: Path) -> Path | None:
+    """The file of scheme ``scheme_id``: beside the extending file first, then bundled."""
+    for source in (folder, None):
+        for entry in bundled_schemes(source):
+            if entry.id == scheme_id:
+                return entry.path.resolve()
+    return None
 
 
 def _display(path: str | Path) -> str:

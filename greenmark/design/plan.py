@@ -167,6 +167,7 @@ def available_points(scored: ProjectScore, i: int = 0) -> list[Available]:
         if room <= 1e-9:
             continue
         s = compiled.criteria[c].section
+        room /= scheme.sections[s].conversion  # in scheme points from here on
         if spec.bonus:
             effective = min(room, float(bonus_room[s]))
         else:
