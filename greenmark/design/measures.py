@@ -28,7 +28,7 @@ from pydantic import (
 
 from greenmark.core.errors import FormulaError, GreenmarkError, Problem
 from greenmark.core.formula import compile_formula
-from greenmark.core.model import ID_PATTERN, NAME_PATTERN, ConstantSpec
+from greenmark.core.model import ID_PATTERN, NAME_PATTERN, ConstantSpec, Scheme
 from greenmark.core.resources import criteria_dir
 from greenmark.core.tomlfile import LineIndex, dotted, friendly_errors, read_toml
 
@@ -300,6 +300,19 @@ def check_catalogue(catalogue: Catalogue) -> list[tuple[Location, str]]:
                     "(it must be in criteria/factors/embodied-carbon.toml)",
                 )
     return problems
+
+
+def reference_effects(measure: Measure, scheme: Scheme) -> list[str]:
+    """The reference inputs (``role = "reference"``, baselines) ``measure`` would change in
+    ``scheme``: such a measure is never proposed, a baseline is not a design lever."""
+    effects = [*measure.effects, *measure.fallback]
+    return list(
+        dict.fromkeys(
+            e.input
+            for e in effects
+            if e.input in scheme.inputs and scheme.inputs[e.input].role == "reference"
+        )
+    )
 
 
 def _is_name(name: str) -> bool:

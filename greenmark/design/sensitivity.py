@@ -1,6 +1,7 @@
 """Sensitivity: which inputs move a project's total most, by finite differences.
 
-For every input the project gives (and the scheme reads), the total is scored at the
+For every design input the project gives (and the scheme reads; reference inputs, the
+baselines a design is measured against, are left out), the total is scored at the
 project's value moved up and down: a small step ``h`` (1 % of the input's range, 1 for
 integers) for the local rate, and a geometric grid out to the input's min / max for the
 smallest change that gains the next point and the most that input alone can add.
@@ -22,7 +23,7 @@ from greenmark.core.engine import CompiledScheme, encode_inputs, score
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, not_applicable_marks, resolve_inputs
 from greenmark.core.scoring import compiled as compiled_scheme
-from greenmark.design.whatif import used_inputs
+from greenmark.design.whatif import reference_inputs, used_inputs
 
 GRID = 48  # geometric and as many linear grid points per direction
 STEP = 0.01  # the local step as a share of the input's range
@@ -136,11 +137,13 @@ def sensitivity(
     """Rank the inputs of one design (plain values in scheme units) by how they move the total.
 
     ``names`` limits the inputs examined (default: every input the design gives and the
-    scheme reads). Ranked by ``max_gain``, then by the relative size of ``next_change``.
+    scheme reads). Reference inputs (baselines, ``role = "reference"``) are never
+    examined: they are not levers. Ranked by ``max_gain``, then by the relative size of
+    ``next_change``.
     """
     scheme = compiled.scheme
     base = {k: float(v[0]) for k, v in encode_inputs(compiled, [values]).items()}
-    used = used_inputs(compiled)
+    used = used_inputs(compiled) - reference_inputs(scheme)
     chosen = [
         n
         for n in (names if names is not None else scheme.inputs)

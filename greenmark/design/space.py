@@ -65,6 +65,7 @@ from greenmark.design.measures import (
     Catalogue,
     InputEffect,
     Measure,
+    reference_effects,
 )
 
 MAX_TABLE_MEASURES = 62  # bit patterns per table are int64 codes
@@ -207,6 +208,9 @@ class DesignSpace:
         scheme = self.scheme
         if measure.schemes and scheme.id not in measure.schemes:
             return skip(f"for schemes {', '.join(measure.schemes)} only")
+        baselines = reference_effects(measure, scheme)
+        if baselines:
+            return skip(f"changes {', '.join(baselines)}, a reference value, not a design lever")
         rows = select_rows(self.project, measure)
         scalars: dict[str, float] = {
             **self.catalogue.constant_values,

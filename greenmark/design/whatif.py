@@ -2,7 +2,8 @@
 
 Values are given as text, ``NAME=VALUE`` with an optional unit (``eui=40kBtu/ft2/yr``,
 ``ettv=38.5 W/m2``), parsed per the input's type and converted to the scheme's unit
-with :mod:`greenmark.core.units`. Both designs are scored in one engine call.
+with :mod:`greenmark.core.units`. Both designs are scored in one engine call. A reference
+input (a baseline, ``role = "reference"``) may be changed, but the result says it is no lever.
 """
 
 from __future__ import annotations
@@ -140,6 +141,12 @@ def used_inputs(compiled: CompiledScheme) -> set[str]:
     return used
 
 
+def reference_inputs(scheme: Scheme) -> set[str]:
+    """Inputs marked ``role = "reference"``: baselines (a code budget, a reference design)
+    the design is measured against, never levers to propose."""
+    return {name for name, spec in scheme.inputs.items() if spec.role == "reference"}
+
+
 def score_values(
     compiled: CompiledScheme,
     rows: Sequence[Mapping[str, Any]],
@@ -161,6 +168,7 @@ class Assignment:
     before: Any
     after: Any
     used: bool
+    reference: bool = False  # a baseline (role = "reference"), not a design lever
 
 
 @dataclass
@@ -179,12 +187,33 @@ class WhatIf:
         return [a.input for a in self.assignments if not a.used]
 
     @property
+    def references(self) -> list[str]:
+        """Assigned inputs that are reference values (baselines), not design levers."""
+        return [a.input for a in self.assignments if a.reference]
+
+    def reference_note(self) -> str:
+        """A sentence saying which changed inputs are reference values ("" if none)."""
+        if not self.references:
+            return ""
+        names = ", ".join(self.references)
+        verb = "is a reference value" if len(self.references) == 1 else "are reference values"
+        return (
+            f"{names} {verb} (the baseline the design is measured against), "
+            "not a design lever: the change is a what-if, not a way to gain points"
+        )
+
+    @property
     def changed(self) -> bool:
         """True when any result differs (points, statuses, gates, tier, badges)."""
         return self.before.to_dict() | {"project": None} != self.after.to_dict() | {"project": None}
 
     def message(self) -> str:
-        """One sentence saying what happened."""
+        """One sentence saying what happened (and that a reference value is no lever)."""
+        note = self.reference_note()
+        text = self._outcome()
+        return f"{text}; note: {note}" if note else text
+
+    def _outcome(self) -> str:
         if self.changed:
             percent = self.before.scoring == "percent"
             before = self.before.total_percent if percent else self.before.total_points
@@ -286,6 +315,7 @@ class WhatIf:
             "changed": self.changed,
             "message": self.message(),
             "unused": self.unused,
+            "reference": self.references,
             "sections": self.section_diffs(),
             "criteria": self.criterion_diffs(),
             "gates": self.gate_diffs(),
@@ -320,6 +350,7 @@ def whatif(
     explainer = Explainer(scores)
     summary = project_summary(loaded)
     used = used_inputs(compiled)
+    references = reference_inputs(scheme)
     assignments = [
         Assignment(
             input=name,
@@ -328,6 +359,7 @@ def whatif(
             before=values.get(name),
             after=value,
             used=name in used,
+            reference=name in references,
         )
         for name, value in assigned.items()
     ]
