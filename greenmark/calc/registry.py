@@ -3,6 +3,8 @@
 A scheme input may say ``calculator = "ettv"``: when the project does not give
 the value directly, it is computed here from the project's ``[[facades]]``,
 ``[[boq]]`` or ``[[fittings]]`` tables with the numpy calculators of this package.
+A table with nothing in it (no rows, or BoQ quantities all 0) gives no value, so the
+input's criteria are "not assessed" (with :func:`not_calculated_reason`), never full marks.
 """
 
 from __future__ import annotations
@@ -84,8 +86,28 @@ def superstructure_concrete_m3(lines: Sequence[Any]) -> float:
     return float(concrete_volume_m3(project_boq(above))[0]) if above else 0.0
 
 
+def not_calculated_reason(name: str, gfa_known: bool = True) -> str:
+    """Why calculator ``name`` gave no value, in words (for a "not assessed" reason).
+
+    ``gfa_known``: whether the project gives its gross floor area (m2).
+    """
+    table = table_of(name)
+    if name.startswith("wels_ticks."):
+        return f"no [[fittings]] rows of type {name.split('.', 1)[1]}"
+    if table == "facades":
+        return "no [[facades]] rows"
+    if name != "embodied_carbon_total" and not gfa_known:
+        return "no gross floor area to divide the [[boq]] by"
+    if name == "concrete_usage_index":
+        return "no superstructure concrete above 0 m3 in [[boq]] (empty or all-zero rows)"
+    return "no [[boq]] row with a quantity above 0 (empty or all-zero rows)"
+
+
 def calculate(name: str, project: _Tables, gfa_m2: float | None) -> tuple[float, str] | None:
-    """``(value, unit)`` of calculator ``name`` for one project, or None when its table is empty.
+    """``(value, unit)`` of calculator ``name`` for one project, or None when there is
+    nothing to calculate from (:func:`not_calculated_reason` says why): an empty table, a
+    BoQ whose quantities are all 0 (or, for the concrete usage index, no superstructure
+    concrete above 0 m3), or no GFA for a per-m2 value. Empty is never scored as perfect.
 
     Raises :class:`~greenmark.calc.errors.CalcError` (with 1-based ``items``) on bad rows.
     """
@@ -114,8 +136,13 @@ def calculate(name: str, project: _Tables, gfa_m2: float | None) -> tuple[float,
         if not lines or (name != "embodied_carbon_total" and not gfa_m2):
             return None
         if name == "concrete_usage_index":  # substructure rows are left out
-            return superstructure_concrete_m3(lines) / float(gfa_m2 or 1), "m3/m2"
+            concrete = superstructure_concrete_m3(lines)
+            if not concrete > 0:  # an empty or all-zero BoQ is not a perfect one
+                return None
+            return concrete / float(gfa_m2 or 1), "m3/m2"
         total = float(embodied_carbon(project_boq(lines))[0])
+        if not any(line.quantity > 0 for line in lines):
+            return None
         if name == "embodied_carbon_total":
             return total, "kgCO2e"
         return total / float(gfa_m2 or 1), "kgCO2e/m2"
