@@ -35,6 +35,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "check": "greenmark.cli.design:check",
     "whatif": "greenmark.cli.design:whatif",
     "set": "greenmark.cli.edit:set_values",
+    "evidence": "greenmark.cli.evidence:evidence",
     "assess": "greenmark.cli.assess:assess",
     "new": "greenmark.cli.assess:new",
     "serve": "greenmark.cli.assess:serve",

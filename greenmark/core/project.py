@@ -45,6 +45,7 @@ from pydantic import (
 
 from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
 from greenmark.core.model import Scheme
+from greenmark.core.records import EvidenceFile
 from greenmark.core.tomlfile import (
     LONG_TEXT,
     SHORT_TEXT,
@@ -214,6 +215,8 @@ class Response(_Model):
     not_applicable: bool = False
     review_state: Literal["open", "accepted", "needs_clarification"] = "open"
     review_comment: LongText = ""  # the reviewer's remark on this criterion
+    files: list[EvidenceFile] = Field(default_factory=list)  # attached (core.evidence)
+    documents_received: list[LongText] = Field(default_factory=list)  # the scheme's checklist
 
 
 class HistoryEntry(_Model):
@@ -241,10 +244,13 @@ class Project(_Model):
     def plain(self, compact: bool = False) -> dict[str, Any]:
         """The project as plain TOML values (unset ones left out; ``compact``: defaults too)."""
         data = self.model_dump(mode="python", exclude_none=True, exclude_defaults=compact)
-        for entry in data.get("history", []):
-            at = entry.get("at")
-            if isinstance(at, datetime) and at.tzinfo is None:
-                entry["at"] = at.replace(tzinfo=UTC)
+        stamped = [*data.get("history", [])]
+        stamped += [f for r in data.get("responses", {}).values() for f in r.get("files", [])]
+        for entry in stamped:
+            for key in ("at", "attached"):
+                at = entry.get(key)
+                if isinstance(at, datetime) and at.tzinfo is None:
+                    entry[key] = at.replace(tzinfo=UTC)
         return data
 
     def to_toml(self) -> str:

@@ -2,7 +2,8 @@
 a project that names a file.
 
 Evidence is free text under ``[responses]`` (``evidence = ["A-201 facade schedule",
-"evidence/ettv.pdf"]``). An entry that is a relative path to an existing file inside the
+"evidence/ettv.pdf"]``) and files attached to a criterion (``files``, see
+:mod:`greenmark.core.evidence`). An entry that is a relative path to an existing file inside the
 project file's folder (or below it) is hashed; any other entry (a description, a
 missing file, an absolute path, a path leading out of the folder) is left out.
 """
@@ -58,7 +59,9 @@ def evidence_paths(project_path: str | Path, entries: Iterable[str]) -> dict[str
 
 
 def _entries(responses: Mapping[str, Any]) -> list[str]:
-    return [entry for response in responses.values() for entry in response.evidence]
+    """Free-text entries that may name a file, and the files attached to a criterion."""
+    named = [entry for response in responses.values() for entry in response.evidence]
+    return named + [f.path for response in responses.values() for f in response.files]
 
 
 def evidence_files(project_path: str | Path, responses: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from greenmark.tui.session import TABLES, Session, Step, Table, Target
 from greenmark.tui.tables import BOQ, FACADES, FITTINGS
 from greenmark.tui.values import Refused, show_value
 from greenmark.tui.widgets.detail import DetailPane
+from greenmark.tui.widgets.evidence import EvidencePanel
 from greenmark.tui.widgets.fields import Editor
 from greenmark.tui.widgets.keybar import KeyBar
 from greenmark.tui.widgets.project_pane import ProjectPane
@@ -272,6 +273,26 @@ class MainScreen(SavingScreen):
             self._changed(step)
         else:
             self._redraw(self.session.project, self.session.scored, previewing=False)
+        return None
+
+    def attach_file(self, criterion: str, file: str) -> str | None:
+        from greenmark.tui.evidence import attach
+
+        return self._evidence_step(lambda: attach(self.session, criterion, file))
+
+    def detach_file(self, criterion: str, path: str) -> str | None:
+        from greenmark.tui.evidence import detach
+
+        return self._evidence_step(lambda: detach(self.session, criterion, path))
+
+    def _evidence_step(self, change: Any) -> str | None:
+        try:
+            step: Step = change()
+        except Refused as exc:
+            return str(exc)
+        self.query_one(EvidencePanel).show(self.session, str(step.target.key))
+        self._changed(step)
+        self.notify(f"{step.label[0].upper()}{step.label[1:]} (ctrl+z undoes)")
         return None
 
     def add_row(self, table: Table, at: int | None) -> None:

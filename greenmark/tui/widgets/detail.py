@@ -17,6 +17,7 @@ from greenmark.core.project import Response
 from greenmark.tui.marks import LABELS, MARKS, REVIEW_STATES, STYLES, criterion_inputs, gate_inputs
 from greenmark.tui.session import Session, Target
 from greenmark.tui.values import Refused, parse_input, show_value, unit_text
+from greenmark.tui.widgets.evidence import AttachEditor, EvidenceHost, EvidencePanel
 from greenmark.tui.widgets.fields import (
     BoolEditor,
     ChoiceEditor,
@@ -142,7 +143,7 @@ class DetailPane(VerticalScroll):
     DetailPane > #detail-response { height: auto; }
     """
 
-    def __init__(self, controller: Controller, **kwargs: Any) -> None:
+    def __init__(self, controller: EvidenceHost, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.controller = controller
         self.ref: NodeRef | None = None
@@ -183,6 +184,7 @@ class DetailPane(VerticalScroll):
                 to_text=_evidence_text,
                 id="response-evidence",
             ),
+            EvidencePanel(controller, id="evidence"),
             NoteEditor(controller, target("notes"), "Notes", "", id="response-notes"),
             Static("Review", classes="heading"),
             ChoiceEditor(
@@ -255,7 +257,10 @@ class DetailPane(VerticalScroll):
         if not is_criterion or ref is None:
             return
         response = session.project.responses.get(ref.id) or Response()
+        box.query_one(EvidencePanel).show(session, ref.id)
         for editor in box.query(Editor):
+            if isinstance(editor, AttachEditor):
+                continue
             editor.target = Target("responses", editor.target.name, ref.id)
             editor.reload(getattr(response, editor.target.name))
 

@@ -1,0 +1,47 @@
+"""What a project file records beside its values: evidence files attached to a criterion.
+
+An attached file is named by its path relative to the project file's folder, with the
+SHA-256 and size it had when attached, so a later change (or its loss) shows::
+
+    [[responses."EN-1".files]]
+    path = "evidence/ettv-calculation.pdf"
+    sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    size = 48213
+    attached = 2026-12-06T09:30:00Z
+    who = "assessor"
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from greenmark.core.tomlfile import LongText, ShortText
+
+
+class _Record(BaseModel):
+    """Strict, like the rest of a project file: unknown keys refused."""
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, strict=True, allow_inf_nan=False
+    )
+
+
+class EvidenceFile(_Record):
+    """A file attached as evidence: where it is and what it held when attached."""
+
+    path: LongText = Field(min_length=1)  # relative to the project file's folder, with "/"
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int = Field(ge=0)  # bytes
+    attached: datetime
+    who: ShortText = ""
+
+    @field_validator("path")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        if value.startswith(("/", "~", "\\")) or ":" in value[:3] or "\\" in value:
+            raise ValueError(f"must be a path relative to the project file, with '/': {value!r}")
+        if ".." in value.split("/"):
+            raise ValueError(f"must be inside the project file's folder: {value!r}")
+        return value
