@@ -152,7 +152,7 @@ def _binding(
         return None, notes
     loaded = mapping if mapping is not None else direct_mapping(scheme, tables[0].columns)
     binding = bind(loaded, scheme)
-    used = {f.column: f.target for f in binding.fields}
+    used = binding.used()
     for source in tables:
         binding.check_columns(source.columns, source.name)
         source.check_types(used)
@@ -321,7 +321,7 @@ def _run(
         raise GreenmarkError("give --scheme ID|PATH (or name the scheme in the mapping file)")
     scheme = load_scheme(resolve_scheme(reference))
     binding, notes = _binding(mapping, scheme, sources)
-    plan = Plan(scheme, list(binding.fields) if binding else [])
+    plan = Plan.from_binding(scheme, binding) if binding else Plan(scheme, [])
     if workers is None:
         workers = default_workers()
     if engine == "local" and all(_small(s, chunk_rows) for s in sources):
@@ -374,8 +374,15 @@ def _run(
             raise
 
     if summary is not None:
-        counts = {"read": job.read, "scored": job.scored, "skipped": job.skipped}
+        counts = {
+            "read": job.read,
+            "scored": job.scored,
+            "skipped": job.skipped,
+            "out_of_scope": job.excluded,
+        }
         data = summary.to_dict(counts, [s.name for s in sources])
+        data["skipped_by_reason"] = _by_reason(job.skipped_by)
+        data["out_of_scope_by_reason"] = _by_reason(job.out_of_scope)
         if summary_path is not None:
             _write(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         if report_path is not None:
@@ -398,14 +405,26 @@ def _run(
             f"[yellow]warning:[/] {job.malformed:,} CSV lines had the wrong number of fields and "
             "were not read; row numbers count the lines that were"
         )
+    if not quiet:
+        for title, reasons in (("skipped", job.skipped_by), ("out of scope", job.out_of_scope)):
+            for entry in _by_reason(reasons)[:SHOWN_PROBLEMS]:
+                line = f"  {entry['rows']:>9,}  {title}: {entry['reason']}"
+                console.print(Text(line, style="dim"))
     console.print(
         Text(
             f"read {job.read:,} rows: {job.scored:,} scored, {job.skipped:,} skipped"
+            + (f", {job.excluded:,} out of scope" if job.excluded else "")
             + (f" -> {out}" if out is not None else "")
         )
     )
     if job.skipped:
         sys.exit(int(ExitCode.NOT_SCORED))
+
+
+def _by_reason(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """``[{reason, rows}]``, most rows first."""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"reason": reason, "rows": rows} for reason, rows in ordered]
 
 
 def _write(path: Path, text: str) -> None:

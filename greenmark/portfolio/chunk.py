@@ -20,7 +20,6 @@ the row masks that decide which rows are skipped and why.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,18 @@ import pyarrow.compute as pc
 from greenmark.core.engine import CompiledScheme, Scores, Status, compile_scheme, score
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.model import Scheme
+from greenmark.portfolio.cells import (
+    ProblemSet,
+    fmt,
+    is_missing,
+    missing_cells,
+    read_numbers,
+    take_text,
+    text_array,
+    unit_suffix,
+)
+from greenmark.portfolio.derive import evaluate, extract
+from greenmark.portfolio.filters import FilterPlan, out_of_scope
 from greenmark.portfolio.mapping import (
     FALSE_WORDS,
     TRUE_WORDS,
@@ -72,6 +83,7 @@ class Plan:
     scheme: Scheme
     fields: list[FieldPlan]
     key: str = ""  # identifies the scheme for the per-process compile cache
+    filters: list[FilterPlan] = field(default_factory=list)  # [[where]] and [[exclude]]
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -80,7 +92,7 @@ class Plan:
 
     @classmethod
     def from_binding(cls, scheme: Scheme, binding: Binding) -> Plan:
-        return cls(scheme, list(binding.fields))
+        return cls(scheme, list(binding.fields), filters=list(binding.filters))
 
     @property
     def compiled(self) -> CompiledScheme:
@@ -92,7 +104,9 @@ class Plan:
 
     @property
     def columns(self) -> list[str]:
-        return list(dict.fromkeys(f.column for f in self.fields))
+        """File columns read: mapped values first, then filters."""
+        reads = [c for f in self.fields for c in f.reads] + [f.column for f in self.filters]
+        return list(dict.fromkeys(reads))
 
     @property
     def metrics(self) -> list[str]:
@@ -129,18 +143,6 @@ class Plan:
 
 
 @dataclass
-class ProblemSet:
-    """Bad cells of one column: local rows (0-based), the raw values and the reasons."""
-
-    rows: np.ndarray
-    column: str
-    values: list[str | None]
-    reasons: list[str]
-    lines: list[int | None] | None = None
-    source: list[str] | None = None
-
-
-@dataclass
 class Prepared:
     """A chunk turned into engine arrays, before scoring."""
 
@@ -151,15 +153,26 @@ class Prepared:
     flags: list[tuple[np.ndarray, list[str]]] = field(default_factory=list)  # rows, messages
     not_applicable: dict[str, np.ndarray] | None = None
     ids: pa.Array | None = None  # row ids used in the errors file
+    out_of_scope: np.ndarray | None = None  # per row: index of the filter leaving it out, or -1
 
 
 @dataclass
 class ChunkResult:
-    """Scored rows and problems of one chunk (``row`` columns are local, 0-based)."""
+    """Scored rows and problems of one chunk (``row`` columns are local, 0-based).
+
+    ``out_of_scope`` counts the rows the mapping's filters left out, by reason;
+    ``skipped_by`` the rows not scored, by their first problem's kind and column.
+    """
 
     read: int
     results: pa.Table
     errors: pa.Table
+    out_of_scope: dict[str, int] = field(default_factory=dict)
+    skipped_by: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def excluded(self) -> int:
+        return sum(self.out_of_scope.values())
 
     @property
     def scored(self) -> int:
@@ -169,124 +182,34 @@ class ChunkResult:
 # ----------------------------------------------------------------------------- parsing
 
 
-def _text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Any Arrow column as a plain string array (nulls kept)."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_dictionary(column.type):
-        column = column.dictionary_decode()
-    if not pa.types.is_string(column.type):
-        column = column.cast(pa.string())
-    return column
-
-
-def _missing_pattern(markers: Sequence[str]) -> str:
-    """RE2 pattern matching a cell that is one of ``markers`` (trimmed, case-insensitive)."""
-    alternatives = "|".join(re.escape(m.strip()) for m in markers)
-    return rf"^\s*(?i:{alternatives})\s*$"
-
-
-def _missing(text: pa.Array, markers: Sequence[str]) -> np.ndarray:
-    """True where a cell is null or one of the missing markers (trimmed, case-insensitive)."""
-    if not markers:
-        return np.asarray(pc.is_null(text))
-    marked = pc.match_substring_regex(text, _missing_pattern(markers))
-    return np.asarray(pc.fill_null(marked, True))
-
-
-def _is_missing(value: str | None, markers: Sequence[str]) -> bool:
-    """The scalar form of :func:`_missing`, for the distinct values of a column."""
-    if value is None:
-        return True
-    folded = value.strip().casefold()
-    return any(folded == m.strip().casefold() for m in markers)
-
-
-def _number_pattern(thousands: str, decimal: str) -> str:
-    """RE2 pattern of a well-formed number: optional sign, digits grouped by ``thousands``
-    only in threes ("65,640" but not "1,5"), optional ``decimal`` part and exponent."""
-    d = re.escape(decimal)
-    whole = r"\d+"
-    if thousands:
-        whole += r"|\d{1,3}(?:" + re.escape(thousands) + r"\d{3})+"
-    return rf"^[+-]?(?:(?:{whole})(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?$"
-
-
-def _fmt(value: float) -> str:
-    """A number for messages: ``2,865,168``, ``12.5``, ``1e+20``."""
-    if abs(value) < 1e15 and float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.6g}" if abs(value) < 1e15 else f"{value:.6g}"
-
-
-def _unit(unit: str) -> str:
-    return "" if unit in ("", "1") else f" {unit}"
-
-
-def _take_text(text: pa.Array, rows: np.ndarray) -> list[str | None]:
-    return pc.take(text, pa.array(rows, pa.int64())).to_pylist()
-
-
-def _read_numbers(
-    plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared
-) -> tuple[np.ndarray, pa.Array | None]:
-    """Numbers as written in the file (NaN = missing) and, for text columns, the raw text.
-
-    Text cells are trimmed; missing markers become NaN; a cell that is not a
-    well-formed number (in the mapping's thousands/decimal format) is a problem.
-    """
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        # unsafe: integers beyond 2**53 become the nearest float instead of failing
-        values = column.cast(pa.float64(), safe=False).to_numpy(zero_copy_only=False)
-        infinite = np.isinf(values)
-        if infinite.any():
-            rows = np.flatnonzero(infinite)
-            texts: list[str | None] = [_fmt(v) for v in values[rows]]
-            reasons = ["not a finite number"] * len(rows)
-            out.problems.append(ProblemSet(rows, plan.column, texts, reasons))
-            values = np.where(infinite, np.nan, values)
-        return values, None
-    raw_text = _text(column)
-    trimmed = pc.utf8_trim_whitespace(raw_text)
-    missing = _missing(raw_text, plan.missing)
-    pattern = _number_pattern(plan.thousands, plan.decimal)
-    well_formed = np.asarray(pc.fill_null(pc.match_substring_regex(trimmed, pattern), False))
-    bad = ~well_formed & ~missing
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        reasons = ["not a number"] * len(rows)
-        out.problems.append(ProblemSet(rows, plan.column, _take_text(raw_text, rows), reasons))
-    cleaned = trimmed
-    if plan.thousands:
-        cleaned = pc.replace_substring(cleaned, plan.thousands, "")
-    if plan.decimal != ".":
-        cleaned = pc.replace_substring(cleaned, plan.decimal, ".")
-    cleaned = pc.if_else(pa.array(well_formed & ~missing), cleaned, pa.scalar(None, pa.string()))
-    return cleaned.cast(pa.float64()).to_numpy(zero_copy_only=False), raw_text
-
-
-def _parse_number(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> np.ndarray:
+def _parse_number(
+    plan: FieldPlan, column: pa.Array | pa.ChunkedArray | np.ndarray, out: Prepared
+) -> np.ndarray:
     """A number column in the scheme's unit (NaN = missing); bad cells go to ``out.problems``.
 
-    Order of checks: well-formed, plausible (in the file's unit, per the mapping),
-    converted once to the scheme's unit, then whole number, positive area, and
-    the input's min/max. Each bad cell is reported once, by the first check it fails.
+    ``column`` is the file's column, or the values a formula gave (in the mapping's
+    unit). Order of checks: well-formed, plausible (in the file's unit, per the
+    mapping), converted once to the scheme's unit, then whole number, positive area,
+    and the input's min/max. Each bad cell is reported once, by the first check it fails.
     """
-    values, raw_text = _read_numbers(plan, column, out)
+    if isinstance(column, np.ndarray):
+        values, raw_text = column, None
+    else:
+        values, raw_text = read_numbers(
+            column, plan.label, plan.missing, plan.thousands, plan.decimal, out.problems
+        )
 
     def raw(rows: np.ndarray) -> list[str | None]:
         if raw_text is not None:
-            return _take_text(raw_text, rows)
-        return [_fmt(v) for v in values[rows]]
+            return take_text(raw_text, rows)
+        return [fmt(v) for v in values[rows]]
 
     checked = ~np.isnan(values)
 
-    def reject(mask: np.ndarray, reasons: list[str]) -> None:
+    def reject(mask: np.ndarray, reasons: list[str], kind: str) -> None:
         nonlocal checked
         rows = np.flatnonzero(mask)
-        out.problems.append(ProblemSet(rows, plan.column, raw(rows), reasons))
+        out.problems.append(ProblemSet(rows, plan.label, raw(rows), reasons, kind=kind))
         checked = checked & ~mask
 
     low, high = plan.plausible_min, plan.plausible_max
@@ -297,17 +220,15 @@ def _parse_number(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prep
         )
         if implausible.any():
             rows = np.flatnonzero(implausible)
-            bounds = (
-                f"{'-∞' if low is None else _fmt(low)} to {'∞' if high is None else _fmt(high)}"
-            )
-            unit = _unit(plan.source_unit)
+            bounds = f"{'-∞' if low is None else fmt(low)} to {'∞' if high is None else fmt(high)}"
+            unit = unit_suffix(plan.source_unit)
             where = f" (mapping {plan.location})" if plan.file else ""
             reasons = [
-                f"implausible {plan.target} {_fmt(v)}{unit}: outside {bounds}{unit}{where}"
+                f"implausible {plan.target} {fmt(v)}{unit}: outside {bounds}{unit}{where}"
                 for v in values[rows]
             ]
             if plan.implausible == "skip":
-                reject(implausible, reasons)
+                reject(implausible, reasons, f"implausible {plan.target}")
             else:  # "missing": keep the row, drop the value, say so in the flags column
                 out.flags.append((rows, [f"{reason}; treated as missing" for reason in reasons]))
                 values = np.where(implausible, np.nan, values)
@@ -315,17 +236,19 @@ def _parse_number(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prep
     converted = plan.scale != 1.0 or plan.offset != 0.0
     if converted:
         values = values * plan.scale + plan.offset
-    unit = _unit(plan.unit)
+    unit = unit_suffix(plan.unit)
     note = f" (from {plan.source_unit})" if converted else ""
 
     def shown(v: float) -> str:
-        return f"{_fmt(v)}{unit}{note}"
+        return f"{fmt(v)}{unit}{note}"
 
     if plan.kind == "integer":
         fractional = checked & (np.abs(values - np.round(values)) > 1e-9)
         if fractional.any():
             reject(
-                fractional, [f"expected a whole number, got {shown(v)}" for v in values[fractional]]
+                fractional,
+                [f"expected a whole number, got {shown(v)}" for v in values[fractional]],
+                f"{plan.target} not a whole number",
             )
     if plan.role == "gfa":
         not_positive = checked & (values <= 0)
@@ -336,28 +259,31 @@ def _parse_number(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prep
                     f"gross floor area must be positive, got {shown(v)}"
                     for v in values[not_positive]
                 ],
+                "gfa not positive",
             )
     if plan.min is not None and plan.role != "gfa":
         below = checked & (values < plan.min)
         if below.any():
-            minimum = f"{_fmt(plan.min)}{unit}"
+            minimum = f"{fmt(plan.min)}{unit}"
             reject(
                 below,
                 [
                     f"{shown(v)} is below the minimum {minimum} of {plan.target}"
                     for v in values[below]
                 ],
+                f"{plan.target} below its minimum",
             )
     if plan.max is not None:
         above = checked & (values > plan.max)
         if above.any():
-            maximum = f"{_fmt(plan.max)}{unit}"
+            maximum = f"{fmt(plan.max)}{unit}"
             reject(
                 above,
                 [
                     f"{shown(v)} is above the maximum {maximum} of {plan.target}"
                     for v in values[above]
                 ],
+                f"{plan.target} above its maximum",
             )
     return np.ascontiguousarray(values, dtype=np.float64)
 
@@ -382,10 +308,10 @@ def _codes(
     ``decode(trimmed text) -> float | None`` gives the code (None: not accepted).
     Returns the codes (NaN = missing or bad) and the trimmed labels (null where missing).
     """
-    raw_text = _text(column)
+    raw_text = text_array(column)
     encoded = raw_text.dictionary_encode()
     distinct = encoded.dictionary.to_pylist()
-    missing_value = [_is_missing(v, plan.missing) for v in distinct]
+    missing_value = [is_missing(v, plan.missing) for v in distinct]
     table = np.array(
         [
             np.nan if gone else (np.nan if (code := decode(v.strip())) is None else code)
@@ -407,9 +333,12 @@ def _codes(
     if bad.any():
         rows = np.flatnonzero(bad)
         hint = " (add an alias in the mapping)" if plan.mapped else ""
-        values = _take_text(raw_text, rows)
+        values = take_text(raw_text, rows)
         reasons = [f"{(v or '').strip()!r} is not {expected}{hint}" for v in values]
-        out.problems.append(ProblemSet(rows, plan.column, values, reasons))
+        kind = "unknown building type" if plan.role == "building_type" else "unknown value"
+        if plan.role != "building_type":
+            kind += f" of {plan.target}"
+        out.problems.append(ProblemSet(rows, plan.label, values, reasons, kind=kind))
     present = pc.take(labels, encoded.indices)
     return codes, present
 
@@ -450,8 +379,8 @@ def _parse_boolean(plan: FieldPlan, column: pa.Array, out: Prepared) -> np.ndarr
 
 def _parse_text(plan: FieldPlan, column: pa.Array) -> pa.Array:
     """A text column, trimmed, null where missing, through the aliases."""
-    raw_text = _text(column)
-    missing = _missing(raw_text, plan.missing)
+    raw_text = text_array(column)
+    missing = missing_cells(raw_text, plan.missing)
     present = pc.utf8_trim_whitespace(raw_text)
     if missing.any():
         present = pc.if_else(pa.array(~missing), present, pa.scalar(None, pa.string()))
@@ -483,13 +412,15 @@ def _parse_field(field_plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out:
 def _refuse_blank_types(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> None:
     """A row without a building type cannot be scored against type-dependent rules: it is
     skipped with a reason, never scored as if no rule applied."""
-    raw_text = _text(column)
-    blank = _missing(raw_text, plan.missing)
+    raw_text = text_array(column)
+    blank = missing_cells(raw_text, plan.missing)
     if blank.any():
         rows = np.flatnonzero(blank)
         reason = f"no building type given (expected one of: {', '.join(plan.options)})"
-        values = _take_text(raw_text, rows)
-        out.problems.append(ProblemSet(rows, plan.column, values, [reason] * len(rows)))
+        values = take_text(raw_text, rows)
+        out.problems.append(
+            ProblemSet(rows, plan.label, values, [reason] * len(rows), kind="no building type")
+        )
 
 
 def prepare(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> Prepared:
@@ -502,18 +433,34 @@ def prepare(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> P
     out = Prepared(size=size, arrays={}, text={})
     names = batch.schema.names
     for field_plan in plan.fields:
-        column = batch.column(names.index(field_plan.column))
         try:
-            _parse_field(field_plan, column, out)
+            _parse_field(field_plan, _field_input(field_plan, batch, out), out)
         except pa.ArrowException as exc:  # not-implemented casts, type errors, …
+            kinds = ", ".join(str(batch.column(names.index(c)).type) for c in field_plan.reads)
             raise GreenmarkError(
-                f"column {field_plan.column!r} (for {field_plan.target}) of Arrow type "
-                f"{column.type} cannot be read: {exc}",
+                f"column {field_plan.label!r} (for {field_plan.target}) of Arrow type "
+                f"{kinds or 'string'} cannot be read: {exc}",
                 file=source or None,
             ) from None
     if "id" in out.text:
         out.ids = out.text["id"]
+    out.out_of_scope = out_of_scope(plan.filters, batch)
     return out
+
+
+def _field_input(
+    plan: FieldPlan, batch: pa.RecordBatch | pa.Table, out: Prepared
+) -> pa.Array | pa.ChunkedArray | np.ndarray:
+    """What a field is parsed from: its column (or the part ``extract`` takes from it), a
+    constant repeated on every row, or the values of its formula."""
+    if plan.value is not None:
+        return pa.repeat(pa.scalar(plan.value, pa.string()), batch.num_rows)
+    if plan.formula is not None:
+        return evaluate(plan.formula, plan.variables, plan.formula_scale, batch, out.problems)
+    column = batch.column(batch.schema.names.index(plan.column))
+    if plan.extract is not None:
+        return extract(column, plan.extract)
+    return column
 
 
 # ----------------------------------------------------------------------------- results
@@ -644,10 +591,65 @@ def errors_table(prepared: Prepared, source: str) -> pa.Table:
     )
 
 
+def _leave_out(plan: Plan, prepared: Prepared) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows out of scope (their problems dropped) and the count per filter reason."""
+    first = prepared.out_of_scope
+    if first is None:
+        return np.zeros(prepared.size, dtype=bool), {}
+    excluded = first >= 0
+    counts: dict[str, int] = {}
+    for index, count in enumerate(np.bincount(first[excluded], minlength=len(plan.filters))):
+        if count:
+            label = plan.filters[index].label
+            counts[label] = counts.get(label, 0) + int(count)
+    kept: list[ProblemSet] = []
+    for problem in prepared.problems:
+        inside = ~excluded[problem.rows]
+        if inside.all():
+            kept.append(problem)
+        elif inside.any():
+            pick = np.flatnonzero(inside).tolist()
+            kept.append(
+                ProblemSet(
+                    problem.rows[inside],
+                    problem.column,
+                    [problem.values[i] for i in pick],
+                    [problem.reasons[i] for i in pick],
+                    None if problem.lines is None else [problem.lines[i] for i in pick],
+                    None if problem.source is None else [problem.source[i] for i in pick],
+                    problem.kind,
+                )
+            )
+    prepared.problems = kept
+    return excluded, counts
+
+
+def _skipped_by(prepared: Prepared) -> dict[str, int]:
+    """Rows with problems, counted by their first problem's kind and column."""
+    first = np.full(prepared.size, -1, dtype=np.int64)
+    for index, problem in enumerate(prepared.problems):
+        rows = problem.rows[first[problem.rows] < 0]
+        first[rows] = index
+    counts: dict[str, int] = {}
+    found = first[first >= 0]
+    for index, count in enumerate(np.bincount(found, minlength=len(prepared.problems))):
+        if count:
+            problem = prepared.problems[index]
+            key = (
+                f"{problem.kind or 'problem'} ({problem.column})"
+                if problem.column
+                else (problem.kind or "problem")
+            )
+            counts[key] = counts.get(key, 0) + int(count)
+    return counts
+
+
 def score_prepared(plan: Plan, prepared: Prepared, source: str = "") -> ChunkResult:
-    """Score the rows of a prepared chunk that have no problem, with one engine call."""
+    """Score the rows of a prepared chunk that have no problem and are in scope, with one
+    engine call."""
     size = prepared.size
-    bad = np.zeros(size, dtype=bool)
+    excluded, out_of_scope_counts = _leave_out(plan, prepared)
+    bad = excluded.copy()
     for problem in prepared.problems:
         bad[problem.rows] = True
     keep = None if not bad.any() else ~bad
@@ -664,6 +666,8 @@ def score_prepared(plan: Plan, prepared: Prepared, source: str = "") -> ChunkRes
         read=size,
         results=results_table(plan, prepared, scores, rows, keep),
         errors=errors_table(prepared, source),
+        out_of_scope=out_of_scope_counts,
+        skipped_by=_skipped_by(prepared),
     )
 
 
@@ -704,6 +708,7 @@ def score_projects(plan: Plan, paths: Sequence[str]) -> ChunkResult:
                     [p.message],
                     lines=[p.line],
                     source=[p.file or path],
+                    kind="invalid project file",
                 )
                 for p in exc.problems
             )

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -53,7 +54,8 @@ class Chunk:
     batch: pa.RecordBatch | None = None
     paths: list[str] | None = None
     progress: int = 0  # position reached in the source (bytes for CSV, rows otherwise)
-    malformed: list[str] = field(default_factory=list)  # CSV lines not read, with the reason
+    malformed: list[tuple[int | None, str]] = field(default_factory=list)  # (line, reason)
+    lines: np.ndarray | None = None  # physical line (1-based) of each row, when known
 
 
 class Source(ABC):
@@ -123,12 +125,12 @@ class CsvSource(Source):
         """Batches of text columns. A line with the wrong number of fields is not read: it
         travels with the next chunk as a problem (its text and the field counts)."""
         text = {name: pa.string() for name in columns}
-        malformed: list[str] = []
+        malformed: list[tuple[int | None, str]] = []
 
         def invalid(row: Any) -> str:
             shown = row.text if len(row.text) <= 200 else row.text[:199] + "…"
             malformed.append(
-                f"expected {row.expected_columns} fields, got {row.actual_columns}: {shown}"
+                (None, f"expected {row.expected_columns} fields, got {row.actual_columns}: {shown}")
             )
             return "skip"
 

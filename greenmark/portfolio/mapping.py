@@ -27,9 +27,10 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
-from greenmark.core.errors import GreenmarkError, Problem, UnitError
+from greenmark.core.errors import FormulaError, GreenmarkError, Problem, UnitError
 from greenmark.core.model import Scheme
 from greenmark.core.project import MAX_GFA_M2
 from greenmark.core.tomlfile import (
@@ -41,6 +42,8 @@ from greenmark.core.tomlfile import (
     read_toml,
 )
 from greenmark.core.units import conversion
+from greenmark.portfolio.derive import VariablePlan, base_scale, check_pattern, result_scale
+from greenmark.portfolio.filters import FilterPlan
 
 #: Cells meaning "not given" when the mapping does not say (compared trimmed, case-insensitive).
 DEFAULT_MISSING = ("", "NA", "N/A", "-", "Missing Data")
@@ -109,10 +112,32 @@ class Bounds(_Model):
     max: float | None = None
 
 
-class ColumnSpec(_Model):
-    """Where one value comes from and how to read it."""
+class VariableSpec(_Model):
+    """A column a formula reads, with its unit."""
 
     column: LongText = Field(min_length=1)
+    unit: ShortText | None = None  # the column's unit (none: a plain number)
+    missing: list[ShortText] | None = None
+    thousands: Thousands | None = None
+    decimal: Decimal | None = None
+    default: float | None = None  # used where the cell is missing, in ``unit``
+
+    _separators = field_validator("decimal")(_distinct)
+
+
+Variable = Annotated[VariableSpec, BeforeValidator(lambda v: _shorthand(v))]
+Constant = bool | int | float | ShortText
+
+
+class ColumnSpec(_Model):
+    """Where one value comes from and how to read it: a column (``extract`` takes a part of
+    its text), a constant ``value``, or a ``formula`` over the columns of ``vars``."""
+
+    column: LongText | None = Field(default=None, min_length=1)
+    value: Constant | None = None  # the same value for every row
+    formula: LongText | None = None
+    vars: dict[ShortText, Variable] = Field(default_factory=dict)  # formula name -> column
+    extract: LongText | None = None  # RE2 pattern; its one capture group is the value
     unit: ShortText | None = None  # the column's unit; converted once to the scheme's unit
     aliases: dict[LongText, ShortText] = Field(default_factory=dict)  # file value -> scheme value
     missing: list[ShortText] | None = None  # replaces [mapping].missing for this column
@@ -122,6 +147,22 @@ class ColumnSpec(_Model):
     implausible: Literal["skip", "missing"] = "skip"
 
     _separators = field_validator("decimal")(_distinct)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ColumnSpec:
+        given = [k for k in ("column", "value", "formula") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of column, value or formula"
+                + (f" (got {' and '.join(given)})" if given else "")
+            )
+        if self.extract is not None and self.column is None:
+            raise ValueError("extract reads a column: give column too")
+        if self.vars and self.formula is None:
+            raise ValueError("vars are the columns of a formula: give formula too")
+        if self.formula is not None and not self.vars:
+            raise ValueError("a formula needs vars: the columns it reads, e.g. vars.x = 'Col'")
+        return self
 
 
 def _shorthand(value: Any) -> Any:
@@ -155,10 +196,33 @@ class MetaColumns(_Model):
     gfa: Column | None = None  # gross floor area; unit defaults to m2
 
 
+class FilterSpec(_Model):
+    """One ``[[where]]`` or ``[[exclude]]`` filter: tests on one column, all of which must hold."""
+
+    model_config = ConfigDict(populate_by_name=False)
+
+    column: LongText = Field(min_length=1)
+    in_: list[ShortText] | None = Field(default=None, alias="in")  # case-insensitive, trimmed
+    matches: LongText | None = None  # RE2 pattern, case-insensitive, anywhere in the cell
+    min: float | None = None  # the cell read as a number
+    max: float | None = None
+    blank: bool | None = None  # true: the cell is missing; false: it is given
+    reason: ShortText = ""  # shown in the summary's out-of-scope counts
+
+    @model_validator(mode="after")
+    def _some_test(self) -> FilterSpec:
+        tests = (self.in_, self.matches, self.min, self.max, self.blank)
+        if all(t is None for t in tests):
+            raise ValueError("give at least one test: in, matches, min, max or blank")
+        return self
+
+
 class MappingFile(_Model):
     """A whole mapping file."""
 
     mapping: MappingInfo = Field(default_factory=MappingInfo)
+    where: list[FilterSpec] = Field(default_factory=list)  # rows failing one: out of scope
+    exclude: list[FilterSpec] = Field(default_factory=list)  # rows matching one: out of scope
     columns: MetaColumns = Field(default_factory=MetaColumns)
     inputs: dict[str, Column] = Field(default_factory=dict)
     keep: dict[str, Column] = Field(default_factory=dict)  # extra text columns copied through
@@ -230,10 +294,31 @@ class FieldPlan:
     line: int | None = None
     location: str = ""  # dotted path in the mapping, e.g. "inputs.eui"
     mapped: bool = False  # from a mapping file (aliases can fix unknown values)
+    value: str | None = None  # a constant, as a cell would hold it (column is "")
+    extract: str | None = None  # pattern whose capture group is the cell's value
+    formula: str | None = None  # over ``variables`` (column is ""), in ``source_unit``
+    variables: tuple[VariablePlan, ...] = ()
+    formula_scale: float = 1.0  # formula result (SI base units) -> source_unit
 
     @property
     def alias_map(self) -> dict[str, str]:
         return dict(self.aliases)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The file columns this value is read from."""
+        if self.formula is not None:
+            return tuple(dict.fromkeys(v.column for v in self.variables))
+        return (self.column,) if self.column else ()
+
+    @property
+    def label(self) -> str:
+        """What the value comes from, for messages and the errors file's column."""
+        if self.formula is not None:
+            return f"{self.target} = {self.formula}"
+        if self.value is not None:
+            return f"{self.target} (constant)"
+        return self.column
 
 
 _NORMALISE = re.compile(r"[^a-z0-9]+")
@@ -251,29 +336,52 @@ class Binding:
     fields: list[FieldPlan]
     mapping: LoadedMapping
     unmapped_inputs: list[str] = field(default_factory=list)  # scheme inputs without a column
+    filters: list[FilterPlan] = field(default_factory=list)
+    filter_lines: list[tuple[str, int | None]] = field(default_factory=list)  # location, line
 
     @property
     def columns(self) -> list[str]:
-        """Source columns needed, each once, in mapping order."""
-        return list(dict.fromkeys(f.column for f in self.fields))
+        """Source columns needed, each once, in mapping order (filters last)."""
+        reads = [c for f in self.fields for c in f.reads] + [f.column for f in self.filters]
+        return list(dict.fromkeys(reads))
+
+    def used(self) -> dict[str, str]:
+        """Each column read -> what it is for (messages)."""
+        found: dict[str, str] = {}
+        for plan in self.fields:
+            for column in plan.reads:
+                found.setdefault(column, plan.target)
+        for index, row_filter in enumerate(self.filters):
+            found.setdefault(row_filter.column, self.filter_lines[index][0])
+        return found
 
     def check_columns(self, available: Iterable[str], source: str) -> None:
         """Raise :class:`GreenmarkError` (located in the mapping) for columns the file lacks."""
         present = list(available)
-        missing = [f for f in self.fields if f.column not in present]
+        wanted: list[tuple[str, str, str | None, str, int | None]] = []
+        for plan in self.fields:
+            for column in plan.reads:
+                location = plan.location
+                if plan.formula is not None:
+                    location = f"{plan.location}.vars"
+                wanted.append((column, plan.target, plan.file, location, plan.line))
+        file = str(self.mapping.path) if self.mapping.path else None
+        for row_filter, (location, line) in zip(self.filters, self.filter_lines, strict=True):
+            wanted.append((row_filter.column, location, file, location, line))
+        missing = [w for w in wanted if w[0] not in present]
         if not missing:
             return
         shown = ", ".join(present[:30]) + (", …" if len(present) > 30 else "")
         problems = [
             Problem(
-                f"column {plan.column!r} (for {plan.target}) is not in {source}"
-                + _suggest(plan.column, present)
+                f"column {column!r} (for {target}) is not in {source}"
+                + _suggest(column, present)
                 + f" (columns: {shown})",
-                plan.file or source,
-                plan.location if plan.file else None,
-                plan.line,
+                file or source,
+                location if file else None,
+                line,
             )
-            for plan in missing
+            for column, target, file, location, line in missing
         ]
         raise GreenmarkError(problems=problems)
 
@@ -284,6 +392,44 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _cell_text(value: bool | int | float | str) -> str:
+    """A constant as a cell would hold it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _filters(
+    loaded: LoadedMapping, problems: list[Problem]
+) -> list[tuple[FilterPlan, tuple[str, int]]]:
+    """The bound ``[[where]]`` and ``[[exclude]]`` filters, each with its location."""
+    info = loaded.model.mapping
+    found: list[tuple[FilterPlan, tuple[str, int]]] = []
+    for kind, specs in (("where", loaded.model.where), ("exclude", loaded.model.exclude)):
+        for index, spec in enumerate(specs):
+            if spec.matches is not None:
+                try:
+                    check_pattern(f"({spec.matches})")
+                except ValueError as exc:
+                    problems.append(loaded.problem((kind, index, "matches"), str(exc)))
+                    continue
+            plan = FilterPlan(
+                kind,
+                spec.column,
+                values=None if spec.in_ is None else tuple(spec.in_),
+                pattern=spec.matches,
+                min=spec.min,
+                max=spec.max,
+                blank=spec.blank,
+                reason=spec.reason,
+                missing=tuple(info.missing),
+                thousands=info.thousands,
+                decimal=info.decimal,
+            )
+            found.append((plan, (kind, index)))
+    return found
 
 
 def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
@@ -302,8 +448,18 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
                     (*location, "thousands"), "the thousands separator equals the decimal mark"
                 )
             )
+        if spec.extract is not None:
+            try:
+                check_pattern(spec.extract)
+            except ValueError as exc:
+                problems.append(loaded.problem((*location, "extract"), str(exc)))
+        constant = spec.value
+        if constant is not None:  # written as a cell in a plain format
+            thousands, decimal = "", "."
         return {
-            "column": spec.column,
+            "column": spec.column or "",
+            "value": None if constant is None else _cell_text(constant),
+            "extract": spec.extract,
             "aliases": tuple(spec.aliases.items()),
             "missing": tuple(info.missing if spec.missing is None else spec.missing),
             "thousands": thousands,
@@ -313,6 +469,44 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             "location": dotted(location),
             "mapped": loaded.path is not None,
         }
+
+    def formula(
+        spec: ColumnSpec, location: tuple[str | int, ...], unit: str
+    ) -> dict[str, Any] | None:
+        """The formula's variables and its scale to ``unit`` (None: a problem was noted)."""
+        assert spec.formula is not None
+        variables: list[VariablePlan] = []
+        units: dict[str, str] = {}
+        for name, var in spec.vars.items():
+            where = (*location, "vars", name)
+            if not name.isidentifier() or name.startswith("_"):
+                problems.append(loaded.problem(where, f"{name!r} is not a formula name"))
+                return None
+            units[name] = var.unit or ""
+            try:
+                to_base = base_scale(var.unit or "")
+            except UnitError as exc:
+                problems.append(loaded.problem((*where, "unit"), exc.problems[0].message))
+                return None
+            thousands = info.thousands if var.thousands is None else var.thousands
+            variables.append(
+                VariablePlan(
+                    name,
+                    var.column,
+                    var.unit or "",
+                    to_base,
+                    tuple(info.missing if var.missing is None else var.missing),
+                    thousands,
+                    info.decimal if var.decimal is None else var.decimal,
+                    var.default,
+                )
+            )
+        try:
+            scale = result_scale(spec.formula, units, unit)
+        except (FormulaError, UnitError) as exc:
+            problems.append(loaded.problem((*location, "formula"), exc.problems[0].message))
+            return None
+        return {"formula": spec.formula, "variables": tuple(variables), "formula_scale": scale}
 
     def numeric(
         spec: ColumnSpec, location: tuple[str | int, ...], to_unit: str
@@ -324,6 +518,19 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             except UnitError as exc:
                 problems.append(loaded.problem((*location, "unit"), exc.problems[0].message))
                 return None
+        derived: dict[str, Any] = {}
+        if spec.formula is not None:
+            found = formula(spec, location, spec.unit or to_unit)
+            if found is None:
+                return None
+            derived = found
+        if spec.value is not None and (
+            isinstance(spec.value, bool) or not isinstance(spec.value, int | float)
+        ):
+            problems.append(
+                loaded.problem((*location, "value"), f"expected a number, got {spec.value!r}")
+            )
+            return None
         bounds = spec.plausible
         if bounds and bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
             problems.append(
@@ -334,6 +541,7 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
                 loaded.problem((*location, "aliases"), "aliases apply to choices and text only")
             )
         return {
+            **derived,
             "unit": to_unit,
             "source_unit": spec.unit or to_unit,
             "scale": scale,
@@ -344,6 +552,14 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         }
 
     def not_numeric(spec: ColumnSpec, location: tuple[str | int, ...], what: str) -> None:
+        if spec.formula is not None:
+            problems.append(loaded.problem((*location, "formula"), f"a {what} has no formula"))
+        if isinstance(spec.value, int | float) and not (
+            isinstance(spec.value, bool) and "boolean" in what
+        ):
+            problems.append(
+                loaded.problem((*location, "value"), f"expected text for a {what}, got a number")
+            )
         if spec.unit is not None:
             problems.append(loaded.problem((*location, "unit"), f"a {what} has no unit"))
         if spec.plausible is not None:
@@ -465,7 +681,12 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         not_numeric(spec, location, "kept column")
         fields.append(FieldPlan(name, "keep", kind="text", **common(spec, location)))
 
+    filters = _filters(loaded, problems)
     if problems:
         raise GreenmarkError(problems=problems)
     unmapped = [name for name in scheme.inputs if name not in model.inputs]
-    return Binding(fields, loaded, unmapped)
+    lines = [
+        (dotted(where), loaded.lines.line_of(where) if loaded.lines else None)
+        for _, where in filters
+    ]
+    return Binding(fields, loaded, unmapped, [plan for plan, _ in filters], lines)

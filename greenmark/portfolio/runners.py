@@ -29,7 +29,7 @@ import stat
 import tempfile
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -68,9 +68,12 @@ class BatchJob:
     read: int = 0
     scored: int = 0
     skipped: int = 0
+    excluded: int = 0  # rows the mapping's filters left out (out of scope, not errors)
     problems: int = 0
     malformed: int = 0  # CSV lines not read (wrong number of fields)
     first_problems: list[dict[str, Any]] = field(default_factory=list)
+    out_of_scope: Counter[str] = field(default_factory=Counter)  # rows by filter reason
+    skipped_by: Counter[str] = field(default_factory=Counter)  # rows by first problem
 
     def results_schema(self) -> pa.Schema:
         schema = self.plan.results_schema()
@@ -93,6 +96,10 @@ class BatchJob:
             )
         errors = result.errors
         if errors.num_rows:
+            if chunk.lines is not None:
+                local = errors.column("row").to_numpy(zero_copy_only=False)
+                lines = pa.array(chunk.lines[local], pa.int64())
+                errors = errors.set_column(2, "line", pc.coalesce(errors.column("line"), lines))
             errors = errors.set_column(1, "row", pc.add(errors.column("row"), first))
             names = pc.if_else(
                 pc.equal(errors.column("source"), ""), source.name, errors.column("source")
@@ -100,7 +107,10 @@ class BatchJob:
             errors = errors.set_column(0, "source", names)
         self.read += result.read
         self.scored += result.scored
-        self.skipped += result.read - result.scored
+        self.excluded += result.excluded
+        self.skipped += result.read - result.scored - result.excluded
+        self.out_of_scope.update(result.out_of_scope)
+        self.skipped_by.update(result.skipped_by)
         self.problems += errors.num_rows
         if self.results is not None:
             self.results.write(results)
@@ -114,13 +124,14 @@ class BatchJob:
         if self.progress is not None:
             self.progress(source, chunk)
 
-    def _malformed(self, source: Source, reasons: list[str]) -> None:
+    def _malformed(self, source: Source, found: list[tuple[int | None, str]]) -> None:
         """CSV lines the reader could not split into the header's fields: read, skipped."""
+        reasons = [reason for _, reason in found]
         errors = pa.table(
             {
                 "source": [source.name] * len(reasons),
                 "row": pa.nulls(len(reasons), pa.int64()),
-                "line": pa.nulls(len(reasons), pa.int64()),
+                "line": pa.array([line for line, _ in found], pa.int64()),
                 "id": pa.nulls(len(reasons), pa.string()),
                 "column": [""] * len(reasons),
                 "value": pa.nulls(len(reasons), pa.string()),
@@ -129,7 +140,9 @@ class BatchJob:
             schema=ERRORS_SCHEMA,
         )
         self.malformed += len(reasons)
-        self.add(source, Chunk(0, 0), ChunkResult(len(reasons), self.plan.empty_results(), errors))
+        by = {"line not read (wrong number of fields)": len(reasons)}
+        result = ChunkResult(len(reasons), self.plan.empty_results(), errors, skipped_by=by)
+        self.add(source, Chunk(0, 0), result)
 
 
 # ----------------------------------------------------------------------------- signals
@@ -386,9 +399,12 @@ def take(path: str) -> pa.Table:
     return table
 
 
+WorkerResult = tuple[int, str, str, dict[str, int], dict[str, int]]
+
+
 def _score_in_worker(
     folder: str, source: str, batch_path: str | None, paths: list[str] | None
-) -> tuple[int, str, str]:
+) -> WorkerResult:
     """Pool task: score one spooled chunk (or project files); spool the results back."""
     assert _worker_plan is not None
     if paths is not None:
@@ -400,7 +416,7 @@ def _score_in_worker(
     out, err = os.path.join(folder, f"r{stem}.arrow"), os.path.join(folder, f"e{stem}.arrow")
     _write_ipc(out, result.results)
     _write_ipc(err, result.errors)
-    return result.read, out, err
+    return result.read, out, err, result.out_of_scope, result.skipped_by
 
 
 _task_numbers = itertools.count()
@@ -460,12 +476,13 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
             job.add(source, chunk, _score(plan, source.name, chunk))
         return
     folder = str(pool.spool.folder)
-    pending: deque[tuple[Chunk, Future[tuple[int, str, str]]]] = deque()
+    pending: deque[tuple[Chunk, Future[WorkerResult]]] = deque()
 
     def finish() -> None:
         done, future = pending.popleft()
-        read, results, errors = future.result()
-        job.add(source, done, ChunkResult(read, take(results), take(errors)))
+        read, results, errors, excluded, skipped_by = future.result()
+        result = ChunkResult(read, take(results), take(errors), excluded, skipped_by)
+        job.add(source, done, result)
 
     try:
         for chunk in chunks:
@@ -478,7 +495,7 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
             future = pool.executor.submit(
                 _score_in_worker, folder, source.name, batch_path, chunk.paths
             )
-            done = Chunk(chunk.offset, chunk.rows, progress=chunk.progress)
+            done = Chunk(chunk.offset, chunk.rows, progress=chunk.progress, lines=chunk.lines)
             done.malformed = chunk.malformed
             pending.append((done, future))
             while len(pending) >= 2 * pool.workers or (pending and pending[0][1].done()):

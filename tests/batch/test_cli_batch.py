@@ -52,7 +52,8 @@ def test_clean_run_exits_0_with_results_summary_and_report(run, tmp_path):
     )
     assert errors.read_text().strip() == '"source","row","line","id","column","value","reason"'
     data = json.loads(summary.read_text())
-    assert data["counts"] == {"read": 1000, "scored": 1000, "skipped": 0}
+    assert data["counts"] == {"read": 1000, "scored": 1000, "skipped": 0, "out_of_scope": 0}
+    assert data["skipped_by_reason"] == data["out_of_scope_by_reason"] == []
     assert sum(t["buildings"] for t in data["tiers"]) == 1000
     tier_counts = {t["id"]: t["buildings"] for t in data["tiers"]}
     assert tier_counts == {

@@ -56,7 +56,21 @@ def test_structure_errors_name_file_line_and_key(tmp_path):
     assert all(p.file == str(path) for p in caught.value.problems)
     assert (7, "columns.building_type.alias", "unknown key (not part of the format)") in found
     assert (10, "inputs.eui.colum", "unknown key (not part of the format)") in found
-    assert (9, "inputs.eui.column", "required key is missing") in found
+    # the misspelt key hides the spec's missing source until it is fixed
+    assert not any(location.startswith("inputs.eui.column") for _, location, _ in found)
+
+
+def test_a_value_needs_exactly_one_source(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        '[inputs.eui]\nunit = "kWh/m2/yr"\n\n[inputs.lpd]\ncolumn = "A"\nvalue = 3\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(GreenmarkError) as caught:
+        load_mapping(path)
+    found = {(p.line, p.location): p.message for p in caught.value.problems}
+    assert "give exactly one of column, value or formula" in found[(1, "inputs.eui")]
+    assert "(got column and value)" in found[(4, "inputs.lpd")]
 
 
 def test_scheme_errors_are_all_reported_with_lines(tmp_path):

@@ -47,7 +47,13 @@ def test_every_row_is_accounted_for(bca_run, raw):
     assert len(rows) == scored
     assert len({p["row"] for p in problems}) == skipped
     assert {r["row"] for r in rows}.isdisjoint({p["row"] for p in problems})
-    assert summary["counts"] == {"read": 1244, "scored": scored, "skipped": skipped}
+    assert summary["counts"] == {
+        "read": 1244, "scored": scored, "skipped": skipped, "out_of_scope": 0
+    }  # fmt: skip
+    by_reason = {r["reason"]: r["rows"] for r in summary["skipped_by_reason"]}
+    assert sum(by_reason.values()) == skipped
+    assert by_reason["implausible eui (2018energyusintensity)"] >= 5
+    assert by_reason["unknown building type (buildingtype)"] >= 1
     reasons = {p["reason"].split(":")[0].split(" is ")[-1] for p in problems}
     assert reasons <= {
         "implausible eui 0 kWh/m2/yr",
