@@ -19,6 +19,7 @@ ordered hand-back of chunks, the spool files and the signal handling.
 from __future__ import annotations
 
 import ctypes
+import importlib.abc
 import itertools
 import multiprocessing
 import os
@@ -26,6 +27,7 @@ import re
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -271,9 +273,30 @@ def _init_worker(plan: Plan, parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(parent)
     single_threaded_blas()
+    _arrow_without_pandas()
     global _worker_plan
     _worker_plan = plan
     plan.compiled  # noqa: B018 - compile now, not in the first chunk
+
+
+class _NoPandas(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "pandas":
+            raise ImportError("pool workers leave pandas out")
+        return None
+
+
+def _arrow_without_pandas() -> None:
+    """Let pyarrow find pandas missing in this worker: it imports pandas, when installed, at
+    its first conversion (about 0.2 s per process), and the workers never need it."""
+    if "pandas" in sys.modules:
+        return
+    blocker = _NoPandas()
+    sys.meta_path.insert(0, blocker)
+    try:
+        pa.array([0.0])  # pyarrow asks for pandas once and remembers the answer
+    finally:
+        sys.meta_path.remove(blocker)
 
 
 _PR_SET_PDEATHSIG = 1
