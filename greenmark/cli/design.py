@@ -20,6 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from greenmark.cli.common import format_option, handles_errors, scheme_option
+from greenmark.cli.score import warn_if_superseded
 from greenmark.core.explain import fmt
 from greenmark.core.project import load_project
 from greenmark.core.scoring import project_summary, scheme_for, score_project
@@ -284,6 +285,7 @@ def check(
     limit = parse_budget(budget) if budget is not None else None
     loaded = load_project(project)
     scheme = scheme_for(loaded, scheme_ref)
+    warn_if_superseded(loaded, scheme)
     scored = score_project(loaded, scheme)
     found_gap = gap(scored, target)
     catalogue = None if no_plan else load_catalogue(measures_path)

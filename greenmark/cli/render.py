@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -127,12 +127,21 @@ def render_result(console: Console, result: BuildingResult) -> None:
     console.print(Panel(Group(*lines), title="Result", title_align="left"))
 
 
-def render_schemes(console: Console, entries: Sequence[SchemeEntry]) -> None:
-    """Print the bundled schemes."""
+def render_schemes(
+    console: Console, entries: Sequence[SchemeEntry], notes: Mapping[str, str] | None = None
+) -> None:
+    """Print the bundled schemes; ``notes``: scheme id -> status (e.g. superseded by ...)."""
     table = Table(title="Bundled schemes", title_justify="left")
     table.add_column("ID", style="bold")
     table.add_column("Version")
     table.add_column("Title")
+    table.add_column("Status")
     for entry in entries:
-        table.add_row(entry.id, entry.version, entry.title)
+        note = (notes or {}).get(entry.id)
+        table.add_row(
+            entry.id,
+            entry.version,
+            entry.title,
+            Text(note, style="yellow") if note else "",
+        )
     console.print(table)

@@ -19,6 +19,7 @@ from greenmark.cli.common import (
 )
 from greenmark.cli.keys import load_signing_key, passphrase_options
 from greenmark.cli.register import register_file, register_option, today_option
+from greenmark.cli.score import warn_if_superseded
 from greenmark.core.errors import ExitCode, GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import write_atomic
@@ -104,6 +105,7 @@ def report(
             f"[yellow]warning:[/] {escape(prepared.scored.loaded.display)}: assessed against "
             f"{escape(scheme.id)} {escape(pinned)}, reporting with {escape(scheme.version)}"
         )
+    warn_if_superseded(prepared.scored.loaded, scheme)
     if key is not None:
         from greenmark.reports.register import record
         from greenmark.reports.signing import sign_certificate

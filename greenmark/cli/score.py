@@ -1,12 +1,16 @@
 """``greenmark score`` and ``greenmark schemes``, and the bundled sample a bare
-``greenmark`` scores outside a terminal."""
+``greenmark`` scores outside a terminal; the warning every command that scores a project
+gives when its scheme is superseded (``score``, ``check``, ``report``)."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.text import Text
 
 from greenmark.cli.common import (
     err_console,
@@ -16,9 +20,62 @@ from greenmark.cli.common import (
     scheme_option,
 )
 from greenmark.cli.render import render_result, render_schemes
-from greenmark.core.project import load_project
-from greenmark.core.scheme import bundled_schemes
+from greenmark.core.errors import GreenmarkError
+from greenmark.core.model import Scheme
+from greenmark.core.project import LoadedProject, load_project
+from greenmark.core.scheme import bundled_schemes, load_scheme
 from greenmark.core.scoring import scheme_for, score_project
+
+
+def long_date(day: date) -> str:
+    """``2021-11-01`` -> ``1 November 2021``."""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def superseded_text(scheme: Scheme) -> str | None:
+    """``superseded by X from 1 November 2021`` for a legacy scheme, None for a current one."""
+    info = scheme.scheme
+    if not info.superseded_by:
+        return None
+    text = f"superseded by {info.superseded_by}"
+    if info.superseded_from is not None:
+        text += f" from {long_date(info.superseded_from)}"
+    return text
+
+
+def project_started(loaded: LoadedProject) -> date | None:
+    """The first date the project's history records (its own record of when it began)."""
+    days = [entry.at.date() for entry in loaded.project.history]
+    return min(days) if days else None
+
+
+def superseded_warning(loaded: LoadedProject, scheme: Scheme) -> str | None:
+    """The warning for a project scored against a superseded scheme (None if current):
+    the scheme, its successor and the date; a project recorded before that date is told
+    the older scheme may still apply to it."""
+    said = superseded_text(scheme)
+    if said is None:
+        return None
+    info = scheme.scheme
+    successor = info.superseded_by
+    text = f"{scheme.id} ({info.title}) is a legacy scheme, {said}; "
+    cutoff = info.superseded_from
+    started = project_started(loaded)
+    if cutoff is not None and started is not None and started < cutoff:
+        text += (
+            f"this project's record starts on {long_date(started)}, before that date, "
+            f"so {scheme.id} may still apply to it"
+        )
+    else:
+        text += f"new projects are assessed under {successor}"
+    return text
+
+
+def warn_if_superseded(loaded: LoadedProject, scheme: Scheme) -> None:
+    """Print :func:`superseded_warning` to stderr when the scheme is superseded."""
+    text = superseded_warning(loaded, scheme)
+    if text is not None:
+        err_console().print(Text.assemble(("warning: ", "yellow"), f"{loaded.display}: {text}"))
 
 
 def score_default_sample() -> None:
@@ -50,6 +107,7 @@ def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
             f"[yellow]warning:[/] {loaded.display}: assessed against {scheme.id} {version}, "
             f"scoring with {scheme.version}"
         )
+    warn_if_superseded(loaded, scheme)
     scored = score_project(loaded, scheme)
     if output_format == "json":
         click.echo(json.dumps(scored.result.to_dict(), indent=2, ensure_ascii=False))
@@ -61,17 +119,49 @@ def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
 @format_option
 @handles_errors
 def schemes(output_format: str) -> None:
-    """List the bundled schemes with their id, version and title."""
+    """List the bundled schemes with their id, version and title; legacy schemes are
+    marked superseded (by what, from when)."""
     entries = bundled_schemes()
+    status = {e.id: _status(e.path) for e in entries}
     if output_format == "json":
         click.echo(
             json.dumps(
                 [
-                    {"id": e.id, "version": e.version, "title": e.title, "path": str(e.path)}
+                    {
+                        "id": e.id,
+                        "version": e.version,
+                        "title": e.title,
+                        "path": str(e.path),
+                        **status[e.id],
+                    }
                     for e in entries
                 ],
                 indent=2,
             )
         )
     else:
-        render_schemes(out_console(), entries)
+        notes = {
+            scheme_id: f"superseded by {s['superseded_by']}"
+            + (
+                f" from {long_date(date.fromisoformat(s['superseded_from']))}"
+                if s["superseded_from"]
+                else ""
+            )
+            for scheme_id, s in status.items()
+            if s["superseded_by"]
+        }
+        render_schemes(out_console(), entries, notes)
+
+
+def _status(path: Path) -> dict[str, Any]:
+    """``superseded_by`` and ``superseded_from`` (ISO date) of a scheme file, None if current
+    (or if the file does not load: ``validate`` says why)."""
+    try:
+        info = load_scheme(path).scheme
+    except GreenmarkError:
+        return {"superseded_by": None, "superseded_from": None}
+    day = info.superseded_from
+    return {
+        "superseded_by": info.superseded_by,
+        "superseded_from": day.isoformat() if day is not None else None,
+    }

@@ -10,13 +10,14 @@ The *payload* of a certificate is this JSON object::
 
     {
       "format":  "greenmark-certificate/2",
-      "layout":  1,                 # version of the certificate templates (see LAYOUT)
+      "layout":  2,                 # version of the certificate templates (see LAYOUT)
       "generator": "greenmark X.Y", # the version that issued it
       "issued":  "YYYY-MM-DD",      # date of issue
       "valid_until": "YYYY-MM-DD",  # last day of validity
       "validity": {"years", "default"},  # default: the scheme declares no validity_years
       "issuer":  {"name", "key_id"} or null,  # null: unsigned
-      "scheme":  {"id", "version", "title", "scoring"},
+      "scheme":  {"id", "version", "title", "scoring"},  # and, for a superseded scheme,
+                                  # "superseded_by" (text), "superseded_from" (YYYY-MM-DD)
       "project": {"name", "address", "building_type", "gross_floor_area" (m2),
                   "stage", "assessor"},
       "inputs":  {name: value},   # every resolved input in the scheme's units, incl. gfa,
@@ -92,7 +93,7 @@ FORMATS = (FORMAT_1, FORMAT)
 #: Version of the certificate templates (HTML, CSS, Markdown). ``verify`` renders a
 #: certificate again and requires the file to be that document, so any change to what
 #: the templates produce must raise this number (and keep the old templates for it).
-LAYOUT = 1
+LAYOUT = 2  # 2: a superseded scheme's notice ("This scheme was superseded by ...")
 
 
 #: years a certificate stays valid when its scheme declares no ``validity_years``
@@ -267,6 +268,7 @@ def build_payload(
             "version": result.scheme_version,
             "title": result.scheme_title,
             "scoring": result.scoring,
+            **_superseded(scored),
         },
         "project": {
             "name": info.name,
@@ -297,6 +299,29 @@ def build_payload(
     value = canonical_value(payload)
     assert isinstance(value, dict)
     return value
+
+
+def _superseded(scored: ProjectScore) -> dict[str, Any]:
+    """``superseded_by`` / ``superseded_from`` of a legacy scheme (nothing for a current one,
+    so the payload of a current scheme's certificate is as it was)."""
+    info = scored.scheme.scheme
+    if not info.superseded_by:
+        return {}
+    found: dict[str, Any] = {"superseded_by": info.superseded_by}
+    if info.superseded_from is not None:
+        found["superseded_from"] = info.superseded_from.isoformat()
+    return found
+
+
+def superseded_notice(scheme: dict[str, Any]) -> str | None:
+    """``This scheme was superseded by X from 1 November 2021.`` for a payload's (or a
+    report's) scheme block holding ``superseded_by`` (and ``superseded_from``); else None."""
+    by = scheme.get("superseded_by")
+    if not by:
+        return None
+    since = scheme.get("superseded_from")
+    when = f" from {format_date(since)}" if since else ""
+    return f"This scheme was superseded by {by}{when}."
 
 
 def _row(table: str, row: Any) -> dict[str, Any]:

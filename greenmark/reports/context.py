@@ -63,6 +63,8 @@ def _project_block(prepared: Prepared) -> dict[str, Any]:
 
 
 def _scheme_block(prepared: Prepared) -> dict[str, Any]:
+    """The scheme as the assessment shows it; ``superseded``: the one-line notice of a
+    legacy scheme (None for a current one)."""
     scheme = prepared.scored.scheme
     return {
         "id": scheme.id,
@@ -71,7 +73,14 @@ def _scheme_block(prepared: Prepared) -> dict[str, Any]:
         "scoring": scheme.scheme.scoring,
         "description": scheme.scheme.description,
         "source": scheme.scheme.source,
+        "superseded": _superseded_notice(prepared.certificate.payload["scheme"]),
     }
+
+
+def _superseded_notice(scheme: dict[str, Any]) -> str | None:
+    from greenmark.reports.certificate import superseded_notice
+
+    return superseded_notice(scheme)
 
 
 def _result_block(prepared: Prepared) -> dict[str, Any]:
@@ -131,6 +140,7 @@ def certificate_context_of(certificate: Any) -> dict[str, Any]:
             "version": scheme["version"],
             "title": scheme["title"],
             "scoring": scheme["scoring"],
+            "superseded": _superseded_notice(scheme),
         },
         "project": {"name": project["name"], "assessor": project["assessor"]},
         "result": {
