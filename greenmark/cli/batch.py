@@ -43,6 +43,7 @@ from greenmark.portfolio.chunk import Plan
 from greenmark.portfolio.io import (
     OUTPUT_KINDS,
     Chunk,
+    ReadOptions,
     Source,
     TableWriter,
     make_parent,
@@ -52,6 +53,7 @@ from greenmark.portfolio.io import (
 from greenmark.portfolio.mapping import Binding, LoadedMapping, bind, direct_mapping, load_mapping
 from greenmark.portfolio.runners import (
     BatchJob,
+    DuplicateIds,
     Stopped,
     StopSignals,
     dask_client,
@@ -138,7 +140,7 @@ def _binding(
 ) -> tuple[Binding | None, list[str]]:
     """Bind the mapping (or the direct column-name mapping) and check every table has
     the columns it names. Returns the binding and notes for stderr."""
-    tables = [s for s in sources if s.kind in ("csv", "parquet")]
+    tables = [s for s in sources if s.kind in ("csv", "parquet", "xlsx")]
     notes: list[str] = []
     for source in sources:
         ignored = getattr(source, "ignored", [])
@@ -147,7 +149,10 @@ def _binding(
                 f"{source.name}: {len(ignored)} TOML files without a [project] table left out"
             )
     if mapping is not None and len(tables) < len(sources):
-        notes.append("the mapping applies to CSV/Parquet inputs; project files carry their own")
+        notes.append(
+            "the mapping applies to CSV, Parquet and spreadsheet inputs; project files carry "
+            "their own"
+        )
     if not tables:
         return None, notes
     loaded = mapping if mapping is not None else direct_mapping(scheme, tables[0].columns)
@@ -170,6 +175,23 @@ def _binding(
             + (f" and {more} more" if more > 0 else "")
         )
     return binding, notes
+
+
+def _refuse_empty(binding: Binding, mapping: LoadedMapping | None, sources: list[Source]) -> None:
+    """A run that feeds no scheme input would score every row as "not assessed": refuse it."""
+    if any(f.role == "input" for f in binding.fields):
+        return
+    table = next(s for s in sources if s.kind != "projects")
+    shown = ", ".join(table.columns[:12]) + (", …" if len(table.columns) > 12 else "")
+    if mapping is None:
+        why = "no column is named like one of the scheme's inputs"
+    else:
+        why = "the mapping gives no [inputs]"
+    raise GreenmarkError(
+        f"nothing to score: {why} (columns: {shown}); start a mapping with "
+        f"`greenmark mapping init {table.name}`, or pass --allow-empty",
+        file=mapping.path if mapping is not None else table.path,
+    )
 
 
 def _check_outputs(inputs: list[Path], outputs: dict[str, Path | None]) -> None:
@@ -201,6 +223,8 @@ def _problem_line(problem: dict[str, Any]) -> str:
     where = problem["source"]
     if problem.get("line"):
         where += f":{problem['line']}"
+        if problem.get("row") is not None:
+            where += f" (row {problem['row']})"
     else:
         where += f" row {problem['row']}"
     column = f" {problem['column']}" if problem.get("column") else ""
@@ -254,6 +278,18 @@ def _problem_line(problem: dict[str, Any]) -> str:
     show_default=True,
     help="Rows per chunk (memory per worker grows with it).",
 )
+@click.option(
+    "--delimiter",
+    metavar="CHAR",
+    help="CSV field delimiter, e.g. ';' or tab (default: sniffed from the header line).",
+)
+@click.option("--encoding", metavar="NAME", help="CSV text encoding, e.g. cp1252 [default: utf-8].")
+@click.option("--sheet", metavar="NAME", help="Spreadsheet sheet to read [default: the first].")
+@click.option(
+    "--allow-empty",
+    is_flag=True,
+    help="Score even when no scheme input has a column (otherwise an error).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, notes or summary table.")
 @handles_errors
 def batch(inputs: tuple[Path, ...], **options: Any) -> None:
@@ -293,6 +329,10 @@ def _run(
     engine: str,
     scheduler: str | None,
     chunk_rows: int,
+    delimiter: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    allow_empty: bool,
     quiet: bool,
 ) -> None:
     """The body of :func:`batch`; a signal in ``received`` stops it (see the module)."""
@@ -307,12 +347,16 @@ def _run(
         list(inputs),
         {"--out": out, "--errors": errors_path, "--summary": summary_path, "--report": report_path},
     )
-    sources = [open_source(path) for path in inputs]
+    if delimiter is not None:
+        delimiter = {"tab": "\t", "\\t": "\t"}.get(delimiter, delimiter)
+    read_options = ReadOptions(delimiter, encoding, sheet)
+    sources = [open_source(path, read_options) for path in inputs]
     if engine == "dask":
         for source in sources:
-            if source.kind == "projects":
+            if source.kind not in ("csv", "parquet"):
                 raise GreenmarkError(
-                    "--engine dask reads CSV and Parquet files; use --engine local for folders",
+                    "--engine dask reads CSV and Parquet files; use --engine local for folders "
+                    "and spreadsheets",
                     file=source.path,
                 )
     mapping = load_mapping(mapping_path) if mapping_path is not None else None
@@ -321,6 +365,8 @@ def _run(
         raise GreenmarkError("give --scheme ID|PATH (or name the scheme in the mapping file)")
     scheme = load_scheme(resolve_scheme(reference))
     binding, notes = _binding(mapping, scheme, sources)
+    if binding is not None and not allow_empty:
+        _refuse_empty(binding, mapping, sources)
     plan = Plan.from_binding(scheme, binding) if binding else Plan(scheme, [])
     if workers is None:
         workers = default_workers()
@@ -340,6 +386,8 @@ def _run(
         remove_stale_spools(before=started)
     with ExitStack() as stack:
         job = BatchJob(plan, summary=summary, with_source=len(sources) > 1)
+        if any(f.role == "id" for f in plan.fields):
+            job.ids = DuplicateIds()
         writers: list[TableWriter] = []
         try:
             job.results = TableWriter(out, job.results_schema())
@@ -380,6 +428,8 @@ def _run(
             "skipped": job.skipped,
             "out_of_scope": job.excluded,
         }
+        if job.ids is not None:
+            counts["duplicate_ids"] = job.ids.count
         data = summary.to_dict(counts, [s.name for s in sources])
         data["skipped_by_reason"] = _by_reason(job.skipped_by)
         data["out_of_scope_by_reason"] = _by_reason(job.out_of_scope)
@@ -403,8 +453,15 @@ def _run(
     if job.malformed:
         console.print(
             f"[yellow]warning:[/] {job.malformed:,} CSV lines had the wrong number of fields and "
-            "were not read; row numbers count the lines that were"
+            "were not read (listed with their line); row numbers count the lines that were"
         )
+    if job.ids is not None and job.ids.count:
+        console.print(
+            f"[yellow]warning:[/] {job.ids.count:,} rows repeat an id scored before "
+            "(scored, and flagged in the flags column):"
+        )
+        for example in job.ids.examples:
+            console.print(Text(f"  {example}"))
     if not quiet:
         for title, reasons in (("skipped", job.skipped_by), ("out of scope", job.out_of_scope)):
             for entry in _by_reason(reasons)[:SHOWN_PROBLEMS]:

@@ -1,9 +1,11 @@
 """Portfolio input and output: stream CSV, Parquet or project folders; write results atomically.
 
 Sources read only the mapped columns, chunk by chunk, so memory stays flat
-whatever the file size: CSV through ``pyarrow.csv.open_csv`` with every column
-read as text (the batch parser handles missing markers, thousands separators
-and bad cells itself), Parquet through ``ParquetFile.iter_batches``. Writers put
+whatever the file size: CSV in blocks of whole records with every column read
+as text (:mod:`greenmark.portfolio.csvread`; the batch parser handles missing
+markers, thousands separators and bad cells itself), Parquet through
+``ParquetFile.iter_batches``, spreadsheets one sheet at a time
+(:mod:`greenmark.portfolio.xlsx`). Writers put
 everything in a temporary file next to the target (``.NAME.<random>.tmp``) and
 rename it into place only when the run completes; on error, Ctrl-C or a stop
 signal the temporary file is removed, so a half-written file never sits under
@@ -17,7 +19,6 @@ keep the raw values.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -41,7 +42,7 @@ from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import read_toml
 
-INPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+INPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
 
 
@@ -84,99 +85,6 @@ class Source(ABC):
     @abstractmethod
     def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
         """The input in chunks of at most ``chunk_rows`` rows, reading ``columns``."""
-
-
-class CsvSource(Source):
-    """A CSV file with a header row; every column read as text."""
-
-    kind = "csv"
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as stream:
-                self._columns = next(csv.reader(stream), [])
-        except UnicodeDecodeError as exc:
-            raise GreenmarkError(f"not UTF-8 text ({exc.reason})", file=path) from None
-        except OSError as exc:
-            raise GreenmarkError(f"cannot read: {exc.strerror}", file=path) from None
-        if not self._columns:
-            raise GreenmarkError("empty file, expected a header row", file=path)
-        duplicated = sorted({c for c in self._columns if self._columns.count(c) > 1})
-        if duplicated:
-            raise GreenmarkError(f"duplicate column names: {', '.join(duplicated)}", file=path)
-
-    @property
-    def columns(self) -> list[str]:
-        return list(self._columns)
-
-    @property
-    def total(self) -> int | None:
-        return self.path.stat().st_size
-
-    def _block_size(self, chunk_rows: int) -> int:
-        """Bytes per block so that a block holds about ``chunk_rows`` rows."""
-        with self.path.open("rb") as stream:
-            sample = stream.read(1 << 20)
-        per_row = max(16, len(sample) // max(1, sample.count(b"\n")))
-        return int(min(max(per_row * chunk_rows, 1 << 16), 1 << 28))
-
-    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
-        """Batches of text columns. A line with the wrong number of fields is not read: it
-        travels with the next chunk as a problem (its text and the field counts)."""
-        text = {name: pa.string() for name in columns}
-        malformed: list[tuple[int | None, str]] = []
-
-        def invalid(row: Any) -> str:
-            shown = row.text if len(row.text) <= 200 else row.text[:199] + "…"
-            malformed.append(
-                (None, f"expected {row.expected_columns} fields, got {row.actual_columns}: {shown}")
-            )
-            return "skip"
-
-        stream = pa.OSFile(str(self.path), "rb")
-        try:
-            try:
-                reader = pa_csv.open_csv(
-                    stream,
-                    read_options=pa_csv.ReadOptions(block_size=self._block_size(chunk_rows)),
-                    parse_options=pa_csv.ParseOptions(
-                        newlines_in_values=True, invalid_row_handler=invalid
-                    ),
-                    convert_options=pa_csv.ConvertOptions(
-                        column_types=text,
-                        include_columns=columns,
-                        strings_can_be_null=False,
-                        quoted_strings_can_be_null=False,
-                        null_values=[],
-                    ),
-                )
-            except pa.ArrowInvalid as exc:
-                raise GreenmarkError(f"not a readable CSV file ({exc})", file=self.path) from None
-            offset = 0
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except pa.ArrowInvalid as exc:
-                    raise GreenmarkError(
-                        f"malformed CSV after data row {offset:,}: {exc}", file=self.path
-                    ) from None
-                problems, malformed[:] = list(malformed), []
-                if batch.num_rows or problems:
-                    yield Chunk(
-                        offset,
-                        batch.num_rows,
-                        batch=batch,
-                        progress=stream.tell(),
-                        malformed=problems,
-                    )
-                offset += batch.num_rows
-            if malformed:
-                yield Chunk(offset, 0, batch=None, progress=stream.tell(), malformed=malformed)
-        finally:
-            stream.close()
 
 
 class ParquetSource(Source):
@@ -291,18 +199,36 @@ def _is_project(path: Path) -> bool:
     return isinstance(data.get("project"), dict)
 
 
-def open_source(path: Path) -> Source:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read inputs: CSV delimiter and encoding (None: sniffed), spreadsheet sheet."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def open_source(path: Path, options: ReadOptions | None = None) -> Source:
     """The source for one INPUT argument, by its type (folder) or extension."""
+    options = options or ReadOptions()
     if path.is_dir():
         return ProjectFolder(path)
     if not path.exists():
         raise GreenmarkError("file not found", file=path)
     kind = INPUT_KINDS.get(path.suffix.lower())
     if kind == "csv":
-        return CsvSource(path)
+        from greenmark.portfolio.csvread import CsvSource
+
+        return CsvSource(path, options.delimiter, options.encoding)
     if kind == "parquet":
         return ParquetSource(path)
-    raise GreenmarkError("expected a folder of project files, a .csv or a .parquet file", file=path)
+    if kind == "xlsx":
+        from greenmark.portfolio.xlsx import XlsxSource
+
+        return XlsxSource(path, options.sheet)
+    raise GreenmarkError(
+        "expected a folder of project files, a .csv, .xlsx or .parquet file", file=path
+    )
 
 
 def temp_pattern(target: Path) -> re.Pattern[str]:

@@ -40,6 +40,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -76,6 +77,7 @@ class BatchJob:
     first_problems: list[dict[str, Any]] = field(default_factory=list)
     out_of_scope: Counter[str] = field(default_factory=Counter)  # rows by filter reason
     skipped_by: Counter[str] = field(default_factory=Counter)  # rows by first problem
+    ids: DuplicateIds | None = None  # set when an id column is mapped
 
     def results_schema(self) -> pa.Schema:
         schema = self.plan.results_schema()
@@ -92,6 +94,8 @@ class BatchJob:
         position = results.schema.get_field_index("id")
         ids = pc.coalesce(results.column("id"), pc.cast(rows, pa.string()))
         results = results.set_column(position, "id", ids)
+        if self.ids is not None and results.num_rows:
+            results = self.ids.flag(source.name, results)
         if self.with_source:
             results = results.add_column(
                 0, "source", pa.repeat(pa.scalar(source.name), results.num_rows)
@@ -145,6 +149,65 @@ class BatchJob:
         by = {"line not read (wrong number of fields)": len(reasons)}
         result = ChunkResult(len(reasons), self.plan.empty_results(), errors, skipped_by=by)
         self.add(source, Chunk(0, 0), result)
+
+
+class DuplicateIds:
+    """Finds ids scored before in the run, in bounded memory (16 bytes per distinct id:
+    a 64-bit hash and where it was first seen), and flags the later rows."""
+
+    def __init__(self) -> None:
+        self.hashes = np.zeros(0, dtype=np.int64)  # sorted
+        self.first = np.zeros(0, dtype=np.int64)  # row of each hash's first occurrence
+        self.sources: list[str] = []
+        self.origin = np.zeros(0, dtype=np.int32)  # index in ``sources``
+        self.count = 0
+        self.examples: list[str] = []
+
+    def flag(self, source: str, results: pa.Table) -> pa.Table:
+        """``results`` with "duplicate id" added to the flags of ids seen before."""
+        if source not in self.sources:
+            self.sources.append(source)
+        here = self.sources.index(source)
+        ids = results.column("id").to_pylist()
+        rows = np.asarray(results.column("row").to_numpy(zero_copy_only=False), dtype=np.int64)
+        hashes = np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        starts = np.ones(len(ordered), dtype=bool)
+        starts[1:] = ordered[1:] != ordered[:-1]
+        leader = order[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
+        first_row = np.full(len(ids), -1, dtype=np.int64)
+        first_origin = np.full(len(ids), here, dtype=np.int32)
+        first_row[order[~starts]] = rows[leader[~starts]]
+        position = np.searchsorted(self.hashes, hashes)
+        inside = position < len(self.hashes)
+        seen = np.zeros(len(ids), dtype=bool)
+        seen[inside] = self.hashes[position[inside]] == hashes[inside]
+        first_row[seen] = self.first[position[seen]]
+        first_origin[seen] = self.origin[position[seen]]
+        new = order[starts][~seen[order[starts]]]
+        if len(new):
+            merged = np.concatenate([self.hashes, hashes[new]])
+            sort = np.argsort(merged, kind="stable")
+            self.hashes = merged[sort]
+            self.first = np.concatenate([self.first, rows[new]])[sort]
+            origin = np.full(len(new), here, dtype=np.int32)
+            self.origin = np.concatenate([self.origin, origin])[sort]
+        duplicated = np.flatnonzero(first_row >= 0)
+        if not len(duplicated):
+            return results
+        self.count += len(duplicated)
+        flags = results.column("flags").to_pylist()
+        for index in duplicated.tolist():
+            where = f"row {first_row[index]:,}"
+            if first_origin[index] != here:
+                where += f" of {self.sources[first_origin[index]]}"
+            message = f"duplicate id {ids[index]!r}: also at {where}"
+            flags[index] = f"{flags[index]} | {message}" if flags[index] else message
+            if len(self.examples) < 5:
+                self.examples.append(f"{source} row {rows[index]:,}: {message}")
+        position_of = results.schema.get_field_index("flags")
+        return results.set_column(position_of, "flags", pa.array(flags, pa.string()))
 
 
 # ----------------------------------------------------------------------------- signals
@@ -582,6 +645,7 @@ def dask_frame(source: Source, columns: list[str], chunk_rows: int) -> Any:
     if source.kind == "csv":
         sample_rows = max(1, chunk_rows)
         block = max(1 << 16, min(1 << 27, _bytes_per_row(source) * sample_rows))
+        encoding = getattr(source, "encoding", "utf-8")
         return dd.read_csv(
             str(source.path),
             dtype=str,
@@ -589,13 +653,14 @@ def dask_frame(source: Source, columns: list[str], chunk_rows: int) -> Any:
             na_filter=False,
             usecols=columns,
             blocksize=block,
-            encoding="utf-8-sig",
+            sep=getattr(source, "delimiter", ","),
+            encoding="utf-8-sig" if encoding == "utf-8" else encoding,
         )
     if source.kind == "parquet":
         return dd.read_parquet(str(source.path), columns=columns)
     raise GreenmarkError(
-        "--engine dask reads CSV and Parquet files; score folders of project files with "
-        "--engine local",
+        "--engine dask reads CSV and Parquet files; score folders of project files and "
+        "spreadsheets with --engine local",
         file=source.path,
     )
 

@@ -43,7 +43,9 @@ def test_filters_put_rows_out_of_scope_not_in_errors(city_run):
     assert counts(result.stderr) == (34, 24, 1)
     assert "9 out of scope" in result.stderr
     assert result.returncode == 1  # one real data fault, not the out-of-scope rows
-    assert summary["counts"] == {"read": 34, "scored": 24, "skipped": 1, "out_of_scope": 9}
+    assert summary["counts"] == {
+        "read": 34, "scored": 24, "skipped": 1, "out_of_scope": 9, "duplicate_ids": 0
+    }  # fmt: skip
     by_reason = {r["reason"]: r["rows"] for r in summary["out_of_scope_by_reason"]}
     outside = {"Multifamily Housing", "Non-Refrigerated Warehouse"}
     assert by_reason == {

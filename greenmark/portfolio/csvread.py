@@ -1,0 +1,242 @@
+"""CSV input read in blocks of whole records, each row with its physical line number.
+
+The file is read in byte blocks cut at record boundaries (a newline outside
+quotes, found with numpy from the positions of quotes and newlines). Per block,
+the same vectorised scan counts each record's fields and its first physical line,
+so a line with the wrong number of fields is named by its line and left out
+before Arrow parses the rest; every row read keeps its line for the errors file.
+Blank lines are skipped, as spreadsheets write them.
+
+Encodings: the text is checked (and, when it is not UTF-8, converted) block by
+block; a byte that does not decode is reported with its byte offset and line.
+Only encodings that write ASCII as ASCII (UTF-8, Latin-1, Windows-1252, …) are
+read: the record scan works on bytes. The delimiter, when not given, is the one
+of ``,`` ``;`` tab ``|`` that the header line holds most often outside quotes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from greenmark.core.errors import GreenmarkError
+from greenmark.portfolio.io import Chunk, Source
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D
+_SAMPLE = 1 << 20  # bytes read to find the header, the delimiter and the row size
+_SHOWN = 200  # characters of a malformed line shown in its message
+
+
+def check_encoding(name: str) -> str:
+    """The codec's canonical name; :class:`GreenmarkError` for unknown or non-ASCII ones."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise GreenmarkError(
+            f"unknown encoding {name!r} (e.g. utf-8, cp1252, latin-1)", location="--encoding"
+        ) from None
+    try:
+        ascii_safe = 'a,;"\n'.encode(info.name) == b'a,;"\n'
+    except UnicodeError:
+        ascii_safe = False
+    if not ascii_safe:
+        raise GreenmarkError(
+            f"encoding {name!r} does not write ASCII as ASCII; save the file as UTF-8 first",
+            location="--encoding",
+        )
+    return info.name
+
+
+def sniff_delimiter(header: bytes) -> str:
+    """The delimiter the header line holds most often outside quotes (``,`` on a tie)."""
+    outside = bytearray()
+    quoted = False
+    for byte in header:
+        if byte == _QUOTE:
+            quoted = not quoted
+        elif not quoted:
+            outside.append(byte)
+    counts = {d: outside.count(d.encode()) for d in DELIMITERS}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+class CsvSource(Source):
+    """A CSV file with a header row; every column read as text."""
+
+    kind = "csv"
+
+    def __init__(
+        self, path: Path, delimiter: str | None = None, encoding: str | None = None
+    ) -> None:
+        super().__init__(path)
+        self.encoding = check_encoding(encoding) if encoding else "utf-8"
+        try:
+            with path.open("rb") as stream:
+                sample = stream.read(_SAMPLE)
+        except OSError as exc:
+            raise GreenmarkError(f"cannot read: {exc.strerror}", file=path) from None
+        self._skip = 3 if sample.startswith(codecs.BOM_UTF8) and self.encoding == "utf-8" else 0
+        sample = sample[self._skip :]
+        ends = _record_ends(np.frombuffer(sample, np.uint8))
+        header = sample[: int(ends[0])] if len(ends) else sample
+        if not header.strip():
+            raise GreenmarkError("empty file, expected a header row", file=path)
+        self.delimiter = delimiter if delimiter is not None else sniff_delimiter(header)
+        if len(self.delimiter) != 1 or not self.delimiter.isascii():
+            raise GreenmarkError(
+                f"the delimiter must be one ASCII character, got {self.delimiter!r}",
+                location="--delimiter",
+            )
+        text = self._decode(header, 0, 1)
+        self._columns = next(csv.reader([text.rstrip("\r\n")], delimiter=self.delimiter), [])
+        self._header_bytes = len(header) + 1 if len(ends) else len(header)
+        self._per_row = max(16, len(sample) // max(1, len(ends)))
+        duplicated = sorted({c for c in self._columns if self._columns.count(c) > 1})
+        if duplicated:
+            raise GreenmarkError(f"duplicate column names: {', '.join(duplicated)}", file=path)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._columns)
+
+    @property
+    def total(self) -> int | None:
+        return self.path.stat().st_size
+
+    def _decode(self, data: bytes, offset: int, line: int) -> str:
+        """``data`` as text; a byte that does not decode is named by offset and line."""
+        try:
+            return data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            where = offset + self._skip + exc.start
+            at_line = line + data.count(b"\n", 0, exc.start)
+            hint = (
+                " (try --encoding cp1252 or --encoding latin-1)" if self.encoding == "utf-8" else ""
+            )
+            raise GreenmarkError(
+                f"line {at_line}, byte offset {where:,}: byte 0x{data[exc.start]:02x} is not "
+                f"{self.encoding} text{hint}",
+                file=self.path,
+            ) from None
+
+    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
+        """Chunks of about ``chunk_rows`` rows (text columns), each row with its line."""
+        block = int(min(max(self._per_row * chunk_rows, 1 << 16), 1 << 27))
+        offset = 0
+        with self.path.open("rb") as stream:
+            stream.seek(self._skip + self._header_bytes)
+            position = self._header_bytes  # bytes after the BOM consumed so far
+            line = 2  # physical line of the next record
+            carry = b""
+            while True:
+                data = stream.read(block)
+                piece = carry + data
+                if not piece:
+                    break
+                if data:
+                    ends = _record_ends(np.frombuffer(piece, np.uint8))
+                    if not len(ends):
+                        carry = piece
+                        continue
+                    cut = int(ends[-1]) + 1
+                else:
+                    cut = len(piece)
+                body, carry = piece[:cut], piece[cut:]
+                chunk = self._chunk(body, columns, offset, position, line)
+                position += len(body)
+                line += body.count(b"\n")
+                if chunk.rows or chunk.malformed:
+                    chunk.progress = position + self._skip
+                    yield chunk
+                offset += chunk.rows
+                if not data:
+                    break
+
+    def _chunk(
+        self, body: bytes, columns: list[str], offset: int, position: int, line: int
+    ) -> Chunk:
+        """Parse whole records: lines with the wrong field count set aside, by line."""
+        raw = np.frombuffer(body, np.uint8)
+        quotes = np.flatnonzero(raw == _QUOTE)
+        newlines = np.flatnonzero(raw == _NEWLINE)
+        ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+        starts = np.concatenate([[0], ends + 1])
+        stops = np.concatenate([ends, [len(body)]])
+        keep = stops > starts  # the last "record" after a final newline is empty
+        starts, stops = starts[keep], stops[keep]
+        length = stops - starts
+        blank = (length == 0) | ((length == 1) & (raw[np.minimum(starts, len(body) - 1)] == _CR))
+        delimiters = np.flatnonzero(raw == ord(self.delimiter))
+        delimiters = delimiters[np.searchsorted(quotes, delimiters) % 2 == 0]
+        fields = np.searchsorted(delimiters, stops) - np.searchsorted(delimiters, starts) + 1
+        lines = line + np.searchsorted(newlines, starts)
+        wrong = ~blank & (fields != len(self._columns))
+        malformed: list[tuple[int | None, str]] = []
+        for index in np.flatnonzero(wrong).tolist():
+            text = body[starts[index] : stops[index]].decode(self.encoding, errors="replace")
+            text = text.rstrip("\r")
+            shown = text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+            malformed.append(
+                (
+                    int(lines[index]),
+                    f"expected {len(self._columns)} fields, got {int(fields[index])}: {shown}",
+                )
+            )
+        self._decode(body, position, line)  # every byte decodes, or its offset is named
+        good = ~blank & ~wrong
+        if not good.all():
+            body = b"\n".join(body[s:e] for s, e in zip(starts[good], stops[good], strict=True))
+        if self.encoding != "utf-8":
+            body = body.decode(self.encoding).encode("utf-8")
+        rows = int(good.sum())
+        if not rows:
+            return Chunk(offset, 0, batch=None, malformed=malformed)
+        batch = self._parse(body, columns, rows)
+        row_lines = lines[good] if batch.num_rows == rows else None
+        return Chunk(offset, batch.num_rows, batch=batch, malformed=malformed, lines=row_lines)
+
+    def _parse(self, body: bytes, columns: list[str], rows: int) -> pa.RecordBatch:
+        text = {name: pa.string() for name in columns}
+        try:
+            table = pa_csv.read_csv(
+                io.BytesIO(body),
+                read_options=pa_csv.ReadOptions(
+                    column_names=self._columns,
+                    block_size=max(1 << 16, len(body) + 1),
+                    use_threads=False,
+                ),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter=self.delimiter,
+                    newlines_in_values=True,
+                    invalid_row_handler=lambda row: "skip",
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=text,
+                    include_columns=columns,
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                    null_values=[],
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            raise GreenmarkError(f"not a readable CSV file ({exc})", file=self.path) from None
+        batches = table.combine_chunks().to_batches()
+        if not batches:
+            return pa.RecordBatch.from_pylist([], schema=pa.schema(text))
+        return batches[0]
+
+
+def _record_ends(raw: np.ndarray) -> np.ndarray:
+    """Positions of the newlines that end a record (outside quotes)."""
+    quotes = np.flatnonzero(raw == _QUOTE)
+    newlines = np.flatnonzero(raw == _NEWLINE)
+    return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
