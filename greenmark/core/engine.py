@@ -449,17 +449,31 @@ def _missing(env: Mapping[str, Any], names: frozenset[str], size: int, cache: di
     return found
 
 
+def _bands_reached(at: Array, key: Array) -> Array:
+    """How many of the ascending thresholds ``at`` each key reaches (``searchsorted``
+    "right"; a few comparisons are faster for the short tables of bands). A NaN key
+    reaches none; its criterion is not assessed whatever it would earn."""
+    if len(at) > 100:
+        return np.searchsorted(at, key, "right")
+    reached = np.zeros(len(key), dtype=np.int8)
+    for edge in at:
+        reached += key >= edge
+    return reached
+
+
 def score(
     compiled: CompiledScheme,
     inputs: Mapping[str, Array],
     *,
     size: int | None = None,
     not_applicable: Mapping[str, Array] | None = None,
+    explain: bool = True,
 ) -> Scores:
     """Score a batch of buildings; ``inputs`` maps input names to arrays (NaN = not given).
 
     ``not_applicable`` maps criterion ids to boolean arrays marking criteria the
-    assessor declared not applicable.
+    assessor declared not applicable. ``explain=False`` (batch scoring) skips the
+    values matrix that only explanations read: :attr:`Scores.values` is then (N, 0).
     """
     scheme = compiled.scheme
     if size is None:
@@ -488,7 +502,7 @@ def score(
     missing_cache: dict[frozenset[str], Array] = {}
     n_criteria = len(compiled.criteria)
     # Column-major ("F") so that filling one criterion's column is a contiguous write.
-    values = np.full((n, n_criteria), np.nan, order="F")
+    values = np.full((n, n_criteria if explain else 0), np.nan, order="F")
     points = np.zeros((n, n_criteria), order="F")
     status = np.empty((n, n_criteria), dtype=np.int8, order="F")
     applicable = np.ones((n, n_criteria), dtype=bool, order="F")
@@ -509,11 +523,12 @@ def score(
                 # a value that reaches a threshold up to rounding (19.999999 % of 20 %) counts
                 with np.errstate(invalid="ignore"):  # -inf + inf: not assessed below
                     key = key + 1e-9 * np.maximum(1.0, np.abs(key))
-                earned = c.give[np.searchsorted(c.at, key, "right")]
+                earned = c.give[_bands_reached(c.at, key)]
                 earned = np.minimum(earned, c.max_points)
             else:  # yes
                 earned = np.where(_as_bool(value), c.give[1], 0.0)
-        values[:, col] = value
+        if explain:
+            values[:, col] = value
         # Masks from the cache are shared between criteria: never modify them in place.
         not_given = _missing(env, c.rule_inputs, n, missing_cache)
         if c.kind != "choice" and value.dtype.kind == "f":

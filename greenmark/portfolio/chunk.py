@@ -661,7 +661,7 @@ def score_prepared(plan: Plan, prepared: Prepared, source: str = "") -> ChunkRes
         arrays = {name: values[keep] for name, values in arrays.items()}
         if marks is not None:
             marks = {cid: flags[keep] for cid, flags in marks.items()}
-    scores = score(plan.compiled, arrays, size=len(rows), not_applicable=marks)
+    scores = score(plan.compiled, arrays, size=len(rows), not_applicable=marks, explain=False)
     return ChunkResult(
         read=size,
         results=results_table(plan, prepared, scores, rows, keep),
