@@ -505,7 +505,12 @@ def score(
     values = np.full((n, n_criteria if explain else 0), np.nan, order="F")
     points = np.zeros((n, n_criteria), order="F")
     status = np.empty((n, n_criteria), dtype=np.int8, order="F")
-    applicable = np.ones((n, n_criteria), dtype=bool, order="F")
+    # per-section sums, added criterion by criterion (a criterion counts 1 / its section's
+    # conversion); cheaper than matrix products over the [N, criteria] points
+    n_sections = len(scheme.sections)
+    core_raw = np.zeros((n, n_sections), order="F")
+    bonus_raw = np.zeros((n, n_sections), order="F")
+    max_raw = np.zeros((n, n_sections), order="F")
     for c in compiled.criteria:
         col = c.index
         if c.kind == "choice":
@@ -558,16 +563,18 @@ def score(
         column_status[not_given] = Status.NOT_ASSESSED
         if na is not None:
             column_status[na] = Status.NOT_APPLICABLE
-            applicable[:, col] = ~na
+        weight = (compiled.bonus_matrix if c.bonus else compiled.core_matrix)[col, c.section]
+        total = (bonus_raw if c.bonus else core_raw)[:, c.section]
+        total += column if weight == 1.0 else column * weight
+        if not c.bonus:
+            most = c.max_points * weight
+            max_raw[:, c.section] += most if na is None else np.where(na, 0.0, most)
 
     # Sections, groups and totals, caps applied.
-    core_raw = points @ compiled.core_matrix
     section_core = np.minimum(core_raw, compiled.section_cap)
-    section_bonus = np.minimum(points @ compiled.bonus_matrix, compiled.bonus_cap)
+    section_bonus = np.minimum(bonus_raw, compiled.bonus_cap)
     section_points = section_core + section_bonus
-    section_max = np.minimum(
-        (applicable * compiled.max_points) @ compiled.core_matrix, compiled.section_cap
-    )
+    section_max = np.minimum(max_raw, compiled.section_cap)
     with np.errstate(invalid="ignore", divide="ignore"):
         section_percent = np.where(section_max > 0, 100.0 * section_core / section_max, np.nan)
     group_core = np.minimum(section_core @ compiled.group_matrix, compiled.group_cap)
