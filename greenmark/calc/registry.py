@@ -87,20 +87,25 @@ def superstructure_concrete_m3(lines: Sequence[Any]) -> float:
 
 
 def not_calculated_reason(name: str, gfa_known: bool = True) -> str:
-    """Why calculator ``name`` gave no value, in words (for a "not assessed" reason).
+    """Why calculator ``name`` gave no value, in plain words (for a "not assessed" reason
+    that clients read too: no table syntax, no expressions).
 
     ``gfa_known``: whether the project gives its gross floor area (m2).
     """
     table = table_of(name)
     if name.startswith("wels_ticks."):
-        return f"no [[fittings]] rows of type {name.split('.', 1)[1]}"
+        kind = name.split(".", 1)[1].replace("_", " ")
+        return f"the fittings schedule lists no {kind}"
     if table == "facades":
-        return "no [[facades]] rows"
+        return "the facade schedule is empty"
     if name != "embodied_carbon_total" and not gfa_known:
-        return "no gross floor area to divide the [[boq]] by"
+        return "no gross floor area to divide the bill of quantities by"
     if name == "concrete_usage_index":
-        return "no superstructure concrete above 0 m3 in [[boq]] (empty or all-zero rows)"
-    return "no [[boq]] row with a quantity above 0 (empty or all-zero rows)"
+        return (
+            "the bill of quantities has no superstructure concrete above 0 m3 "
+            "(no rows, or only rows of 0)"
+        )
+    return "the bill of quantities has no quantity above 0 (no rows, or only rows of 0)"
 
 
 def calculate(name: str, project: _Tables, gfa_m2: float | None) -> tuple[float, str] | None:
