@@ -4,6 +4,8 @@ Every problem is returned with its dotted location; none is raised one at a time
 
 from __future__ import annotations
 
+import re
+
 from greenmark.core.errors import FormulaError, UnitError
 from greenmark.core.model import (
     BUILTIN_INPUTS,
@@ -18,6 +20,8 @@ from greenmark.core.model import (
     duplicates,
     find_cycle,
     formula_sites,
+    input_names,
+    result_names,
     slug,
 )
 from greenmark.core.units import check_unit
@@ -274,6 +278,18 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
         cycle = find_cycle(graph)
         if cycle:
             add((kind, cycle[0], "formula"), f"circular definition: {' -> '.join(cycle)}")
+    known_names = input_names(scheme) | result_names(scheme) | set(scheme.metrics)
+    for kind in ("gates", "tiers", "badges"):
+        for index, item in enumerate(getattr(scheme, kind)):
+            unknown = sorted(
+                set(re.findall(r"\{([A-Za-z][A-Za-z0-9_]*)\}", item.requires)) - known_names
+            )
+            if unknown:
+                add(
+                    (kind, index, "requires"),
+                    f"unknown name(s) in braces: {', '.join(unknown)} (a constant, input, "
+                    "derived quantity, metric or result)",
+                )
     return problems
 
 

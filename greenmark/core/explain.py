@@ -9,6 +9,7 @@ defines the JSON result contract (:meth:`BuildingResult.to_dict`).
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,10 @@ def fmt(value: float) -> str:
     if float(value).is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.4g}"
+
+
+#: ``{name}`` in a ``requires`` text.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 
 
 def _unit_suffix(unit: str) -> str:
@@ -196,6 +201,23 @@ class Explainer:
             return f"building_type = {types[int(value)]}" if types else "building_type"
         return f"{name} = {fmt(float(value))}{_unit_suffix(self.units.get(name, ''))}"
 
+    def words(self, template: str, i: int) -> str:
+        """A ``requires`` text with each ``{name}`` replaced by that value for building ``i``."""
+
+        def value(match: re.Match[str]) -> str:
+            text = self.value_text(match.group(1), i)
+            return text.split(" = ", 1)[1] if " = " in text else "not given"
+
+        return _PLACEHOLDER.sub(value, template)
+
+    def _choice_to_make(self, names: frozenset[str], i: int) -> str | None:
+        """The label of the choice input whose absence alone leaves a condition unassessed."""
+        missing = self._missing_names(names, i)
+        choices = [
+            n for n in missing if (spec := self.scheme.inputs.get(n)) and spec.type == "choice"
+        ]
+        return self.scheme.inputs[choices[0]].label if choices and len(missing) == 1 else None
+
     def _names_text(self, names: frozenset[str], i: int) -> str:
         shown = [n for n in sorted(names) if n not in self.scheme.constants]
         return ", ".join(self.value_text(n, i) for n in shown)
@@ -291,10 +313,24 @@ class Explainer:
         spec = self.scheme.gates[g_index]
         status = GateStatus(int(scores.gate_status[i, g_index]))
         if status == GateStatus.NOT_APPLICABLE:
+            flag = re.fullmatch(r"(\w+)_is_(\w+)", spec.applies_if or "")
+            owner = self.scheme.inputs.get(flag.group(1)) if flag else None
+            if flag and owner is not None and flag.group(2) in (owner.choices or ()):
+                chosen = self.value_text(flag.group(1), i).split(" = ", 1)[-1]
+                return (
+                    f"not applicable: applies when the {owner.label.lower()} is "
+                    f"{flag.group(2)} (it is {chosen})"
+                )
             return f"not applicable: `{spec.applies_if}` does not hold"
         if status == GateStatus.NOT_ASSESSED:
+            choice = self._choice_to_make(gate.applies_inputs, i)
+            if choice is not None:
+                return f"not assessed: choose the {choice.lower()} first"
             missing = self._missing_names(gate.inputs | gate.applies_inputs, i)
             return f"not assessed: {self.missing_text(missing, i)}"
+        if spec.requires:
+            verdict = "met" if status == GateStatus.PASSED else "not met"
+            return f"needs {self.words(spec.requires, i)}: {verdict}"
         values = self._names_text(gate.condition.names, i)
         verdict = "holds" if status == GateStatus.PASSED else "does not hold"
         return f"`{spec.condition}` {verdict}" + (f" ({values})" if values else "")
@@ -304,10 +340,18 @@ class Explainer:
         scores = self.scores
         scheme = self.scheme
         found: list[Blocker] = []
+        choices_to_make: set[str] = set()
         for g, gate in enumerate(scores.compiled.gates):
             if gate.rank > tier:
                 continue
             status = GateStatus(int(scores.gate_status[i, g]))
+            if status == GateStatus.NOT_ASSESSED:
+                choice = self._choice_to_make(gate.applies_inputs, i)
+                if choice is not None:  # one blocker for every gate waiting on that choice
+                    if choice not in choices_to_make:
+                        choices_to_make.add(choice)
+                        found.append(Blocker("gate", gate.id, f"choose the {choice.lower()}"))
+                    continue
             if status in (GateStatus.FAILED, GateStatus.NOT_ASSESSED):
                 found.append(
                     Blocker("gate", gate.id, f"{scheme.gates[g].title}: {self.gate_reason(g, i)}")
@@ -342,15 +386,15 @@ class Explainer:
             holds = _truthy(condition.condition(scores.env, scores.size)[i])
             missing = self._missing_names(condition.inputs, i)
             if not holds or missing:
-                values = self._names_text(condition.condition.names, i)
-                found.append(
-                    Blocker(
-                        "condition",
-                        scheme.tiers[t].id,
-                        f"{scheme.tiers[t].title} requires `{scheme.tiers[t].condition}`"
-                        + (f" ({values})" if values else ""),
+                spec = scheme.tiers[t]
+                if spec.requires:
+                    text = f"{spec.title} needs {self.words(spec.requires, i)}"
+                else:
+                    values = self._names_text(condition.condition.names, i)
+                    text = f"{spec.title} requires `{spec.condition}`" + (
+                        f" ({values})" if values else ""
                     )
-                )
+                found.append(Blocker("condition", spec.id, text))
         return found
 
     def building(self, i: int, project: dict[str, Any] | None = None) -> BuildingResult:

@@ -230,6 +230,8 @@ class GateSpec(_Model):
     condition: LongText
     from_tier: Name | None = None
     applies_if: LongText | None = None
+    requires: LongText = ""
+    """The condition in words, for blockers and reports; ``{name}`` shows that value."""
     source: LongText = ""
     verified: bool = True
 
@@ -242,6 +244,8 @@ class TierSpec(_Model):
     min_points: float | None = Field(default=None, ge=0)
     min_percent: float | None = Field(default=None, ge=0, le=100)
     condition: LongText | None = None
+    requires: LongText = ""
+    """The condition in words, for blockers and reports; ``{name}`` shows that value."""
     source: LongText = ""
     verified: bool = True
 
@@ -254,6 +258,8 @@ class BadgeSpec(_Model):
     condition: LongText
     min_tier: Name | None = None
     supersedes: list[Name] = Field(default_factory=list)  # badges not listed when this one is
+    requires: LongText = ""
+    """The condition in words, for blockers and reports; ``{name}`` shows that value."""
     source: LongText = ""
     verified: bool = True
 

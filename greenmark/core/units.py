@@ -28,7 +28,7 @@ _DEFINITIONS = (
 #: known to parse (``tests/unit/test_units.py`` checks every one with pint): checking a
 #: scheme that uses only these needs no pint registry, which takes ~0.3 s to build.
 KNOWN_UNITS = frozenset(
-    ["", "1", "-", "%", "t", "K", "m2", "m3", "m/s", "h/yr", "tick", "kg/m2", "kg/m3",
+    ["", "1", "-", "%", "t", "K", "m2", "m3", "m/s", "h/yr", "yr", "tick", "kg/m2", "kg/m3",
      "W/m2", "W/m2/K", "m2K/W", "m2/W", "m2/RT", "kW/RT", "m3/m2", "m3/m2/yr", "kWh/m2/yr",
      "kgCO2e/kg", "kgCO2e/m2", "kgCO2e/kWh", "L/min"]
 )  # fmt: skip
