@@ -300,16 +300,40 @@ def _lookup(plan: FieldPlan, raw: str) -> str | None:
     return value
 
 
+def _encoded(column: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """A categorical column as distinct texts and per-row indices (a dictionary column of
+    text, as Parquet files hold low-cardinality columns, is used as it is)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    kind = column.type
+    if pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
+        return column
+    return text_array(column).dictionary_encode()
+
+
+def _positions(encoded: pa.DictionaryArray) -> np.ndarray:
+    """Each row's index in the dictionary; one past its end where the row is null."""
+    indices = encoded.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(encoded.dictionary))
+    return indices.to_numpy(zero_copy_only=False).astype(np.intp)
+
+
 def _codes(
-    plan: FieldPlan, column: pa.Array, out: Prepared, decode: Any, expected: str
-) -> tuple[np.ndarray, pa.Array]:
+    plan: FieldPlan,
+    column: pa.Array,
+    out: Prepared,
+    decode: Any,
+    expected: str,
+    labels: bool = False,
+) -> tuple[np.ndarray, pa.Array | None]:
     """Per-row codes of a categorical column, each distinct value decoded once.
 
     ``decode(trimmed text) -> float | None`` gives the code (None: not accepted).
-    Returns the codes (NaN = missing or bad) and the trimmed labels (null where missing).
+    Returns the codes (NaN = missing or bad) and, when ``labels``, the trimmed labels
+    (null where missing).
     """
-    raw_text = text_array(column)
-    encoded = raw_text.dictionary_encode()
+    encoded = _encoded(column)
     distinct = encoded.dictionary.to_pylist()
     missing_value = [is_missing(v, plan.missing) for v in distinct]
     table = np.array(
@@ -319,31 +343,28 @@ def _codes(
         ]
         + [np.nan]
     )
-    labels = pa.array(
-        [None if gone else v.strip() for v, gone in zip(distinct, missing_value, strict=True)],
-        pa.string(),
-    )
-    indices = encoded.indices
-    if indices.null_count:
-        indices = pc.fill_null(indices, len(distinct))
-    positions = indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    positions = _positions(encoded)
     codes = table[positions]
     gone_rows = np.append(np.asarray(missing_value, dtype=bool), True)[positions]
     bad = np.isnan(codes) & ~gone_rows
     if bad.any():
         rows = np.flatnonzero(bad)
         hint = " (add an alias in the mapping)" if plan.mapped else ""
-        values = take_text(raw_text, rows)
+        values = take_text(encoded, rows)
         reasons = [f"{(v or '').strip()!r} is not {expected}{hint}" for v in values]
         kind = "unknown building type" if plan.role == "building_type" else "unknown value"
         if plan.role != "building_type":
             kind += f" of {plan.target}"
         out.problems.append(ProblemSet(rows, plan.label, values, reasons, kind=kind))
-    present = pc.take(labels, encoded.indices)
-    return codes, present
+    if not labels:
+        return codes, None
+    texts = [None if gone else v.strip() for v, gone in zip(distinct, missing_value, strict=True)]
+    return codes, pc.take(pa.array(texts, pa.string()), encoded.indices)
 
 
-def _parse_choice(plan: FieldPlan, column: pa.Array, out: Prepared) -> tuple[np.ndarray, pa.Array]:
+def _parse_choice(
+    plan: FieldPlan, column: pa.Array, out: Prepared, labels: bool = False
+) -> tuple[np.ndarray, pa.Array | None]:
     index = {o: float(i) for i, o in enumerate(plan.options)}
     loose = {normalise_option(o): float(i) for i, o in enumerate(plan.options)}
 
@@ -356,14 +377,31 @@ def _parse_choice(plan: FieldPlan, column: pa.Array, out: Prepared) -> tuple[np.
 
     what = "a building type" if plan.role == "building_type" else f"an option of {plan.target}"
     expected = f"{what} ({', '.join(plan.options)})"
-    return _codes(plan, column, out, decode, expected)
+    return _codes(plan, column, out, decode, expected, labels)
+
+
+def _boolean_floats(column: pa.BooleanArray) -> np.ndarray:
+    """1.0 or 0.0 per row, NaN where null, unpacked from the Arrow bitmaps."""
+    size, offset = len(column), column.offset
+    if not size:
+        return np.empty(0)
+    validity, data = column.buffers()[:2]
+
+    def bits(buffer: pa.Buffer) -> np.ndarray:
+        packed = np.frombuffer(buffer, np.uint8)
+        return np.unpackbits(packed, count=offset + size, bitorder="little")[offset:]
+
+    values = bits(data).astype(np.float64)
+    if column.null_count:
+        values[bits(validity) == 0] = np.nan
+    return values
 
 
 def _parse_boolean(plan: FieldPlan, column: pa.Array, out: Prepared) -> np.ndarray:
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
     if pa.types.is_boolean(column.type):
-        return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False))
+        return _boolean_floats(column)
 
     def decode(value: str) -> float | None:
         word = (_lookup(plan, value) or "").lower()
@@ -400,24 +438,27 @@ def _parse_field(field_plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out:
     elif field_plan.kind == "boolean":
         out.arrays[field_plan.target] = _parse_boolean(field_plan, column, out)
     else:
-        codes, labels = _parse_choice(field_plan, column, out)
-        if field_plan.role == "building_type" and not field_plan.options:
+        encoded = _encoded(column)
+        untyped = field_plan.role == "building_type" and not field_plan.options
+        codes, labels = _parse_choice(field_plan, encoded, out, labels=untyped)
+        if untyped:
+            assert labels is not None
             out.text["building_type"] = labels  # the scheme has no types: keep the label
         else:
             out.arrays[field_plan.target] = codes
         if field_plan.role == "building_type" and field_plan.options:
-            _refuse_blank_types(field_plan, column, out)
+            _refuse_blank_types(field_plan, encoded, out)
 
 
-def _refuse_blank_types(plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> None:
+def _refuse_blank_types(plan: FieldPlan, encoded: pa.DictionaryArray, out: Prepared) -> None:
     """A row without a building type cannot be scored against type-dependent rules: it is
     skipped with a reason, never scored as if no rule applied."""
-    raw_text = text_array(column)
-    blank = missing_cells(raw_text, plan.missing)
+    marked = missing_cells(encoded.dictionary, plan.missing)  # each distinct text once
+    blank = np.append(marked, True)[_positions(encoded)]
     if blank.any():
         rows = np.flatnonzero(blank)
         reason = f"no building type given (expected one of: {', '.join(plan.options)})"
-        values = take_text(raw_text, rows)
+        values = take_text(encoded, rows)
         out.problems.append(
             ProblemSet(rows, plan.label, values, [reason] * len(rows), kind="no building type")
         )

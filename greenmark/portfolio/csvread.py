@@ -21,6 +21,7 @@ import csv
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -143,11 +144,11 @@ class CsvSource(Source):
                 if not piece:
                     break
                 if data:
-                    ends = _record_ends(np.frombuffer(piece, np.uint8))
-                    if not len(ends):
+                    end = _last_record_end(piece)
+                    if end < 0:
                         carry = piece
                         continue
-                    cut = int(ends[-1]) + 1
+                    cut = end + 1
                 else:
                     cut = len(piece)
                 body, carry = piece[:cut], piece[cut:]
@@ -164,47 +165,43 @@ class CsvSource(Source):
     def _chunk(
         self, body: bytes, columns: list[str], offset: int, position: int, line: int
     ) -> Chunk:
-        """Parse whole records: lines with the wrong field count set aside, by line."""
+        """Parse whole records; lines with the wrong field count are set aside, by line."""
         raw = np.frombuffer(body, np.uint8)
-        quotes = np.flatnonzero(raw == _QUOTE)
         newlines = np.flatnonzero(raw == _NEWLINE)
-        ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+        quotes = np.flatnonzero(raw == _QUOTE)
+        ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] if len(quotes) else newlines
         starts = np.concatenate([[0], ends + 1])
         stops = np.concatenate([ends, [len(body)]])
-        keep = stops > starts  # the last "record" after a final newline is empty
-        starts, stops = starts[keep], stops[keep]
         length = stops - starts
-        blank = (length == 0) | ((length == 1) & (raw[np.minimum(starts, len(body) - 1)] == _CR))
-        delimiters = np.flatnonzero(raw == ord(self.delimiter))
-        delimiters = delimiters[np.searchsorted(quotes, delimiters) % 2 == 0]
-        fields = np.searchsorted(delimiters, stops) - np.searchsorted(delimiters, starts) + 1
-        lines = line + np.searchsorted(newlines, starts)
-        wrong = ~blank & (fields != len(self._columns))
-        malformed: list[tuple[int | None, str]] = []
-        for index in np.flatnonzero(wrong).tolist():
-            text = body[starts[index] : stops[index]].decode(self.encoding, errors="replace")
-            text = text.rstrip("\r")
-            shown = text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
-            malformed.append(
-                (
-                    int(lines[index]),
-                    f"expected {len(self._columns)} fields, got {int(fields[index])}: {shown}",
-                )
-            )
+        first = raw[np.minimum(starts, max(len(body) - 1, 0))] if len(body) else starts
+        records = (length > 1) | ((length == 1) & (first != _CR))  # Arrow skips blank lines
+        lines = (line + np.searchsorted(newlines, starts))[records]
         self._decode(body, position, line)  # every byte decodes, or its offset is named
-        good = ~blank & ~wrong
-        if not good.all():
-            body = b"\n".join(body[s:e] for s, e in zip(starts[good], stops[good], strict=True))
         if self.encoding != "utf-8":
             body = body.decode(self.encoding).encode("utf-8")
-        rows = int(good.sum())
-        if not rows:
-            return Chunk(offset, 0, batch=None, malformed=malformed)
-        batch = self._parse(body, columns, rows)
-        row_lines = lines[good] if batch.num_rows == rows else None
-        return Chunk(offset, batch.num_rows, batch=batch, malformed=malformed, lines=row_lines)
+        invalid: list[tuple[int, str]] = []
 
-    def _parse(self, body: bytes, columns: list[str], rows: int) -> pa.RecordBatch:
+        def refuse(row: Any) -> str:
+            text = row.text if len(row.text) <= _SHOWN else row.text[: _SHOWN - 1] + "…"
+            reason = f"expected {row.expected_columns} fields, got {row.actual_columns}: {text}"
+            invalid.append((row.number, reason))
+            return "skip"
+
+        batch = self._parse(body, columns, refuse)
+        good = np.ones(len(lines), dtype=bool)
+        malformed: list[tuple[int | None, str]] = []
+        for number, reason in invalid:
+            known = number is not None and 0 < number <= len(lines)
+            if known:
+                good[number - 1] = False
+            malformed.append((int(lines[number - 1]) if known else None, reason))
+        row_lines = lines[good] if int(good.sum()) == batch.num_rows else None
+        rows = batch.num_rows
+        return Chunk(
+            offset, rows, batch=batch if rows else None, malformed=malformed, lines=row_lines
+        )
+
+    def _parse(self, body: bytes, columns: list[str], refuse: Any) -> pa.RecordBatch:
         text = {name: pa.string() for name in columns}
         try:
             table = pa_csv.read_csv(
@@ -217,7 +214,7 @@ class CsvSource(Source):
                 parse_options=pa_csv.ParseOptions(
                     delimiter=self.delimiter,
                     newlines_in_values=True,
-                    invalid_row_handler=lambda row: "skip",
+                    invalid_row_handler=refuse,
                 ),
                 convert_options=pa_csv.ConvertOptions(
                     column_types=text,
@@ -237,6 +234,19 @@ class CsvSource(Source):
 
 def _record_ends(raw: np.ndarray) -> np.ndarray:
     """Positions of the newlines that end a record (outside quotes)."""
-    quotes = np.flatnonzero(raw == _QUOTE)
     newlines = np.flatnonzero(raw == _NEWLINE)
+    if not len(newlines):
+        return newlines
+    quotes = np.flatnonzero(raw == _QUOTE)
     return newlines[np.searchsorted(quotes, newlines) % 2 == 0]
+
+
+def _last_record_end(data: bytes) -> int:
+    """Position of the last newline outside quotes, or -1."""
+    end = data.rfind(b"\n")
+    quotes = data.count(b'"', 0, end) if end >= 0 else 0
+    while end >= 0 and quotes % 2:
+        previous = data.rfind(b"\n", 0, end)
+        quotes -= data.count(b'"', previous + 1 if previous >= 0 else 0, end)
+        end = previous
+    return end
