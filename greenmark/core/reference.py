@@ -148,11 +148,11 @@ def score_one(
     not_applicable: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Score one building given plain values (numbers, bools, option names, None)."""
+    defaults = {n: s.default for n, s in scheme.inputs.items() if s.default is not None}
+    values = {**defaults, **{k: v for k, v in values.items() if v is not None}}
     env: dict[str, Any] = {n: c.value for n, c in scheme.constants.items()}
     for name, spec in scheme.inputs.items():
         value = values.get(name)
-        if value is None:
-            value = spec.default
         if spec.type == "choice":
             env[name] = value
             for option in spec.choices or ():
