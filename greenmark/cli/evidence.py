@@ -37,6 +37,9 @@ def _refuse(exc: ev.EvidenceError, loaded: LoadedProject) -> GreenmarkError:
 
 
 def _save(loaded: LoadedProject) -> None:
+    from greenmark.core.stages import refuse_if_locked
+
+    refuse_if_locked(loaded.project, loaded.display)
     save_project(loaded.project, loaded.path, loaded.source)
 
 

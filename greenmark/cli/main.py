@@ -36,6 +36,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "whatif": "greenmark.cli.design:whatif",
     "set": "greenmark.cli.edit:set_values",
     "evidence": "greenmark.cli.evidence:evidence",
+    "stage": "greenmark.cli.stage:stage",
     "assess": "greenmark.cli.assess:assess",
     "new": "greenmark.cli.assess:new",
     "serve": "greenmark.cli.assess:serve",

@@ -321,6 +321,12 @@ def assign(project: Project, scheme: Scheme, name: str, text: str) -> Change | N
     field = _ALIASES.get(key or name, key or name)
     if field not in PROJECT_FIELDS:
         raise Refused(_unknown(name, scheme))
+    if field == "stage":
+        from greenmark.core.stages import stage_edit_problem
+
+        problem = stage_edit_problem(project)
+        if problem:
+            raise Refused(problem)
     old = getattr(project.project, field)
     value = _project_value(scheme, field, text)
     if _same(old, value):
@@ -344,7 +350,7 @@ def _project_value(scheme: Scheme, field: str, text: str) -> Any:
             return None
         return choose(text, types) if types else text
     if field == "stage":
-        return choose(text, ("design", "as-built", "existing"))
+        return choose(text, ("pre-assessment", "design", "as-built", "existing"))
     if field == "name" and not text:
         raise Refused("required: the project's name")
     return text
@@ -364,6 +370,9 @@ def apply_assignments(
     All or nothing: every bad item is listed in one :class:`GreenmarkError` (its NAME as
     the location) and ``project`` is left as it was.
     """
+    from greenmark.core.stages import refuse_if_locked
+
+    refuse_if_locked(project, file)
     problems: list[Problem] = []
     pairs: list[tuple[str, str]] = []
     seen: set[str] = set()

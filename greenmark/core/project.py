@@ -45,7 +45,7 @@ from pydantic import (
 
 from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
 from greenmark.core.model import Scheme
-from greenmark.core.records import EvidenceFile
+from greenmark.core.records import EvidenceFile, SignOff
 from greenmark.core.tomlfile import (
     LONG_TEXT,
     SHORT_TEXT,
@@ -61,12 +61,13 @@ from greenmark.core.tomlfile import (
 )
 from greenmark.core.units import convert
 
-Stage = Literal["design", "as-built", "existing"]
+#: Pre-assessment, then design assessment, then verification (as built, or in operation).
+Stage = Literal["pre-assessment", "design", "as-built", "existing"]
 
 #: Largest gross floor area accepted, m2 (more than any building has).
 MAX_GFA_M2 = 10_000_000.0
 #: The top-level tables of a project file, in the order a new one is placed.
-SECTIONS = ("project", "inputs", "facades", "boq", "fittings", "responses", "history")
+SECTIONS = ("project", "inputs", "facades", "boq", "fittings", "responses", "signoffs", "history")
 #: The unit each numeric table column is stored in (a value typed in another is converted).
 COLUMN_UNITS: dict[str, dict[str, str]] = {
     "facades": {
@@ -126,6 +127,7 @@ class ProjectInfo(_Model):
     address: LongText = ""
     gross_floor_area: float | Quantity | None = None
     stage: Stage = "design"
+    revision: int = Field(default=1, ge=1)  # a new one starts when a signed-off stage changes
     assessor: ShortText = ""
     reference: ShortText = ""
     description: LongText = ""
@@ -213,7 +215,7 @@ class Response(_Model):
     evidence: list[LongText] = Field(default_factory=list)
     notes: LongText = ""
     not_applicable: bool = False
-    review_state: Literal["open", "accepted", "needs_clarification"] = "open"
+    review_state: Literal["open", "accepted", "needs_clarification", "rejected"] = "open"
     review_comment: LongText = ""  # the reviewer's remark on this criterion
     files: list[EvidenceFile] = Field(default_factory=list)  # attached (core.evidence)
     documents_received: list[LongText] = Field(default_factory=list)  # the scheme's checklist
@@ -239,12 +241,13 @@ class Project(_Model):
     boq: list[BoqLine] = Field(default_factory=list)
     fittings: list[Fitting] = Field(default_factory=list)
     responses: dict[ShortText, Response] = Field(default_factory=dict)
+    signoffs: list[SignOff] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
 
     def plain(self, compact: bool = False) -> dict[str, Any]:
         """The project as plain TOML values (unset ones left out; ``compact``: defaults too)."""
         data = self.model_dump(mode="python", exclude_none=True, exclude_defaults=compact)
-        stamped = [*data.get("history", [])]
+        stamped = [*data.get("history", []), *data.get("signoffs", [])]
         stamped += [f for r in data.get("responses", {}).values() for f in r.get("files", [])]
         for entry in stamped:
             for key in ("at", "attached"):

@@ -1,4 +1,5 @@
-"""What a project file records beside its values: evidence files attached to a criterion.
+"""What a project file records beside its values: evidence files attached to a criterion,
+and the sign-off of each stage.
 
 An attached file is named by its path relative to the project file's folder, with the
 SHA-256 and size it had when attached, so a later change (or its loss) shows::
@@ -9,6 +10,12 @@ SHA-256 and size it had when attached, so a later change (or its loss) shows::
     size = 48213
     attached = 2026-12-06T09:30:00Z
     who = "assessor"
+
+    [[signoffs]]
+    stage = "design"
+    revision = 1
+    who = "reviewer"
+    at = 2026-12-06T16:00:00Z
 """
 
 from __future__ import annotations
@@ -45,3 +52,19 @@ class EvidenceFile(_Record):
         if ".." in value.split("/"):
             raise ValueError(f"must be inside the project file's folder: {value!r}")
         return value
+
+
+class SignOff(_Record):
+    """A stage signed off: who, when, which revision; the stage's values are then locked.
+
+    ``kept``: for a stage left behind, the file that keeps it as it was (next to the
+    project file) and that file's SHA-256.
+    """
+
+    stage: ShortText = Field(min_length=1)
+    revision: int = Field(default=1, ge=1)
+    who: ShortText = Field(min_length=1)
+    at: datetime
+    note: LongText = ""
+    kept: LongText = ""
+    kept_sha256: str = ""

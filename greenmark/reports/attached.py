@@ -1,11 +1,13 @@
 """The assessment report's evidence section: per criterion, the files attached (path,
-SHA-256, size, date, and whether each still matches) and the scheme's required documents."""
+SHA-256, size, date, and whether each still matches) and the scheme's required documents;
+and the stage the report reports, with its revision and sign-off."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from greenmark.core.evidence import check
+from greenmark.core.stages import label, signed_off
 from greenmark.reports.prepared import Prepared
 
 _STATE = {"ok": "unchanged", "changed": "CHANGED since attached", "missing": "MISSING"}
@@ -38,3 +40,13 @@ def attached_block(prepared: Prepared) -> list[dict[str, Any]]:
                 {"id": spec.id, "title": spec.title, "files": files, "documents": documents}
             )
     return rows
+
+
+def stage_text(prepared: Prepared) -> str:
+    """The stage a report reports: ``design assessment, revision 2, signed off by R on
+    2026-12-06`` (or ``…, not signed off``)."""
+    project = prepared.scored.loaded.project
+    info = project.project
+    signoff = signed_off(project)
+    state = f"signed off by {signoff.who} on {signoff.at:%Y-%m-%d}" if signoff else "not signed off"
+    return f"{label(info.stage)}, revision {info.revision}, {state}"

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from greenmark.reports.attached import attached_block
+from greenmark.reports.attached import attached_block, stage_text
 from greenmark.reports.figures import _charts, _no_charts, _sensitivity_block
 from greenmark.reports.prepared import KINDS, Prepared, value_text
 from greenmark.reports.text import pretty_unit, total_text
@@ -334,6 +334,7 @@ def assessment_context(prepared: Prepared, *, charts: bool = True) -> dict[str, 
         "certificate": _certificate_block(prepared),
         "sections": _sections_block(prepared),
         "evidence_files": attached_block(prepared),
+        "stage_text": stage_text(prepared),
         "groups": list(prepared.scored.result.groups),
         "gates": _gates_block(prepared),
         "tiers": _tiers_block(prepared),

@@ -15,7 +15,7 @@ from greenmark.core.project import Project, ProjectInfo, save_project
 from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.tui.values import Refused
 
-STAGES = ("design", "as-built", "existing")
+STAGES = ("pre-assessment", "design", "as-built", "existing")
 
 
 @dataclass

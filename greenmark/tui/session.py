@@ -48,6 +48,7 @@ from greenmark.core.scoring import (
     scheme_for,
     score_project,
 )
+from greenmark.core.stages import lock_message, signed_off, stage_edit_problem
 from greenmark.core.tomlfile import dotted
 from greenmark.tui.values import Refused
 
@@ -246,6 +247,9 @@ class Session:
             else:
                 new.inputs[target.name] = value
         elif target.section == "project":
+            problem = stage_edit_problem(new) if target.name == "stage" else None
+            if problem:
+                raise Refused(problem)
             data = new.project.model_dump()
             data[target.name] = value
             new.project = _validate(ProjectInfo, data, target.name)
@@ -329,6 +333,7 @@ class Session:
     ) -> Step:
         """Make ``candidate`` current (scored here unless ``scored`` is given): one history
         entry for the change, then ``details``; undoable."""
+        self.refuse_if_locked()
         scored = scored or self.score(candidate)
         step = Step(label, target, old, new, self.project, candidate)
         candidate.record(target.path, history_value(old), history_value(new), self.who)
@@ -414,7 +419,14 @@ class Session:
         self.undo_stack.append(step)
         return step
 
+    def refuse_if_locked(self) -> None:
+        """Raise :class:`Refused` when the current stage is signed off (values locked)."""
+        signoff = signed_off(self.project)
+        if signoff is not None:
+            raise Refused(lock_message(signoff))
+
     def _restore(self, state: Project, target: Target, old: Any, new: Any) -> None:
+        self.refuse_if_locked()
         restored = _copy(state)
         restored.history = self.project.history
         self.scored = self.score(restored)
@@ -477,6 +489,7 @@ def _copy(project: Project) -> Project:
         boq=list(project.boq),
         fittings=list(project.fittings),
         responses=dict(project.responses),
+        signoffs=list(project.signoffs),
         history=project.history,
     )
 

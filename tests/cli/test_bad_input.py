@@ -189,7 +189,7 @@ CASES: dict[str, Case] = {
     "project-missing-name.toml": Case("project.name", 3, "required key is missing"),
     "project-unknown-key.toml": Case("project.colour", 9, "unknown key (not part of the format)"),
     "project-bad-stage.toml": Case(
-        "project.stage", 8, "Input should be 'design', 'as-built' or 'existing'"
+        "project.stage", 8, "Input should be 'pre-assessment', 'design', 'as-built' or 'existing'"
     ),
     "project-negative-gfa.toml": Case(
         "project.gross_floor_area", 7, "must be a positive number of m2"

@@ -109,7 +109,7 @@ def test_units_are_kept_and_an_empty_value_removes(tower: Path, cli) -> None:
         (["gfa=-5"], ["gfa: must be a positive area"]),
         (["eui"], ["expected NAME=VALUE, got 'eui'"]),
         # one bad assignment among good ones: nothing is written
-        (["eui=100", "chiller_eff=0.4", "stage=built"], ["stage: expected one of: design"]),
+        (["eui=100", "chiller_eff=0.4", "stage=built"], ["stage: expected one of: pre-assessment"]),
     ],
 )
 def test_bad_assignments_are_refused_and_nothing_is_written(

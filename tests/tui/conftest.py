@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,3 +54,33 @@ def make_app() -> Callable[..., GreenmarkApp]:
         return GreenmarkApp(Session.open(path, who), theme=theme, blink=False)
 
     return build
+
+
+DOCUMENTS = ["ETTV calculation report", "Facade schedule"]
+
+
+@pytest.fixture
+def evidence_folder(tmp_path: Path) -> Path:
+    """A project folder: the demo sample (``office.toml``) on a scheme copy whose EN-1
+    lists required documents, and two evidence files."""
+    scheme = (ROOT / "criteria" / "demo.toml").read_text(encoding="utf-8")
+    listed = ", ".join(f'"{d}"' for d in DOCUMENTS)
+    scheme = scheme.replace('id = "EN-1"\n', f'id = "EN-1"\ndocuments = [{listed}]\n', 1)
+    (tmp_path / "scheme.toml").write_text(scheme, encoding="utf-8")
+    text = DEMO.read_text(encoding="utf-8").replace('scheme = "demo"', 'scheme = "scheme.toml"')
+    (tmp_path / "office.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "evidence").mkdir()
+    (tmp_path / "evidence" / "ettv.pdf").write_bytes(b"%PDF ettv v1")
+    (tmp_path / "schedule.xlsx").write_bytes(b"facades")
+    return tmp_path
+
+
+def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``greenmark ARGS`` in a child process, in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-m", "greenmark", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

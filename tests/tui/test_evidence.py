@@ -6,8 +6,6 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,37 +14,10 @@ from textual.widgets import SelectionList
 from greenmark.core import evidence as ev
 from greenmark.core.project import load_project
 from greenmark.tui.widgets.evidence import EvidencePanel, FileList
-from tui.conftest import DEMO, ROOT
+from tui.conftest import run_cli as _cli
 from tui.helpers import main_screen, run_async, type_into
 
 SIZE = (120, 36)
-DOCUMENTS = ["ETTV calculation report", "Facade schedule"]
-
-
-def _cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "greenmark", *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """A project folder: the demo sample on a scheme copy whose EN-1 lists documents,
-    and two evidence files."""
-    scheme = (ROOT / "criteria" / "demo.toml").read_text(encoding="utf-8")
-    listed = ", ".join(f'"{d}"' for d in DOCUMENTS)
-    scheme = scheme.replace('id = "EN-1"\n', f'id = "EN-1"\ndocuments = [{listed}]\n', 1)
-    (tmp_path / "scheme.toml").write_text(scheme, encoding="utf-8")
-    text = DEMO.read_text(encoding="utf-8").replace('scheme = "demo"', 'scheme = "scheme.toml"')
-    (tmp_path / "office.toml").write_text(text, encoding="utf-8")
-    (tmp_path / "evidence").mkdir()
-    (tmp_path / "evidence" / "ettv.pdf").write_bytes(b"%PDF ettv v1")
-    (tmp_path / "schedule.xlsx").write_bytes(b"facades")
-    return tmp_path
 
 
 def _added_lines(before: str, after: str) -> list[str]:
@@ -54,7 +25,8 @@ def _added_lines(before: str, after: str) -> list[str]:
     return [line for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
-def test_attach_check_and_flag(folder: Path) -> None:
+def test_attach_check_and_flag(evidence_folder: Path) -> None:
+    folder = evidence_folder
     project = folder / "office.toml"
     loaded = load_project(project)
     entry, old = ev.attach(loaded.project, project, "EN-1", "evidence/ettv.pdf", "ann")
@@ -71,7 +43,8 @@ def test_attach_check_and_flag(folder: Path) -> None:
         ev.attach(loaded.project, project, "EN-1", "nothing.pdf")
 
 
-def test_cli_add_list_check_tick_lossless(folder: Path) -> None:
+def test_cli_add_list_check_tick_lossless(evidence_folder: Path) -> None:
+    folder = evidence_folder
     project = folder / "office.toml"
     before = project.read_text(encoding="utf-8")
     done = _cli(
@@ -111,7 +84,8 @@ def test_cli_add_list_check_tick_lossless(folder: Path) -> None:
 
 
 @run_async
-async def test_tui_attach_flag_tick_and_detach(folder: Path, make_app) -> None:
+async def test_tui_attach_flag_tick_and_detach(evidence_folder: Path, make_app) -> None:
+    folder = evidence_folder
     project = folder / "office.toml"
     before = project.read_text(encoding="utf-8")
     app = make_app(project)
@@ -171,7 +145,8 @@ async def test_tui_attach_flag_tick_and_detach(folder: Path, make_app) -> None:
     assert re.search(r"sha256 = \"[0-9a-f]{64}\"", after)
 
 
-def test_free_text_evidence_still_works(folder: Path) -> None:
+def test_free_text_evidence_still_works(evidence_folder: Path) -> None:
+    folder = evidence_folder
     project = folder / "office.toml"
     shutil.copyfile(project, folder / "copy.toml")
     loaded = load_project(folder / "copy.toml")

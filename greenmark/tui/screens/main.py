@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane, Tree
 
 from greenmark.core.project import Project
 from greenmark.core.scoring import ProjectScore
+from greenmark.core.stages import signed_off
 from greenmark.tui.marks import criterion_inputs, gate_inputs
 from greenmark.tui.screens.saving import SavingScreen
 from greenmark.tui.session import TABLES, Session, Step, Table, Target
@@ -50,6 +51,8 @@ class TopBar(Static):
             (info.name, "bold"),
             (f"  {session.scheme.id} {session.scheme.version}", "dim"),
             (f"  {session.path.name}", ""),
+            (f"  {info.stage} r{info.revision}", "dim"),
+            ("  🔒 signed off" if signed_off(session.project) else "", "yellow"),
             no_wrap=True,
             overflow="ellipsis",
         )
@@ -106,6 +109,12 @@ class MainScreen(SavingScreen):
         ),
         Binding("s", "summary", "Summary", tooltip="The whole assessment at a glance"),
         Binding("H", "history", "History", tooltip="Every recorded change: who, when, old, new"),
+        Binding(
+            "t",
+            "stage",
+            "Stage",
+            tooltip="Stage, sign-off and revision; what blocks moving to the next stage",
+        ),
         Binding(
             "p",
             "path",
@@ -543,6 +552,17 @@ class MainScreen(SavingScreen):
 
         self.flush_edits()
         self.app.push_screen(HistoryScreen(self.session))
+
+    def action_stage(self) -> None:
+        from greenmark.tui.screens.stage import StageScreen
+
+        self.flush_edits()
+        self.app.push_screen(StageScreen(self.session, host=self))
+
+    def stage_changed(self) -> None:
+        """After a sign-off, a new revision or a new stage: redraw and save at once."""
+        self.call_later(self.refresh_all)
+        self.call_after_refresh(self.autosave)
 
     def action_path(self) -> None:
         from greenmark.tui.screens.path import PathScreen

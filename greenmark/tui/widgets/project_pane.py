@@ -17,7 +17,7 @@ from greenmark.tui.widgets.fields import ChoiceEditor, Controller, Editor, NoteE
 
 __all__ = ["AreaEditor", "ProjectPane", "parse_gfa"]
 
-STAGES = [("design", "design"), ("as-built", "as-built"), ("existing", "existing")]
+STAGES = [(s, s) for s in ("pre-assessment", "design", "as-built", "existing")]
 
 
 def parse_required(text: str) -> str:
