@@ -39,6 +39,7 @@ REVIEW_STATES: tuple[tuple[str, str], ...] = (
     ("open", "open"),
     ("accepted", "accepted"),
     ("needs clarification", "needs_clarification"),
+    ("rejected", "rejected"),
 )
 
 BUILTINS = ("gfa", "building_type")

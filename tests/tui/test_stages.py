@@ -150,3 +150,17 @@ async def test_sign_off_locks_and_a_revision_unlocks_in_the_ui(
     assert kept.project.stage == "design" and kept.inputs["ettv"] == 35
     revision = next(h for h in saved.history if h.field == "project.revision")
     assert revision.note == "ETTV re-run"
+
+
+def test_rejected_blocks_and_is_flagged_in_the_tree(evidence_folder: Path) -> None:
+    from greenmark.core import stages
+    from greenmark.core.project import Response
+    from greenmark.core.scoring import scheme_for, score_project
+    from greenmark.tui.widgets.tree import needs_attention
+
+    loaded = load_project(evidence_folder / "office.toml")
+    loaded.project.responses["EN-4"] = Response(review_state="rejected")
+    result = score_project(loaded, scheme_for(loaded)).result
+    found = stages.blockers(loaded.project, result, loaded.path)
+    assert found == ["EN-4 was rejected by the reviewer (revise it, or rule it N/A)"]
+    assert needs_attention("awarded", "rejected")

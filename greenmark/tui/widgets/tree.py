@@ -27,8 +27,12 @@ class NodeRef:
 
 
 def needs_attention(status: str, review_state: str) -> bool:
-    """Shown by the attention filter: not assessed, needing clarification, or a failing gate."""
-    return status in ("not_assessed", "failed") or review_state == "needs_clarification"
+    """Shown by the attention filter: not assessed, needing clarification or rejected, or a
+    failing gate."""
+    return status in ("not_assessed", "failed") or review_state in (
+        "needs_clarification",
+        "rejected",
+    )
 
 
 class CriteriaTree(Tree[NodeRef]):
@@ -160,6 +164,8 @@ class CriteriaTree(Tree[NodeRef]):
             flag, flag_style = "⚑", "bold yellow"
         elif response is not None and response.review_state == "accepted":
             flag, flag_style = "✓", "green"
+        elif response is not None and response.review_state == "rejected":
+            flag, flag_style = "✗", "bold red"
         points = f"{fmt(round(criterion.points, 2))}/{fmt(criterion.max_points)}"
         return Text.assemble(
             (MARKS[criterion.status], STYLES[criterion.status]),
