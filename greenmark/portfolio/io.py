@@ -87,6 +87,11 @@ class Source(ABC):
         """The input in chunks of at most ``chunk_rows`` rows, reading ``columns``."""
 
 
+#: Stored bytes per row (dictionary page included) up to which a text column counts as one
+#: of few distinct values (its row indices take a few bits each).
+DICTIONARY_BYTES_PER_ROW = 2
+
+
 class ParquetSource(Source):
     """A Parquet file; read in record batches of ``chunk_rows`` rows."""
 
@@ -128,10 +133,35 @@ class ParquetSource(Source):
 
     def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
         offset = 0
-        for batch in self._file.iter_batches(batch_size=chunk_rows, columns=columns):
+        source = self._file
+        dictionaries = self._dictionary_columns(columns)
+        if dictionaries:
+            source = pq.ParquetFile(str(self.path), pre_buffer=False, read_dictionary=dictionaries)
+        for batch in source.iter_batches(batch_size=chunk_rows, columns=columns):
             if batch.num_rows:
                 yield Chunk(offset, batch.num_rows, batch=batch, progress=offset + batch.num_rows)
             offset += batch.num_rows
+
+    def _dictionary_columns(self, columns: list[str]) -> list[str]:
+        """Text columns stored dictionary-encoded with few distinct values (judged on the
+        first row group): read as Arrow dictionaries, so their texts are neither decoded
+        nor hashed again row by row (choices, booleans written as words)."""
+        metadata = self._file.metadata
+        if not metadata.num_row_groups:
+            return []
+        group = metadata.row_group(0)
+        stored = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+        schema = self._file.schema_arrow
+        found = []
+        for name in columns:
+            chunk = stored.get(name)
+            if chunk is None or name not in schema.names or not chunk.num_values:
+                continue
+            text = pa.types.is_string(schema.field(name).type)
+            small = chunk.total_uncompressed_size <= DICTIONARY_BYTES_PER_ROW * chunk.num_values
+            if text and chunk.has_dictionary_page and small:
+                found.append(name)
+        return found
 
 
 class ProjectFolder(Source):
