@@ -12,7 +12,7 @@ import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -180,6 +180,9 @@ class WhatIf:
     assignments: list[Assignment]
     before: BuildingResult
     after: BuildingResult
+    idle: dict[str, str] = field(default_factory=dict)
+    """Inputs read only by criteria and gates that do not apply to this building (e.g.
+    another energy pathway's metrics), with the reason the first of them gives."""
 
     @property
     def unused(self) -> list[str]:
@@ -234,6 +237,8 @@ class WhatIf:
                 f"{names}: not used by any criterion, gate, tier condition or badge of "
                 f"{self.scheme.id}, so the score cannot change"
             )
+        for name, why in self.idle.items():
+            parts.append(f"{name}: not used here: {why}")
         same = [a.input for a in self.assignments if a.used and a.before == a.after]
         if same:
             parts.append(f"{', '.join(same)}: already at that value")
@@ -315,6 +320,7 @@ class WhatIf:
             "changed": self.changed,
             "message": self.message(),
             "unused": self.unused,
+            "idle": self.idle,
             "reference": self.references,
             "sections": self.section_diffs(),
             "criteria": self.criterion_diffs(),
@@ -363,10 +369,40 @@ def whatif(
         )
         for name, value in assigned.items()
     ]
+    after_result = explainer.building(1, summary)
     return WhatIf(
         scheme=scheme,
         project=summary,
         assignments=assignments,
         before=explainer.building(0, summary),
-        after=explainer.building(1, summary),
+        after=after_result,
+        idle=_idle_inputs(compiled, after_result, assigned),
     )
+
+
+def _idle_inputs(
+    compiled: CompiledScheme, result: BuildingResult, assigned: Mapping[str, Any]
+) -> dict[str, str]:
+    """Assigned inputs whose every reader (criterion rule or gate condition) is not
+    applicable to the building, with the first reader's title and reason."""
+    criteria = {c.id: c for c in result.criteria}
+    gates = {g.id: g for g in result.gates}
+    idle: dict[str, str] = {}
+    for name in assigned:
+        readers: list[tuple[str, str, str]] = [
+            (c.id, criteria[c.id].title, criteria[c.id].reason)
+            for c in compiled.criteria
+            if name in c.rule_inputs and c.id in criteria
+        ]
+        readers += [
+            (g.id, gates[g.id].title, gates[g.id].reason)
+            for g in compiled.gates
+            if name in g.inputs and g.id in gates
+        ]
+        statuses = [(criteria.get(i) or gates[i]).status for i, _, _ in readers]
+        if readers and all(status == "not_applicable" for status in statuses):
+            _, title, reason = readers[0]
+            why = reason.removeprefix("not applicable: ")
+            others = " and the like" if len(readers) > 1 else ""
+            idle[name] = f"only {title}{others} reads it, and that {why}"
+    return idle

@@ -35,3 +35,13 @@ def test_blockers_name_the_pathway_threshold_in_words(cli):
     text = " ".join(done.stdout.split())
     assert "chiller plant at most 0.61 kW/RT (has 0.63 kW/RT)" in text
     assert "energy_level" not in text
+
+
+def test_whatif_says_an_input_is_not_used_by_the_chosen_pathway(cli):
+    office = ROOT / "samples" / "gm2021-office-sle.toml"  # Pathway 3 (savings)
+    done = cli("whatif", str(office), "--set", "chiller_eff=0.5", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert not result["changed"]
+    assert "fixed_metrics (it is savings)" in result["idle"]["chiller_eff"]
+    assert "chiller_eff: not used here" in result["message"]
