@@ -1,4 +1,5 @@
-"""``greenmark validate``: schemes, projects, factor tables, measure catalogues, or folders."""
+"""``greenmark validate``: schemes, projects, portfolio mappings, factor tables, measure
+catalogues, or folders."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ def _kind_of(path: Path) -> str:
         return "scheme"
     if isinstance(data.get("project"), dict):
         return "project"
+    if _is_mapping(data):
+        return "mapping"
     from greenmark.design.measures import is_catalogue
 
     if is_catalogue(data):
@@ -49,6 +52,28 @@ def _kind_of(path: Path) -> str:
     if _factor_table(path) is not None:
         return "factors"
     return "unknown"
+
+
+def _is_mapping(data: dict[str, Any]) -> bool:
+    """A portfolio mapping: a ``[mapping]`` table, or ``[inputs]`` with ``[columns]``."""
+    if isinstance(data.get("mapping"), dict):
+        return True
+    return isinstance(data.get("inputs"), dict) and isinstance(data.get("columns"), dict)
+
+
+def _check_mapping(path: Path) -> tuple[str, Unverified]:
+    from greenmark.core.scheme import resolve_scheme
+    from greenmark.portfolio.mapping import bind, load_mapping
+
+    loaded = load_mapping(path)
+    model = loaded.model
+    filters = len(model.where) + len(model.exclude)
+    counts = f"{len(model.inputs)} inputs, {filters} filters"
+    if model.mapping.scheme is None:
+        return f"mapping ({counts}; no [mapping].scheme to check it against)", []
+    scheme = load_scheme(resolve_scheme(model.mapping.scheme, relative_to=path.parent))
+    binding = bind(loaded, scheme)
+    return f"mapping for {scheme.id}: {len(binding.columns)} columns read, {counts}", []
 
 
 def _factor_table(path: Path) -> tuple[str, type] | None:
@@ -112,6 +137,7 @@ _CHECKERS: dict[str, Callable[[Path], tuple[str, Unverified]]] = {
     "project": _check_project,
     "factors": _check_factors,
     "measures": _check_measures,
+    "mapping": _check_mapping,
 }
 """What ``validate`` does per kind of file: a description and its unverified values."""
 
@@ -123,7 +149,7 @@ _CHECKERS: dict[str, Callable[[Path], tuple[str, Unverified]]] = {
 )
 @handles_errors
 def validate(paths: tuple[Path, ...], verbose: bool) -> None:
-    """Check scheme, project and factor-table files (or folders); list every problem.
+    """Check scheme, project, mapping and factor-table files (or folders); list every problem.
 
     Exit code 2 if any file has a problem. Values marked ``verified = false`` are
     counted (listed with --verbose).
@@ -150,7 +176,8 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
                 raise GreenmarkError("cannot be read", file=path)  # pragma: no cover
             else:
                 raise GreenmarkError(
-                    "neither a scheme (no [scheme] table) nor a project (no [project] table)",
+                    "neither a scheme (no [scheme] table) nor a project (no [project] table) "
+                    "nor a portfolio mapping (no [mapping] table)",
                     file=path,
                 )
         except GreenmarkError as exc:

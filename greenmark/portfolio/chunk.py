@@ -712,6 +712,35 @@ def score_prepared(plan: Plan, prepared: Prepared, source: str = "") -> ChunkRes
     )
 
 
+@dataclass
+class CheckResult:
+    """What the rows of one chunk would get, without scoring them."""
+
+    read: int
+    ready: int  # rows that would be scored
+    out_of_scope: dict[str, int]
+    skipped_by: dict[str, int]
+    given: dict[str, int]  # per mapped input: rows that would be scored with a value
+
+
+def check_chunk(plan: Plan, batch: pa.RecordBatch | pa.Table) -> CheckResult:
+    """Parse one chunk as :func:`score_chunk` does and count the outcomes (no engine call)."""
+    prepared = prepare(plan, batch)
+    excluded, out_of_scope_counts = _leave_out(plan, prepared)
+    bad = excluded.copy()
+    for problem in prepared.problems:
+        bad[problem.rows] = True
+    ready = ~bad
+    given = {
+        f.target: int((~np.isnan(prepared.arrays[f.target]) & ready).sum())
+        for f in plan.fields
+        if f.role == "input" and f.target in prepared.arrays
+    }
+    return CheckResult(
+        prepared.size, int(ready.sum()), out_of_scope_counts, _skipped_by(prepared), given
+    )
+
+
 def score_chunk(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> ChunkResult:
     """Parse and score one chunk of rows (Arrow): the function every runner calls."""
     return score_prepared(plan, prepare(plan, batch, source), source)

@@ -317,7 +317,7 @@ class FieldPlan:
         if self.formula is not None:
             return f"{self.target} = {self.formula}"
         if self.value is not None:
-            return f"{self.target} (constant)"
+            return f"{self.value} (constant)"
         return self.column
 
 
