@@ -18,7 +18,14 @@ from typing import Any
 from greenmark.core.errors import Problem
 
 #: ``[scheme]`` keys a child inherits when it does not set them.
-INHERITED = ("description", "scoring", "building_types", "source", "validity_years")
+INHERITED = (
+    "description",
+    "scoring",
+    "building_types",
+    "source",
+    "validity_years",
+    "prerequisites_first",
+)
 
 #: Tables of entries keyed by name.
 NAMED = ("constants", "inputs", "derived", "metrics")

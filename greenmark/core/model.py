@@ -69,6 +69,9 @@ class SchemeInfo(_Model):
     """The date the scheme owner put this version into effect."""
     superseded_by: ShortText | None = None
     """The scheme (in words) that replaced this one; set for legacy versions."""
+    prerequisites_first: bool = False
+    """Show the prerequisites (gates) before the sections: for schemes whose prerequisite
+    decides the rating, such as GM:2021's energy pathway."""
     superseded_from: date | None = None
     """The date from which new projects use ``superseded_by`` instead."""
 

@@ -54,6 +54,7 @@ class CriteriaTree(Tree[NodeRef]):
         self.id_width = 6
         self.attention_only = False
         self._keys: dict[NodeRef, object] = {}  # what each label was last built from
+        self.prerequisites_first = False  # the scheme's prerequisites decide its rating
 
     async def _on_click(self, event: events.Click) -> None:
         """A click shows a criterion (and opens or closes a section); a double click edits.
@@ -79,6 +80,8 @@ class CriteriaTree(Tree[NodeRef]):
         self._keys.clear()
         self.id_width = max((len(c.id) for c in result.criteria), default=4)
         review = {cid: r.review_state for cid, r in project.responses.items()}
+        if self.prerequisites_first:
+            self._add_gates(result)
         for section in result.sections:
             members = [
                 c
@@ -95,6 +98,10 @@ class CriteriaTree(Tree[NodeRef]):
                 cref = NodeRef("criterion", criterion.id)
                 leaf = node.add_leaf(self._criterion_label(result, criterion.id, project), cref)
                 self.nodes_by_ref[cref] = leaf
+        if not self.prerequisites_first:
+            self._add_gates(result)
+
+    def _add_gates(self, result: BuildingResult) -> None:
         gates = [
             g for g in result.gates if not self.attention_only or needs_attention(g.status, "")
         ]
@@ -177,7 +184,11 @@ class CriteriaTree(Tree[NodeRef]):
         )
 
     def _gates_label(self, result: BuildingResult) -> Text:
+        waiting = [g for g in result.gates if g.reason.endswith(" first")]
         bad = sum(g.status in ("failed", "not_assessed") for g in result.gates)
+        if waiting and len(waiting) == bad:  # every blocker waits on one choice
+            choice = waiting[0].reason.removeprefix("not assessed: ").removesuffix(" first")
+            return Text.assemble(("Prerequisites", "bold"), (f"  {choice}", "yellow"))
         note = f"  {bad} blocking" if bad else "  all met"
         return Text.assemble(("Prerequisites", "bold"), (note, "red" if bad else "dim"))
 
