@@ -46,7 +46,14 @@ import pyarrow.compute as pc
 
 from greenmark.core.errors import GreenmarkError
 from greenmark.portfolio.chunk import ERRORS_SCHEMA, ChunkResult, Plan, score_chunk, score_projects
-from greenmark.portfolio.io import Chunk, Source, TableWriter, owned
+from greenmark.portfolio.io import (
+    Chunk,
+    ParquetSource,
+    RowGroups,
+    Source,
+    TableWriter,
+    owned,
+)
 
 Progress = Callable[[Source, Chunk], None]
 
@@ -498,14 +505,31 @@ def _score_in_worker(
     else:
         assert batch_path is not None
         result = score_chunk(_worker_plan, take(batch_path), source)
+    return _spool_result(folder, result)
+
+
+_task_numbers = itertools.count()
+
+
+def _score_row_group(
+    folder: str, source: str, groups: RowGroups, index: int, chunk_rows: int
+) -> list[tuple[int, WorkerResult]]:
+    """Pool task: read one row group of a Parquet file here, score it chunk by chunk and
+    spool each chunk's results back: (rows, result) per chunk, in order."""
+    assert _worker_plan is not None
+    done = []
+    for batch in groups.read(index, chunk_rows):
+        result = score_chunk(_worker_plan, batch, source)
+        done.append((batch.num_rows, _spool_result(folder, result)))
+    return done
+
+
+def _spool_result(folder: str, result: ChunkResult) -> WorkerResult:
     stem = f"{os.getpid()}-{next(_task_numbers)}"
     out, err = os.path.join(folder, f"r{stem}.arrow"), os.path.join(folder, f"e{stem}.arrow")
     _write_ipc(out, result.results)
     _write_ipc(err, result.errors)
     return result.read, out, err, result.out_of_scope, result.skipped_by
-
-
-_task_numbers = itertools.count()
 
 
 def default_workers() -> int:
@@ -562,13 +586,17 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
             job.add(source, chunk, _score(plan, source.name, chunk))
         return
     folder = str(pool.spool.folder)
+    groups = None
+    if isinstance(source, ParquetSource):
+        groups = source.row_groups(plan.columns, chunk_rows)
+    if groups is not None:
+        _run_row_groups(job, source, groups, chunk_rows, pool)
+        return
     pending: deque[tuple[Chunk, Future[WorkerResult]]] = deque()
 
     def finish() -> None:
         done, future = pending.popleft()
-        read, results, errors, excluded, skipped_by = future.result()
-        result = ChunkResult(read, take(results), take(errors), excluded, skipped_by)
-        job.add(source, done, result)
+        job.add(source, done, _taken(future.result()))
 
     try:
         for chunk in chunks:
@@ -584,6 +612,43 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
             done = Chunk(chunk.offset, chunk.rows, progress=chunk.progress, lines=chunk.lines)
             done.malformed = chunk.malformed
             pending.append((done, future))
+            while len(pending) >= 2 * pool.workers or (pending and pending[0][1].done()):
+                finish()
+        while pending:
+            finish()
+    finally:
+        for _, future in pending:
+            future.cancel()
+
+
+def _taken(spooled: WorkerResult) -> ChunkResult:
+    read, results, errors, excluded, skipped_by = spooled
+    return ChunkResult(read, take(results), take(errors), excluded, skipped_by)
+
+
+def _run_row_groups(
+    job: BatchJob, source: Source, groups: RowGroups, chunk_rows: int, pool: Pool
+) -> None:
+    """Score a Parquet file whose workers read their own row groups (the parent neither
+    decodes nor spools the input); results are taken back in input order."""
+    folder = str(pool.spool.folder)
+    pending: deque[tuple[int, Future[list[tuple[int, WorkerResult]]]]] = deque()
+    offset = 0
+
+    def finish() -> None:
+        start, future = pending.popleft()
+        for rows, spooled in future.result():
+            chunk = Chunk(start, rows, progress=start + rows)
+            job.add(source, chunk, _taken(spooled))
+            start += rows
+
+    try:
+        for index, size in enumerate(groups.sizes):
+            future = pool.executor.submit(
+                _score_row_group, folder, source.name, groups, index, chunk_rows
+            )
+            pending.append((offset, future))
+            offset += size
             while len(pending) >= 2 * pool.workers or (pending and pending[0][1].done()):
                 finish()
         while pending:
