@@ -40,14 +40,13 @@ from greenmark.core.errors import ExitCode, GreenmarkError
 from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.core.tomlfile import write_atomic
 from greenmark.portfolio.chunk import Plan
+from greenmark.portfolio.inputs import open_source
 from greenmark.portfolio.io import (
     OUTPUT_KINDS,
     Chunk,
-    ReadOptions,
     Source,
     TableWriter,
     make_parent,
-    open_source,
     remove_stale_temps,
 )
 from greenmark.portfolio.mapping import Binding, LoadedMapping, bind, direct_mapping, load_mapping
@@ -65,6 +64,7 @@ from greenmark.portfolio.runners import (
     single_threaded_blas,
     stop_signals,
 )
+from greenmark.portfolio.source import ReadOptions
 
 DEFAULT_CHUNK_ROWS = 65_536
 SHOWN_PROBLEMS = 20

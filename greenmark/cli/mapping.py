@@ -17,7 +17,8 @@ from greenmark.cli.common import err_console, handles_errors, out_console
 from greenmark.core.errors import ExitCode, GreenmarkError
 from greenmark.core.scheme import bundled_schemes, load_scheme, resolve_scheme
 from greenmark.core.tomlfile import write_atomic
-from greenmark.portfolio.io import ReadOptions, Source, open_source
+from greenmark.portfolio.inputs import open_source
+from greenmark.portfolio.source import ReadOptions, Source
 
 
 def _read_options(function: Any) -> Any:

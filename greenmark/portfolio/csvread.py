@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from greenmark.core.errors import GreenmarkError
-from greenmark.portfolio.io import Chunk, Source
+from greenmark.portfolio.source import Chunk, Source
 
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _QUOTE, _NEWLINE, _CR = 0x22, 0x0A, 0x0D

@@ -26,13 +26,10 @@ import re
 import stat
 import sys
 import tempfile
-from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -41,50 +38,9 @@ import pyarrow.parquet as pq
 from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import read_toml
+from greenmark.portfolio.source import Chunk, Source
 
-INPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "xlsx"}
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
-
-
-@dataclass
-class Chunk:
-    """A piece of one input: Arrow rows (CSV/Parquet) or project file paths (folders)."""
-
-    offset: int  # rows of this input before the chunk
-    rows: int
-    batch: pa.RecordBatch | None = None
-    paths: list[str] | None = None
-    progress: int = 0  # position reached in the source (bytes for CSV, rows otherwise)
-    malformed: list[tuple[int | None, str]] = field(default_factory=list)  # (line, reason)
-    lines: np.ndarray | None = None  # physical line (1-based) of each row, when known
-
-
-class Source(ABC):
-    """One input given on the command line."""
-
-    kind: str = ""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = str(path)
-
-    @property
-    def columns(self) -> list[str]:
-        return []
-
-    @property
-    def total(self) -> int | None:
-        """Size in progress units (bytes for CSV, rows otherwise), when known."""
-        return None
-
-    def check_types(self, used: dict[str, str]) -> None:
-        """Raise :class:`GreenmarkError` for columns of ``used`` (column -> what it is
-        for) that cannot be read; text inputs have nothing to check."""
-        return None
-
-    @abstractmethod
-    def chunks(self, columns: list[str], chunk_rows: int) -> Iterator[Chunk]:
-        """The input in chunks of at most ``chunk_rows`` rows, reading ``columns``."""
 
 
 #: Stored bytes per row (dictionary page included) up to which a text column counts as one
@@ -142,15 +98,6 @@ class ParquetSource(Source):
                 yield Chunk(offset, batch.num_rows, batch=batch, progress=offset + batch.num_rows)
             offset += batch.num_rows
 
-    def row_groups(self, columns: list[str], chunk_rows: int) -> RowGroups | None:
-        """The file split by row group, for pool workers that read their own rows; None
-        when a row group is much larger than a chunk (each worker would hold it whole)."""
-        metadata = self._file.metadata
-        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
-        if len(sizes) < 2 or max(sizes) > 4 * chunk_rows:
-            return None
-        return RowGroups(str(self.path), columns, self._dictionary_columns(columns), sizes)
-
     def _dictionary_columns(self, columns: list[str]) -> list[str]:
         """Text columns stored dictionary-encoded with few distinct values (judged on the
         first row group): read as Arrow dictionaries, so their texts are neither decoded
@@ -171,31 +118,6 @@ class ParquetSource(Source):
             if text and chunk.has_dictionary_page and small:
                 found.append(name)
         return found
-
-
-@dataclass(frozen=True)
-class RowGroups:
-    """A Parquet file by row group: what a worker needs to read one (picklable)."""
-
-    path: str
-    columns: list[str]
-    dictionaries: list[str]  # text columns read as Arrow dictionaries
-    sizes: list[int]  # rows of each row group
-
-    def read(self, index: int, chunk_rows: int) -> Iterator[pa.RecordBatch]:
-        """Row group ``index`` in batches of at most ``chunk_rows`` rows."""
-        key = (self.path, tuple(self.dictionaries))
-        file = _open_files.get(key)
-        if file is None:
-            file = pq.ParquetFile(self.path, pre_buffer=False, read_dictionary=self.dictionaries)
-            _open_files.clear()  # one file open per process
-            _open_files[key] = file
-        yield from file.iter_batches(
-            batch_size=chunk_rows, row_groups=[index], columns=self.columns
-        )
-
-
-_open_files: dict[tuple[str, tuple[str, ...]], pq.ParquetFile] = {}
 
 
 class ProjectFolder(Source):
@@ -261,38 +183,6 @@ def _is_project(path: Path) -> bool:
     except GreenmarkError:
         return True
     return isinstance(data.get("project"), dict)
-
-
-@dataclass(frozen=True)
-class ReadOptions:
-    """How to read inputs: CSV delimiter and encoding (None: sniffed), spreadsheet sheet."""
-
-    delimiter: str | None = None
-    encoding: str | None = None
-    sheet: str | None = None
-
-
-def open_source(path: Path, options: ReadOptions | None = None) -> Source:
-    """The source for one INPUT argument, by its type (folder) or extension."""
-    options = options or ReadOptions()
-    if path.is_dir():
-        return ProjectFolder(path)
-    if not path.exists():
-        raise GreenmarkError("file not found", file=path)
-    kind = INPUT_KINDS.get(path.suffix.lower())
-    if kind == "csv":
-        from greenmark.portfolio.csvread import CsvSource
-
-        return CsvSource(path, options.delimiter, options.encoding)
-    if kind == "parquet":
-        return ParquetSource(path)
-    if kind == "xlsx":
-        from greenmark.portfolio.xlsx import XlsxSource
-
-        return XlsxSource(path, options.sheet)
-    raise GreenmarkError(
-        "expected a folder of project files, a .csv, .xlsx or .parquet file", file=path
-    )
 
 
 def temp_pattern(target: Path) -> re.Pattern[str]:

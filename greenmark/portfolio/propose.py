@@ -26,13 +26,13 @@ from greenmark.core.errors import UnitError
 from greenmark.core.model import Scheme
 from greenmark.core.units import conversion
 from greenmark.portfolio.cells import missing_cells, number_pattern, read_numbers, text_array
-from greenmark.portfolio.io import Source
 from greenmark.portfolio.mapping import (
     DEFAULT_MISSING,
     FALSE_WORDS,
     TRUE_WORDS,
     normalise_option,
 )
+from greenmark.portfolio.source import Source
 
 DISTINCT_KEPT = 200  # distinct texts counted per column; more are only counted as "many"
 SHOWN_VALUES = 12  # distinct values shown per text column in the mapping's comments

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from greenmark.core.errors import GreenmarkError
-from greenmark.portfolio.io import Chunk, Source
+from greenmark.portfolio.source import Chunk, Source
 
 
 def cell_text(value: Any) -> str:

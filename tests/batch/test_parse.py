@@ -13,7 +13,7 @@ from batch.helpers import column, plan_from, scheme, score_text
 from greenmark.core.engine import encode_inputs, score
 from greenmark.core.units import conversion
 from greenmark.portfolio.chunk import Plan, score_chunk
-from greenmark.portfolio.io import open_source
+from greenmark.portfolio.inputs import open_source
 from greenmark.portfolio.mapping import bind, direct_mapping
 
 EB_MAPPING = """\
