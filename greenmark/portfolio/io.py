@@ -27,6 +27,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -98,6 +99,15 @@ class ParquetSource(Source):
                 yield Chunk(offset, batch.num_rows, batch=batch, progress=offset + batch.num_rows)
             offset += batch.num_rows
 
+    def row_groups(self, columns: list[str], chunk_rows: int) -> RowGroups | None:
+        """The file split by row group, for pool workers that read their own rows; None
+        when a row group is much larger than a chunk (each worker would hold it whole)."""
+        metadata = self._file.metadata
+        sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        if len(sizes) < 2 or max(sizes) > 4 * chunk_rows:
+            return None
+        return RowGroups(str(self.path), columns, self._dictionary_columns(columns), sizes)
+
     def _dictionary_columns(self, columns: list[str]) -> list[str]:
         """Text columns stored dictionary-encoded with few distinct values (judged on the
         first row group): read as Arrow dictionaries, so their texts are neither decoded
@@ -118,6 +128,31 @@ class ParquetSource(Source):
             if text and chunk.has_dictionary_page and small:
                 found.append(name)
         return found
+
+
+@dataclass(frozen=True)
+class RowGroups:
+    """A Parquet file by row group: what a worker needs to read one (picklable)."""
+
+    path: str
+    columns: list[str]
+    dictionaries: list[str]  # text columns read as Arrow dictionaries
+    sizes: list[int]  # rows of each row group
+
+    def read(self, index: int, chunk_rows: int) -> Iterator[pa.RecordBatch]:
+        """Row group ``index`` in batches of at most ``chunk_rows`` rows."""
+        key = (self.path, tuple(self.dictionaries))
+        file = _open_files.get(key)
+        if file is None:
+            file = pq.ParquetFile(self.path, pre_buffer=False, read_dictionary=self.dictionaries)
+            _open_files.clear()  # one file open per process
+            _open_files[key] = file
+        yield from file.iter_batches(
+            batch_size=chunk_rows, row_groups=[index], columns=self.columns
+        )
+
+
+_open_files: dict[tuple[str, tuple[str, ...]], pq.ParquetFile] = {}
 
 
 class ProjectFolder(Source):
