@@ -1,8 +1,9 @@
 """``greenmark check`` and ``greenmark whatif``: the designer's self-check commands.
 
-``check PROJECT --target TIER`` shows the gap to a tier (points, blocking gates,
-floors and conditions, criteria with points left) and the cheapest catalogue
-measures that close it; ``--sensitivity`` adds the inputs that move the total most.
+``check PROJECT --target TIER[+BADGE...]`` shows the gap to a tier, with any badges
+asked for (points, blocking gates, floors, conditions and badges, criteria with points
+left) and the cheapest catalogue measures that close it; ``--sensitivity`` adds the
+inputs that move the total most.
 ``whatif PROJECT --set NAME=VALUE ...`` scores before and after and shows the
 difference per section and criterion. Registered lazily by :mod:`greenmark.cli.main`.
 """
@@ -25,7 +26,15 @@ from greenmark.core.explain import fmt
 from greenmark.core.project import load_project
 from greenmark.core.scoring import project_summary, scheme_for, score_project
 from greenmark.design.measures import load_catalogue
-from greenmark.design.plan import Gap, Plan, PlanOption, gap, parse_budget, plan
+from greenmark.design.plan import (
+    Gap,
+    Plan,
+    PlanOption,
+    gap,
+    parse_budget,
+    plan,
+    resolve_target,
+)
 from greenmark.design.sensitivity import InputSensitivity, project_sensitivity
 from greenmark.design.whatif import WhatIf
 from greenmark.design.whatif import whatif as run_whatif
@@ -82,6 +91,14 @@ def render_gap(console: Console, found: Gap, top: int) -> None:
         if found.blocking:
             console.print("Blocking:")
             _blockers(console, found.blocking)
+        met = [b for b in found.badges if b.met]
+        if met:
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(no_wrap=True)
+            grid.add_column(ratio=1, overflow="fold")
+            for b in met:
+                grid.add_row(Text("  ✔", style="green"), f"badge {b.id}: {b.title}: {b.reason}")
+            console.print(grid)
     shown = found.available[:top]
     if not shown:
         return
@@ -225,7 +242,14 @@ def render_sensitivity(console: Console, rows: list[InputSensitivity], top: int)
 
 @click.command()
 @click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--target", "target", required=True, metavar="TIER", help="Tier id or title.")
+@click.option(
+    "--target",
+    "target",
+    required=True,
+    metavar="TIER[+BADGE...]",
+    help="Tier id or title, then any badges (ids or titles) joined with '+': "
+    "platinum+sle+maintainability.",
+)
 @format_option
 @click.option("--budget", metavar="AMOUNT", help="Spending limit, e.g. 250000, 250k or 1.2M.")
 @scheme_option
@@ -275,10 +299,11 @@ def check(
     method: str,
     top: int,
 ) -> None:
-    """Gap from PROJECT to a target tier, and the cheapest measures that close it.
+    """Gap from PROJECT to a target tier (and badges), and the cheapest measures that close it.
 
     Shows the tier reached now; for the target: the points missing, every gate,
-    floor or condition that blocks it, the criteria with the most points left, and
+    floor, condition or badge that blocks it (a badge is met when earned or when a
+    badge that supersedes it is earned), the criteria with the most points left, and
     the cheapest set of catalogue measures reaching it (costs are indicative), with
     the `greenmark whatif` command that reproduces it.
     """
@@ -287,7 +312,8 @@ def check(
     scheme = scheme_for(loaded, scheme_ref)
     warn_if_superseded(loaded, scheme)
     scored = score_project(loaded, scheme)
-    found_gap = gap(scored, target)
+    goal = resolve_target(scheme, target)
+    found_gap = gap(scored, goal)
     catalogue = None if no_plan else load_catalogue(measures_path)
     found_plan = (
         None
@@ -295,7 +321,7 @@ def check(
         else plan(
             loaded,
             scheme,
-            found_gap.target_index,
+            goal,
             limit,
             catalogue=catalogue,
             catalogue_file=measures_path,

@@ -15,8 +15,10 @@ floor and tier condition applied.
   by single measures), then local improvement (drop a measure, swap one for
   another) until nothing cheaper is found. Not guaranteed to be the cheapest.
 
-The shortfall of a design against a tier is the points (or %) still missing, plus the
-floor points missing, plus :data:`REQUIREMENT_WEIGHT` per failed gate or tier condition.
+A target is a tier, optionally with badges the design must also earn (a badge counts
+as earned when a badge that supersedes it is). The shortfall of a design against a
+target is the points (or %) still missing, plus the floor points missing, plus
+:data:`REQUIREMENT_WEIGHT` per failed gate, tier condition or missing badge.
 
 Kept as one idea past 600 lines: both searches share the shortfall measure and the
 batched scoring of candidates.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -41,7 +44,7 @@ EXACT_LIMIT = 20  # measures: 2^20 designs at most, always searched exactly
 EXACT_DESIGNS = 1 << 22  # ``auto``: exact while the allowed designs are at most this many
 EXACT_DESIGNS_MAX = 1 << 24  # ``exact`` refused beyond this (16.8 M designs)
 CHUNK = 1 << 16  # designs per engine call
-REQUIREMENT_WEIGHT = 10.0  # shortfall points per failed gate or tier condition
+REQUIREMENT_WEIGHT = 10.0  # shortfall points per failed gate, tier condition or badge
 BEAM_WIDTH = 64
 
 
@@ -56,10 +59,24 @@ class Requirements:
     gate_ok: Array  # [n, gates up to the target] passed or not applicable
     floor_margin: Array  # [n, sections + groups] points above (>= 0) or below the floor
     condition_ok: Array  # [n, tier conditions up to the target]
+    badge_ok: Array  # [n, required badges] earned or superseded by an earned badge
 
 
-def requirements(scores: Scores, target: int) -> Requirements:
-    """Feasibility and shortfall of every design of ``scores`` against tier ``target``."""
+def badges_met(scores: Scores, badges: Sequence[int]) -> Array:
+    """``[n, len(badges)]``: each badge earned, or hidden by an earned badge superseding it."""
+    met = np.array(scores.badges, dtype=bool)
+    supersedes = scores.compiled.badge_supersedes.astype(np.int64)
+    for _ in range(len(supersedes)):  # a chain of supersedes, one link per pass
+        wider = met | ((met.astype(np.int64) @ supersedes) > 0)
+        if np.array_equal(wider, met):
+            break
+        met = wider
+    return met[:, list(badges)]
+
+
+def requirements(scores: Scores, target: int, badges: Sequence[int] = ()) -> Requirements:
+    """Feasibility and shortfall of every design of ``scores`` against tier ``target``
+    with the scheme's ``badges`` (indices) required too."""
     compiled = scores.compiled
     scheme = compiled.scheme
     n = scores.size
@@ -94,21 +111,24 @@ def requirements(scores: Scores, target: int) -> Requirements:
             holds = holds & ~np.isnan(scores.env[name])
         conditions.append(holds)
     condition_ok = np.stack(conditions, axis=1) if conditions else np.ones((n, 0), dtype=bool)
+    badge_ok = badges_met(scores, badges)
     floor_short = np.where(floor_margin < -1e-9, -floor_margin, 0.0).sum(axis=1)
     shortfall = (
         short
         + floor_short
         + REQUIREMENT_WEIGHT * (~gate_ok).sum(axis=1)
         + REQUIREMENT_WEIGHT * (~condition_ok).sum(axis=1)
+        + REQUIREMENT_WEIGHT * (~badge_ok).sum(axis=1)
     )
     return Requirements(
-        feasible=scores.tier_index >= target,
+        feasible=(scores.tier_index >= target) & badge_ok.all(axis=1),
         tier=scores.tier_index,
         measure=measure,
         shortfall=shortfall,
         gate_ok=gate_ok,
         floor_margin=floor_margin,
         condition_ok=condition_ok,
+        badge_ok=badge_ok,
     )
 
 
@@ -132,6 +152,7 @@ class Diagnosis:
     floor_best: dict[int, float]  # floor index -> best margin reached (negative: short)
     conditions: list[int]  # tier indices whose condition never held
     best_measure: float  # highest total (or %) reached by any design
+    badges: list[int] = field(default_factory=list)  # required badge indices never earned
 
 
 @dataclass
@@ -155,10 +176,12 @@ class SearchResult:
 class _Tracker:
     """Accumulates the diagnosis over all evaluated designs."""
 
-    def __init__(self) -> None:
+    def __init__(self, badges: Sequence[int] = ()) -> None:
+        self.badges = list(badges)
         self.gate_ever: Array | None = None
         self.floor_best: Array | None = None
         self.condition_ever: Array | None = None
+        self.badge_ever = np.zeros(len(self.badges), dtype=bool)
         self.best_measure = -math.inf
 
     def add(self, req: Requirements) -> None:
@@ -174,6 +197,7 @@ class _Tracker:
             self.gate_ever = self.gate_ever | gate
             self.floor_best = np.maximum(self.floor_best, floor)
             self.condition_ever = self.condition_ever | cond
+        self.badge_ever = self.badge_ever | np.asarray(req.badge_ok.any(axis=0))
         if req.measure.size:
             self.best_measure = max(self.best_measure, float(np.nanmax(req.measure)))
 
@@ -192,6 +216,7 @@ class _Tracker:
             floor_best={int(i): float(v) for i, v in enumerate(floor_best) if math.isfinite(v)},
             conditions=[tiers[i] for i in np.flatnonzero(~cond_ever)],
             best_measure=self.best_measure,
+            badges=[self.badges[i] for i in np.flatnonzero(~self.badge_ever)],
         )
 
 
@@ -299,6 +324,7 @@ def exact_search(
     chunk: int = CHUNK,
     designs: Layout | None = None,
     exhaustive: bool = False,
+    badges: Sequence[int] = (),
 ) -> SearchResult:
     """Score the designs the exclusions allow, cheapest first; return the cheapest reaching
     ``target``.
@@ -308,6 +334,7 @@ def exact_search(
     (which tells whether a feasible design is minimal). Scoring stops once the best
     plan, the alternatives and the budget questions are settled; ``exhaustive`` scores
     every design anyway. A target no design reaches means every design was scored.
+    ``badges`` (scheme indices) must be earned too.
     """
     start = time.perf_counter()
     m = space.m
@@ -326,7 +353,7 @@ def exact_search(
     measure = np.full(size, -np.inf)
     shortfall = np.full(size, np.inf)
     drops = _drop_maps(designs)
-    tracker = _Tracker()
+    tracker = _Tracker(badges)
     minimal: list[int] = []  # minimal feasible designs, cheapest first
     eps = 1e-9
     scanned = 0
@@ -334,7 +361,7 @@ def exact_search(
     while begin < size:
         batch = order[begin : begin + step]
         begin, step = begin + batch.size, min(2 * step, chunk)  # small first: often enough
-        req = requirements(space.evaluate(designs.bits(batch)), target)
+        req = requirements(space.evaluate(designs.bits(batch)), target, badges)
         feasible[batch] = req.feasible
         scored[batch] = True
         tier[batch] = req.tier
@@ -412,13 +439,16 @@ def exact_search(
 class _Evaluator:
     """Scores sets of measures on demand and remembers every design it has seen."""
 
-    def __init__(self, space: DesignSpace, target: int, chunk: int) -> None:
+    def __init__(
+        self, space: DesignSpace, target: int, chunk: int, badges: Sequence[int] = ()
+    ) -> None:
         self.space = space
         self.target = target
+        self.badges = list(badges)
         self.chunk = chunk
         self.seen: dict[bytes, Candidate] = {}
         self.feasible: dict[bytes, Candidate] = {}
-        self.tracker = _Tracker()
+        self.tracker = _Tracker(badges)
         self.evaluated = 0
 
     def __call__(self, sets: Array) -> list[Candidate]:
@@ -427,7 +457,7 @@ class _Evaluator:
         todo = list({keys[i]: i for i in todo}.values())
         for begin in range(0, len(todo), self.chunk):
             rows = sets[todo[begin : begin + self.chunk]]
-            req = requirements(self.space.evaluate(rows), self.target)
+            req = requirements(self.space.evaluate(rows), self.target, self.badges)
             self.tracker.add(req)
             costs = rows.astype(np.float64) @ self.space.costs
             for j, row in enumerate(rows):
@@ -489,11 +519,13 @@ def heuristic_search(
     alternatives: int = 3,
     beam_width: int = BEAM_WIDTH,
     chunk: int = CHUNK,
+    badges: Sequence[int] = (),
 ) -> SearchResult:
-    """Beam search then local improvement; a good plan, not guaranteed the cheapest."""
+    """Beam search then local improvement; a good plan, not guaranteed the cheapest.
+    ``badges`` (scheme indices) must be earned too."""
     start = time.perf_counter()
     m = space.m
-    evaluate = _Evaluator(space, target, chunk)
+    evaluate = _Evaluator(space, target, chunk, badges)
     root = evaluate(np.zeros((1, m), dtype=bool))[0]
     beam = [root]
     best_cost = math.inf
@@ -594,20 +626,24 @@ def search(
     budget: float | None = None,
     alternatives: int = 3,
     method: Literal["auto", "exact", "heuristic"] = "auto",
+    badges: Sequence[int] = (),
 ) -> SearchResult:
     """Exact search while the allowed designs number at most :data:`EXACT_DESIGNS` (always
-    for up to :data:`EXACT_LIMIT` measures) under ``auto``; the heuristic beyond."""
+    for up to :data:`EXACT_LIMIT` measures) under ``auto``; the heuristic beyond.
+    ``badges`` (scheme indices) must be earned with tier ``target``."""
     if method == "heuristic":
-        return heuristic_search(space, target, budget=budget, alternatives=alternatives)
+        return heuristic_search(
+            space, target, budget=budget, alternatives=alternatives, badges=badges
+        )
     limit = EXACT_DESIGNS_MAX if method == "exact" else max(EXACT_DESIGNS, 1 << EXACT_LIMIT)
     designs = layout(space.conflicts, limit)
     if designs is not None:
         return exact_search(
-            space, target, budget=budget, alternatives=alternatives, designs=designs
+            space, target, budget=budget, alternatives=alternatives, designs=designs, badges=badges
         )
     if method == "exact":
         raise DesignerError(
             f"exact search refused: the {space.m} measures allow more than {limit:,} designs "
             "(use --method heuristic)"
         )
-    return heuristic_search(space, target, budget=budget, alternatives=alternatives)
+    return heuristic_search(space, target, budget=budget, alternatives=alternatives, badges=badges)

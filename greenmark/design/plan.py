@@ -2,8 +2,10 @@
 
 Public API (the CLI ``check``, the TUI "Path to target" view and reports use these):
 
-* :func:`gap` — where a scored project stands against a target tier: points
-  missing, blocking gates / floors / conditions, criteria with points still available.
+* :func:`resolve_target` — a target as text: a tier (id or title), then badges joined
+  with ``+`` (``platinum+sle+maintainability``).
+* :func:`gap` — where a scored project stands against a target: points missing,
+  blocking gates / floors / conditions / badges, criteria with points still available.
 * :func:`plan` — the cheapest set of catalogue measures reaching the target (exact
   search up to 20 candidate measures, a labelled heuristic beyond), with alternatives,
   the budget check, the reasons when the target cannot be reached, and the
@@ -25,31 +27,36 @@ from typing import Any, Literal
 
 import numpy as np
 
-from greenmark.core.engine import Status
+from greenmark.core.engine import Scores, Status
 from greenmark.core.explain import Blocker, Explainer, fmt
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, not_applicable_marks
 from greenmark.core.scoring import ProjectScore, score_project
 from greenmark.design.effects import Change, DesignerError
 from greenmark.design.measures import Catalogue, Measure, load_catalogue
-from greenmark.design.optimiser import Candidate, Diagnosis, SearchResult, search
+from greenmark.design.optimiser import Candidate, Diagnosis, SearchResult, badges_met, search
 from greenmark.design.space import DesignSpace, Skipped, apply_measures
 from greenmark.design.whatif import score_values
 
 __all__ = [
     "Available",
+    "BadgeNeed",
     "DesignerError",
     "Gap",
     "Plan",
     "PlanMeasure",
     "PlanOption",
+    "Target",
     "apply_measure",
     "apply_measures",
     "available_points",
+    "badge_needs",
+    "badge_reason",
     "gap",
     "parse_budget",
     "plan",
     "plan_measure_ids",
+    "resolve_target",
     "resolve_tier",
 ]
 
@@ -68,6 +75,49 @@ def resolve_tier(scheme: Scheme, tier: str | int) -> int:
     raise DesignerError(f"unknown tier {tier!r} for scheme {scheme.id} (tiers: {known})")
 
 
+@dataclass(frozen=True)
+class Target:
+    """A tier, and the badges (scheme indices) a design must earn with it."""
+
+    tier: int
+    badges: tuple[int, ...]
+    id: str  # e.g. platinum+sle+maintainability
+    title: str  # e.g. Platinum with Super Low Energy and Maintainability Badge
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def resolve_target(scheme: Scheme, target: str | int | Target) -> Target:
+    """A target given as a tier (id, title or index) then ``+``-joined badge ids or titles
+    (any case): ``platinum+sle+maintainability``. :class:`DesignerError` if unknown."""
+    if isinstance(target, Target):
+        return target
+    parts = target.split("+") if isinstance(target, str) else []
+    t = resolve_tier(scheme, parts[0].strip() if parts else target)
+    badges: list[int] = []
+    for part in parts[1:]:
+        wanted = _key(part)
+        found = [k for k, b in enumerate(scheme.badges) if wanted in (_key(b.id), _key(b.title))]
+        if not found:
+            known = ", ".join(f"{b.id} ({b.title})" for b in scheme.badges)
+            raise DesignerError(
+                f"unknown badge {part.strip()!r} in target {target!r} for scheme {scheme.id} "
+                + (f"(badges: {known})" if known else "(the scheme has no badges)")
+            )
+        if found[0] not in badges:
+            badges.append(found[0])
+    tier = scheme.tiers[t]
+    titles = [scheme.badges[k].title for k in badges]
+    title = tier.title
+    if titles:
+        title += " with " + (", ".join(titles[:-1]) + " and " if len(titles) > 1 else "")
+        title += titles[-1]
+    ids = "+".join([tier.id, *(scheme.badges[k].id for k in badges)])
+    return Target(t, tuple(badges), ids, title)
+
+
 _BUDGET = re.compile(r"^\s*(?:[A-Za-z]{3}|S\$|\$)?\s*([0-9][0-9,_ ]*(?:\.[0-9]+)?)\s*([kKmM])?\s*$")
 
 
@@ -81,6 +131,82 @@ def parse_budget(text: str) -> float:
     value = float(re.sub(r"[,_ ]", "", match[1]))
     scale = {"k": 1e3, "m": 1e6}.get((match[2] or "").lower(), 1.0)
     return value * scale
+
+
+# ----------------------------------------------------------------------------- badges
+
+
+def _superseding(scores: Scores) -> np.ndarray:
+    """``[badges, badges]``: row badge supersedes column badge, directly or through others."""
+    closure = scores.compiled.badge_supersedes.astype(bool)
+    for _ in range(len(closure)):
+        wider = closure | ((closure.astype(np.int64) @ closure.astype(np.int64)) > 0)
+        if np.array_equal(wider, closure):
+            break
+        closure = wider
+    return closure
+
+
+def badge_reason(scores: Scores, k: int, i: int = 0) -> str:
+    """Badge ``k`` for building ``i`` in words: how it is met, or what it still needs."""
+    scheme = scores.scheme
+    spec = scheme.badges[k]
+    if bool(scores.badges[i, k]):
+        return "earned"
+    if bool(badges_met(scores, [k])[i, 0]):
+        by = _superseding(scores)[:, k] & np.asarray(scores.badges[i], dtype=bool)
+        names = ", ".join(scheme.badges[j].title for j in np.flatnonzero(by))
+        return f"met: {names} supersedes it"
+    compiled = scores.compiled.badges[k]
+    explainer = Explainer(scores)
+    missing = []
+    for name in sorted(compiled.inputs):
+        value = np.asarray(scores.env[name], dtype=float)
+        if np.isnan(value[i] if value.ndim else value):
+            missing.append(name)
+    parts = []
+    if missing:
+        parts.append(f"not assessed: {explainer.missing_text(missing, i)}")
+    tier = int(scores.tier_index[i])
+    if compiled.rank > tier:
+        now = scheme.tiers[tier].title if tier >= 0 else "no tier"
+        parts.append(f"needs at least {scheme.tiers[compiled.rank].title} (now {now})")
+    holds = np.asarray(compiled.condition(scores.env, scores.size))
+    holds_i = bool(holds[i] if holds.ndim else holds)
+    if not missing and not holds_i:
+        parts.append(
+            f"needs {explainer.words(spec.requires, i)}"
+            if spec.requires
+            else f"`{spec.condition}` does not hold"
+        )
+    return "; ".join(parts) or "not earned"
+
+
+@dataclass
+class BadgeNeed:
+    """A badge the target asks for: met or not, and why."""
+
+    id: str
+    title: str
+    met: bool
+    reason: str
+
+    def blocker(self) -> Blocker:
+        return Blocker("badge", self.id, f"{self.title}: {self.reason}")
+
+
+def badge_needs(scores: Scores, badges: Sequence[int], i: int = 0) -> list[BadgeNeed]:
+    """Each of ``badges`` (scheme indices) for building ``i``: met or not, and why."""
+    met = badges_met(scores, badges)
+    return [
+        BadgeNeed(
+            scores.scheme.badges[k].id,
+            scores.scheme.badges[k].title,
+            bool(met[i, j]),
+            badge_reason(scores, k, i),
+        )
+        for j, k in enumerate(badges)
+    ]
 
 
 # ----------------------------------------------------------------------------- gap
@@ -103,26 +229,33 @@ class Available:
 
 @dataclass
 class Gap:
-    """Where a project stands against a target tier."""
+    """Where a project stands against a target: a tier, and any badges asked for with it."""
 
     tier: str | None
     tier_title: str | None
     total: float  # points, or % for percent schemes
     scoring: str
-    target: str
+    target: str  # the tier, then the badges: platinum+sle
     target_title: str
-    target_index: int
-    reached: bool
+    target_index: int  # the tier's index
+    reached: bool  # the tier and every badge
     points_needed: float
     blocking: list[Blocker]
     available: list[Available]
+    badges: list[BadgeNeed] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        tier = self.target.split("+")[0]
         return {
             "current": {"tier": self.tier, "tier_title": self.tier_title, "total": _r(self.total)},
             "target": {
                 "id": self.target,
                 "title": self.target_title,
+                "tier": tier,
+                "badges": [
+                    {"id": b.id, "title": b.title, "met": b.met, "reason": b.reason}
+                    for b in self.badges
+                ],
                 "reached": self.reached,
                 "points_needed": _r(self.points_needed),
                 "blocking": [
@@ -201,29 +334,33 @@ def available_points(scored: ProjectScore, i: int = 0) -> list[Available]:
     return found
 
 
-def gap(scored: ProjectScore, target: str | int) -> Gap:
-    """The gap from a scored project to tier ``target`` (id, title or index)."""
+def gap(scored: ProjectScore, target: str | int | Target) -> Gap:
+    """The gap from a scored project to ``target`` (see :func:`resolve_target`)."""
     scores = scored.scores
     scheme = scored.scheme
-    t = resolve_tier(scheme, target)
+    goal = resolve_target(scheme, target)
+    t = goal.tier
     percent = scheme.scheme.scoring == "percent"
     total = float(scores.total_percent[0] if percent else scores.total_points[0])
     threshold = float(scores.compiled.tier_threshold[t])
     needed = max(0.0, threshold - total) if math.isfinite(threshold) else 0.0
-    reached = int(scores.tier_index[0]) >= t
-    blocking = [] if reached else Explainer(scores).blockers(0, t)
+    tier_reached = int(scores.tier_index[0]) >= t
+    blocking = [] if tier_reached else Explainer(scores).blockers(0, t)
+    needs = badge_needs(scores, goal.badges)
+    blocking += [b.blocker() for b in needs if not b.met]
     return Gap(
         tier=scored.result.tier,
         tier_title=scored.result.tier_title,
         total=total,
         scoring=scheme.scheme.scoring,
-        target=scheme.tiers[t].id,
-        target_title=scheme.tiers[t].title,
+        target=goal.id,
+        target_title=goal.title,
         target_index=t,
-        reached=reached,
+        reached=tier_reached and all(b.met for b in needs),
         points_needed=needed,
         blocking=blocking,
         available=available_points(scored),
+        badges=needs,
     )
 
 
@@ -287,12 +424,12 @@ class PlanOption:
 
 @dataclass
 class Plan:
-    """The cheapest way (in the catalogue) from a project to a target tier."""
+    """The cheapest way (in the catalogue) from a project to a target (tier and badges)."""
 
     project_file: str
     scheme_id: str
     scheme_ref: str | None  # the --scheme override the plan was made with, if any
-    target: str
+    target: str  # the tier, then the badges: platinum+sle
     target_title: str
     currency: str
     catalogue_file: str
@@ -331,6 +468,8 @@ class Plan:
         return {
             "target": self.target,
             "target_title": self.target_title,
+            "target_tier": self.target.split("+")[0],
+            "target_badges": self.target.split("+")[1:],
             "currency": self.currency,
             "catalogue": self.catalogue_file,
             "method": self.method,
@@ -368,8 +507,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _set_texts(space: DesignSpace, changes: list[Change], tier: int, total: float) -> list[str]:
-    """``NAME=VALUE`` texts for the changes, rounded as far as tier and total allow."""
+def _set_texts(
+    space: DesignSpace, changes: list[Change], tier: int, total: float, badges: Sequence[int] = ()
+) -> list[str]:
+    """``NAME=VALUE`` texts for the changes, rounded as far as tier, badges and total allow."""
     marks = not_applicable_marks(space.project)
     percent = space.scheme.scheme.scoring == "percent"
     texts: dict[str, str] = {}
@@ -384,12 +525,13 @@ def _set_texts(space: DesignSpace, changes: list[Change], tier: int, total: floa
         }
         scores = score_values(space.compiled, [{**space.values, **rounded}], marks)
         got = float(scores.total_percent[0] if percent else scores.total_points[0])
-        if int(scores.tier_index[0]) >= tier and abs(got - total) <= 1e-3:
+        kept = bool(badges_met(scores, badges)[0].all())
+        if int(scores.tier_index[0]) >= tier and kept and abs(got - total) <= 1e-3:
             break
     return [f"{name}={text}" for name, text in texts.items()]
 
 
-def _option(space: DesignSpace, candidate: Candidate) -> PlanOption:
+def _option(space: DesignSpace, candidate: Candidate, badges: Sequence[int] = ()) -> PlanOption:
     scores = space.evaluate(candidate.bits.reshape(1, -1))
     scheme = space.scheme
     tier = int(scores.tier_index[0])
@@ -419,17 +561,19 @@ def _option(space: DesignSpace, candidate: Candidate) -> PlanOption:
         badges=[b.id for k, b in enumerate(scheme.badges) if scores.badges[0, k]],
         changes=changes,
     )
-    option.set_text = _set_texts(space, changes, tier, candidate.measure)
+    met = [k for k in badges if badges_met(scores, [k])[0, 0]]
+    option.set_text = _set_texts(space, changes, tier, candidate.measure, met)
     return option
 
 
 def _unreachable(
     space: DesignSpace,
     result: SearchResult,
-    target: int,
+    goal: Target,
     base: ProjectScore,
 ) -> list[Blocker]:
     """Why no design reaches the target: requirements no design meets, else the closest's."""
+    target = goal.tier
     scheme = space.scheme
     diagnosis: Diagnosis | None = result.diagnosis
     tried = (
@@ -472,6 +616,15 @@ def _unreachable(
                     f"{tier.title} requires `{tier.condition}`; {tried} meets it",
                 )
             )
+        for k in diagnosis.badges:
+            badge = scheme.badges[k]
+            found.append(
+                Blocker(
+                    "badge",
+                    badge.id,
+                    f"{badge.title}: {tried} earns it; {badge_reason(base.scores, k)}",
+                )
+            )
         threshold = float(space.compiled.tier_threshold[target])
         if math.isfinite(threshold) and diagnosis.best_measure < threshold - 1e-9:
             unit = "%" if scheme.scheme.scoring == "percent" else " points"
@@ -491,14 +644,16 @@ def _unreachable(
             f"(closest design: {', '.join(names) or 'no measures'})"
         )
         found.append(Blocker("combination", "", lead))
-        found.extend(Explainer(scores).blockers(0, target))
+        if int(scores.tier_index[0]) < target:
+            found.extend(Explainer(scores).blockers(0, target))
+        found.extend(b.blocker() for b in badge_needs(scores, goal.badges) if not b.met)
     return found
 
 
 def plan(
     loaded: LoadedProject,
     scheme: Scheme,
-    target: str | int,
+    target: str | int | Target,
     budget: float | None = None,
     *,
     catalogue: Catalogue | None = None,
@@ -507,9 +662,10 @@ def plan(
     method: Literal["auto", "exact", "heuristic"] = "auto",
     scheme_ref: str | None = None,
 ) -> Plan:
-    """The cheapest catalogue measures taking ``loaded`` to tier ``target`` under ``scheme``.
+    """The cheapest catalogue measures taking ``loaded`` to ``target`` under ``scheme``.
 
-    ``budget`` in the catalogue's currency; ``catalogue`` (or ``catalogue_file``)
+    ``target``: a tier, optionally with badges (see :func:`resolve_target`); ``budget``
+    in the catalogue's currency; ``catalogue`` (or ``catalogue_file``)
     defaults to the bundled ``criteria/measures.toml``. Raises :class:`DesignerError`
     for an unknown tier and :class:`~greenmark.core.errors.ProjectError` for a project
     that does not fit the scheme.
@@ -520,21 +676,23 @@ def plan(
         shown_catalogue = "criteria/measures.toml" if catalogue is None else "(given)"
     if catalogue is None:
         catalogue = load_catalogue(catalogue_file)
-    t = resolve_tier(scheme, target)
+    goal = resolve_target(scheme, target)
+    t = goal.tier
     base = score_project(loaded, scheme)
     space = DesignSpace(loaded, scheme, catalogue)
     common: dict[str, Any] = {
         "project_file": str(loaded.path),
         "scheme_id": scheme.id,
         "scheme_ref": scheme_ref,
-        "target": scheme.tiers[t].id,
-        "target_title": scheme.tiers[t].title,
+        "target": goal.id,
+        "target_title": goal.title,
         "currency": catalogue.meta.currency,
         "catalogue_file": shown_catalogue,
         "budget": budget,
         "skipped": space.skipped,
     }
-    if int(base.scores.tier_index[0]) >= t:
+    reached = bool(badges_met(base.scores, goal.badges)[0].all())
+    if int(base.scores.tier_index[0]) >= t and reached:
         empty = Candidate(np.zeros(space.m, dtype=bool), 0.0, float(base.result.total_points), t)
         return Plan(
             method="none",
@@ -543,17 +701,19 @@ def plan(
             evaluated=0,
             seconds=0.0,
             already=True,
-            best=_option(space, empty),
+            best=_option(space, empty, goal.badges),
             alternatives=[],
             cheapest=None,
             best_within_budget=None,
             unreachable=[],
             **common,
         )
-    result = search(space, t, budget=budget, alternatives=alternatives, method=method)
+    result = search(
+        space, t, budget=budget, alternatives=alternatives, method=method, badges=goal.badges
+    )
 
     def option(candidate: Candidate | None) -> PlanOption | None:
-        return None if candidate is None else _option(space, candidate)
+        return None if candidate is None else _option(space, candidate, goal.badges)
 
     best = option(result.best)
     return Plan(
@@ -567,7 +727,7 @@ def plan(
         alternatives=[o for c in result.alternatives if (o := option(c)) is not None],
         cheapest=option(result.cheapest),
         best_within_budget=option(result.best_within_budget),
-        unreachable=_unreachable(space, result, t, base) if result.cheapest is None else [],
+        unreachable=_unreachable(space, result, goal, base) if result.cheapest is None else [],
         **common,
     )
 
