@@ -10,7 +10,9 @@ exit code 2, never a traceback (exit codes live in :mod:`greenmark.core.errors`)
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import threading
 
 import click
 
@@ -98,7 +100,10 @@ def cli(ctx: click.Context) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point."""
+    """Console-script entry point (``argv`` None: this process is the command)."""
+    if argv is None:
+        # pydantic otherwise reads every installed package's metadata for plugins
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         cli.main(args=argv, prog_name="greenmark", standalone_mode=False)
     except click.exceptions.Abort:
@@ -117,7 +122,23 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(exc.exit_code))
     except BrokenPipeError:  # e.g. `greenmark score x --format json | head`
         sys.exit(int(ExitCode.OK))
+    if argv is None:
+        _leave_now()
     sys.exit(int(ExitCode.OK))
+
+
+def _leave_now() -> None:
+    """Exit 0 without the interpreter's teardown (freeing every loaded module takes a
+    good part of a short command's time) once the output is flushed, when nothing may
+    still need it: one thread left and no process pool ever started."""
+    if threading.active_count() > 1 or "multiprocessing" in sys.modules:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # output closed early: nothing left to write
+        pass
+    os._exit(int(ExitCode.OK))
 
 
 if __name__ == "__main__":  # pragma: no cover
