@@ -45,7 +45,7 @@ from pydantic import (
 
 from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
 from greenmark.core.model import Scheme
-from greenmark.core.records import EvidenceFile, SignOff
+from greenmark.core.records import EvidenceFile, Scenario, SignOff
 from greenmark.core.tomlfile import (
     LONG_TEXT,
     SHORT_TEXT,
@@ -67,7 +67,17 @@ Stage = Literal["pre-assessment", "design", "as-built", "existing"]
 #: Largest gross floor area accepted, m2 (more than any building has).
 MAX_GFA_M2 = 10_000_000.0
 #: The top-level tables of a project file, in the order a new one is placed.
-SECTIONS = ("project", "inputs", "facades", "boq", "fittings", "responses", "signoffs", "history")
+SECTIONS = (
+    "project",
+    "inputs",
+    "facades",
+    "boq",
+    "fittings",
+    "responses",
+    "signoffs",
+    "scenarios",
+    "history",
+)
 #: The unit each numeric table column is stored in (a value typed in another is converted).
 COLUMN_UNITS: dict[str, dict[str, str]] = {
     "facades": {
@@ -242,15 +252,17 @@ class Project(_Model):
     fittings: list[Fitting] = Field(default_factory=list)
     responses: dict[ShortText, Response] = Field(default_factory=dict)
     signoffs: list[SignOff] = Field(default_factory=list)
+    scenarios: dict[ShortText, Scenario] = Field(default_factory=dict)  # proposals, not facts
     history: list[HistoryEntry] = Field(default_factory=list)
 
     def plain(self, compact: bool = False) -> dict[str, Any]:
         """The project as plain TOML values (unset ones left out; ``compact``: defaults too)."""
         data = self.model_dump(mode="python", exclude_none=True, exclude_defaults=compact)
         stamped = [*data.get("history", []), *data.get("signoffs", [])]
+        stamped += list(data.get("scenarios", {}).values())
         stamped += [f for r in data.get("responses", {}).values() for f in r.get("files", [])]
         for entry in stamped:
-            for key in ("at", "attached"):
+            for key in ("at", "attached", "created"):
                 at = entry.get(key)
                 if isinstance(at, datetime) and at.tzinfo is None:
                     entry[key] = at.replace(tzinfo=UTC)

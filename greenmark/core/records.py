@@ -1,5 +1,5 @@
 """What a project file records beside its values: evidence files attached to a criterion,
-and the sign-off of each stage.
+the sign-off of each stage, and proposed scenarios.
 
 An attached file is named by its path relative to the project file's folder, with the
 SHA-256 and size it had when attached, so a later change (or its loss) shows::
@@ -16,6 +16,10 @@ SHA-256 and size it had when attached, so a later change (or its loss) shows::
     revision = 1
     who = "reviewer"
     at = 2026-12-06T16:00:00Z
+
+    [scenarios."chiller-0.55"]
+    measures = ["chiller-0.55"]
+    created = 2026-12-06T15:00:00Z
 """
 
 from __future__ import annotations
@@ -68,3 +72,13 @@ class SignOff(_Record):
     note: LongText = ""
     kept: LongText = ""
     kept_sha256: str = ""
+
+
+class Scenario(_Record):
+    """A proposal: measures applied on paper, scored beside the assessed values but not
+    part of them until the assessor accepts it."""
+
+    measures: list[ShortText] = Field(min_length=1)  # ids of the measures catalogue
+    who: ShortText = ""
+    created: datetime
+    note: LongText = ""

@@ -55,7 +55,9 @@ from greenmark.tui.values import Refused
 if TYPE_CHECKING:
     from greenmark.design.measures import Catalogue
 
-Section = Literal["inputs", "project", "responses", "facades", "boq", "fittings", "measures"]
+Section = Literal[
+    "inputs", "project", "responses", "facades", "boq", "fittings", "measures", "scenarios"
+]
 Table = Literal["facades", "boq", "fittings"]
 TABLES: tuple[Table, ...] = ("facades", "boq", "fittings")
 ROW_MODELS: dict[str, type[BaseModel]] = {"facades": Facade, "boq": BoqLine, "fittings": Fitting}
@@ -490,6 +492,7 @@ def _copy(project: Project) -> Project:
         fittings=list(project.fittings),
         responses=dict(project.responses),
         signoffs=list(project.signoffs),
+        scenarios=dict(project.scenarios),
         history=project.history,
     )
 

@@ -16,6 +16,7 @@ from greenmark.design.plan import plan
 from greenmark.tui.path_view import plan_rows
 from greenmark.tui.screens.main import MainScreen
 from greenmark.tui.screens.path import PathScreen, default_target
+from greenmark.tui.screens.scenarios import ScenariosScreen
 from greenmark.tui.session import Session
 from greenmark.tui.values import Refused
 from tui.conftest import SAMPLES, copy_project
@@ -105,7 +106,7 @@ async def test_p_opens_the_plan_for_the_next_tier_with_its_effect(mall_file: Pat
 
 
 @run_async
-async def test_plan_matches_the_designer_and_applying_it_reaches_platinum(
+async def test_plan_matches_the_designer_proposed_then_accepted_reaches_platinum(
     mall_file: Path, make_app
 ):
     app = make_app(mall_file)
@@ -121,27 +122,41 @@ async def test_plan_matches_the_designer_and_applying_it_reaches_platinum(
         best = [m.id for m in expected.best.measures]
         assert screen.selected() is not None and list(screen.selected().measures) == best
 
-        await pilot.press("a")
+        await pilot.press("a")  # a proposal, not a fact: the assessed values stay
+        await settle(pilot)
+        assert session.scored.result.tier == "gold"
+        on_disk = load_project(mall_file).project
+        assert on_disk.inputs["chiller_eff"] == 0.72
+        (name,) = on_disk.scenarios
+        assert on_disk.scenarios[name].measures == best
+        assert on_disk.history[-1].field == f"scenarios.{name}"
+
+        await pilot.press("escape", "c")  # the scenarios screen: scored beside the assessed
+        await pilot.pause()
+        assert isinstance(app.screen, ScenariosScreen)
+        table = app.screen.query_one(DataTable)
+        assert "Platinum" in str(table.get_row_at(0)[3])
+        await pilot.press("a")  # accepted: now the assessed values, each change recorded
         await settle(pilot)
         assert session.scored.result.tier == "platinum"
         assert session.scored.result.total_points == pytest.approx(expected.best.total)
-        # saved at once, and the history says which measure changed what
         on_disk = load_project(mall_file).project
         assert on_disk.inputs["chiller_eff"] == pytest.approx(0.6)
+        assert not on_disk.scenarios
         fields = [entry.field for entry in on_disk.history]
-        assert fields[-3:] == ["measures", "inputs.chiller_eff", "inputs.eui"]
-        assert on_disk.history[-3].new == ", ".join(best)
-        assert "Platinum is reached" in texts(screen)["gap"]
-        assert "already reached" in texts(screen)["status"]
-        # back on the main screen the score panel shows it too
+        assert fields[-3:] == [f"scenarios.{name}", "inputs.chiller_eff", "inputs.eui"]
+        assert on_disk.history[-3].new == "accepted"
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert "Platinum" in score_text(pilot)
+        await pilot.press("ctrl+z")  # the acceptance is undoable
+        await settle(pilot)
+        assert session.scored.result.tier == "gold" and name in session.project.scenarios
 
 
 @run_async
-async def test_apply_one_measure_row_then_undo_and_redo(mall_file: Path, make_app):
+async def test_propose_one_measure_row_then_undo_and_redo(mall_file: Path, make_app):
     app = make_app(mall_file)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_path(pilot, "platinum")
@@ -153,21 +168,20 @@ async def test_apply_one_measure_row_then_undo_and_redo(mall_file: Path, make_ap
         assert "Applying led-lpd-8" in texts(screen)["effect"]
         session = screen.session
         lpd_before = session.project.inputs.get("lpd")
-        await pilot.press("enter")  # enter applies the row, like a
+        await pilot.press("enter")  # enter proposes the row, like a
         await settle(pilot)
-        assert session.project.inputs.get("lpd") != lpd_before
-        assert session.scored.result.tier == "gold"  # lighting alone does not lift the tier
-        history = load_project(mall_file).project.history
-        assert [e.new for e in history if e.field == "measures"][-1] == "led-lpd-8"
+        assert session.project.inputs.get("lpd") == lpd_before
+        assert list(session.project.scenarios) == ["led-lpd-8"]
+        assert "led-lpd-8" in load_project(mall_file).project.scenarios
 
         await pilot.press("ctrl+z")
         await settle(pilot)
-        assert session.project.inputs.get("lpd") == lpd_before
-        assert load_project(mall_file).project.inputs.get("lpd") == lpd_before
+        assert not session.project.scenarios
+        assert not load_project(mall_file).project.scenarios
         assert isinstance(app.screen, PathScreen)
         await pilot.press("ctrl+y")
         await settle(pilot)
-        assert session.project.inputs.get("lpd") != lpd_before
+        assert list(session.project.scenarios) == ["led-lpd-8"]
 
 
 @run_async
@@ -200,7 +214,7 @@ async def test_unreachable_target_names_what_blocks_it(tmp_path: Path, make_app)
         assert "Platinum cannot be reached with the catalogue's measures" in status
         assert "✘" in status
         assert table_rows(screen) == []
-        await pilot.press("a")  # nothing to apply: said, nothing changes
+        await pilot.press("a")  # nothing to propose: said, nothing changes
         await pilot.pause()
         assert not screen.session.unsaved
 

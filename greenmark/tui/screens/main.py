@@ -110,6 +110,12 @@ class MainScreen(SavingScreen):
         Binding("s", "summary", "Summary", tooltip="The whole assessment at a glance"),
         Binding("H", "history", "History", tooltip="Every recorded change: who, when, old, new"),
         Binding(
+            "c",
+            "scenarios",
+            "Scenarios",
+            tooltip="Proposals scored beside the assessed values; accept or discard them",
+        ),
+        Binding(
             "t",
             "stage",
             "Stage",
@@ -189,6 +195,7 @@ class MainScreen(SavingScreen):
     async def on_mount(self) -> None:
         session = self.session
         tree = self.criteria_tree
+        tree.prerequisites_first = session.scheme.scheme.prerequisites_first
         tree.build(session.scored.result, session.project)
         first = next(iter(r for r in tree.nodes_by_ref if r.kind == "criterion"), None)
         self.current = first
@@ -552,6 +559,12 @@ class MainScreen(SavingScreen):
 
         self.flush_edits()
         self.app.push_screen(HistoryScreen(self.session))
+
+    def action_scenarios(self) -> None:
+        from greenmark.tui.screens.scenarios import ScenariosScreen
+
+        self.flush_edits()
+        self.app.push_screen(ScenariosScreen(self.session, host=self))
 
     def action_stage(self) -> None:
         from greenmark.tui.screens.stage import StageScreen

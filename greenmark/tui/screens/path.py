@@ -2,8 +2,9 @@
 
 The plan comes from :func:`greenmark.design.plan.plan` (the same search as ``greenmark
 check``), run in a worker thread so the screen stays responsive while it searches.
-Highlighting a row shows what applying it would do (on a copy); ``a`` or enter applies
-it to the project: scored, saved, recorded in the history and undoable with ctrl+z.
+Highlighting a row shows what applying it would do (on a copy); ``a`` or enter keeps it
+as a scenario: a proposal scored beside the assessed values, which it does not change
+until the assessor accepts it on the scenarios screen (recorded, undoable with ctrl+z).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class PathScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Back"),
-        Binding("a", "apply", "Apply selected"),
+        Binding("a", "apply", "Propose as scenario"),
         Binding("t", "focus_target", "Target tier"),
         Binding("b", "focus_budget", "Budget"),
         Binding("j", "cursor('down')", "Down", show=False),
@@ -262,24 +263,28 @@ class PathScreen(Screen[None]):
     # ------------------------------------------------------------------ applying
 
     async def action_apply(self) -> None:
+        """Keep the selected row as a scenario (the assessed values stay as they are)."""
+        from greenmark.tui.scenarios import propose
+
         row = self.selected()
         if row is None or self.catalogue is None:
-            self.notify("Nothing to apply: no plan row is selected.", severity="warning")
+            self.notify("Nothing to propose: no plan row is selected.", severity="warning")
             return
-        session = self.session
-        before = session.scored.result
+        before = self.session.scored.result
         try:
-            session.apply_measures(row.measures, self.catalogue)
+            name, tried = propose(self.session, row.measures, self.catalogue)
         except Refused as exc:
-            self.notify(str(exc), title="Not applied", severity="error")
+            self.notify(str(exc), title="Not proposed", severity="error")
             return
-        after = session.scored.result
-        await self._after_change()
+        after = tried.scored.result
+        main = self.main
+        if main is not None:
+            main.autosave()
         self.notify(
-            f"Applied {', '.join(row.measures)}: {amount(total_of(before), before.scoring)} → "
-            f"{amount(total_of(after), after.scoring)}, {after.tier_title or 'no tier'} "
-            "(ctrl+z undoes)",
-            title="Applied",
+            f"Scenario {name}: {amount(total_of(before), before.scoring)} → "
+            f"{amount(total_of(after), after.scoring)}, {after.tier_title or 'no tier'}. "
+            "The assessed values are unchanged: accept it on the scenarios screen (c).",
+            title="Proposed",
         )
 
     async def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
