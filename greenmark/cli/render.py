@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from datetime import date
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -127,21 +128,41 @@ def render_result(console: Console, result: BuildingResult) -> None:
     console.print(Panel(Group(*lines), title="Result", title_align="left"))
 
 
-def render_schemes(
-    console: Console, entries: Sequence[SchemeEntry], notes: Mapping[str, str] | None = None
-) -> None:
-    """Print the bundled schemes; ``notes``: scheme id -> status (e.g. superseded by ...)."""
+def render_schemes(console: Console, entries: Sequence[SchemeEntry]) -> None:
+    """Print the bundled schemes and their versions: in effect from, and which is current;
+    under the table, what superseded each legacy scheme and from when."""
     table = Table(title="Bundled schemes", title_justify="left")
-    table.add_column("ID", style="bold")
-    table.add_column("Version")
+    table.add_column("ID", style="bold", no_wrap=True)
+    table.add_column("Version", no_wrap=True)
+    table.add_column("In effect", no_wrap=True)
     table.add_column("Title")
-    table.add_column("Status")
+    table.add_column("Status", no_wrap=True)
+    notes = []
     for entry in entries:
-        note = (notes or {}).get(entry.id)
+        status = scheme_status(entry)
+        short = "superseded" if entry.superseded_by else status
         table.add_row(
             entry.id,
             entry.version,
+            entry.effective_from.isoformat() if entry.effective_from else "",
             entry.title,
-            Text(note, style="yellow") if note else "",
+            Text(short, style="green" if short == "current" else "yellow"),
         )
+        if entry.superseded_by:
+            notes.append(Text.assemble((entry.id, "bold"), f": {status}"))
     console.print(table)
+    for note in notes:
+        console.print(note)
+
+
+def long_date(day: date) -> str:
+    """``2021-11-01`` -> ``1 November 2021``."""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def scheme_status(entry: SchemeEntry) -> str:
+    """``current``, ``older version`` or ``superseded by X from DATE``."""
+    if entry.superseded_by:
+        when = f" from {long_date(entry.superseded_from)}" if entry.superseded_from else ""
+        return f"superseded by {entry.superseded_by}{when}"
+    return "current" if entry.current else "older version"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.text import Text
@@ -19,17 +18,11 @@ from greenmark.cli.common import (
     out_console,
     scheme_option,
 )
-from greenmark.cli.render import render_result, render_schemes
-from greenmark.core.errors import GreenmarkError
+from greenmark.cli.render import long_date, render_result, render_schemes, scheme_status
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, load_project
-from greenmark.core.scheme import bundled_schemes, load_scheme
+from greenmark.core.scheme import bundled_schemes
 from greenmark.core.scoring import scheme_for, score_project
-
-
-def long_date(day: date) -> str:
-    """``2021-11-01`` -> ``1 November 2021``."""
-    return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
 def superseded_text(scheme: Scheme) -> str | None:
@@ -119,10 +112,9 @@ def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
 @format_option
 @handles_errors
 def schemes(output_format: str) -> None:
-    """List the bundled schemes with their id, version and title; legacy schemes are
-    marked superseded (by what, from when)."""
+    """List the bundled schemes and their versions: in effect from, which version is
+    current, and what superseded a legacy scheme (from when)."""
     entries = bundled_schemes()
-    status = {e.id: _status(e.path) for e in entries}
     if output_format == "json":
         click.echo(
             json.dumps(
@@ -132,7 +124,11 @@ def schemes(output_format: str) -> None:
                         "version": e.version,
                         "title": e.title,
                         "path": str(e.path),
-                        **status[e.id],
+                        "effective_from": _iso(e.effective_from),
+                        "current": e.current,
+                        "superseded_by": e.superseded_by,
+                        "superseded_from": _iso(e.superseded_from),
+                        "status": scheme_status(e),
                     }
                     for e in entries
                 ],
@@ -140,28 +136,8 @@ def schemes(output_format: str) -> None:
             )
         )
     else:
-        notes = {
-            scheme_id: f"superseded by {s['superseded_by']}"
-            + (
-                f" from {long_date(date.fromisoformat(s['superseded_from']))}"
-                if s["superseded_from"]
-                else ""
-            )
-            for scheme_id, s in status.items()
-            if s["superseded_by"]
-        }
-        render_schemes(out_console(), entries, notes)
+        render_schemes(out_console(), entries)
 
 
-def _status(path: Path) -> dict[str, Any]:
-    """``superseded_by`` and ``superseded_from`` (ISO date) of a scheme file, None if current
-    (or if the file does not load: ``validate`` says why)."""
-    try:
-        info = load_scheme(path).scheme
-    except GreenmarkError:
-        return {"superseded_by": None, "superseded_from": None}
-    day = info.superseded_from
-    return {
-        "superseded_by": info.superseded_by,
-        "superseded_from": day.isoformat() if day is not None else None,
-    }
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None

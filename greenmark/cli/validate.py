@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from greenmark.cli.common import err_console, handles_errors, out_console, report_problems
-from greenmark.core.errors import ExitCode, GreenmarkError
+from greenmark.core.errors import ExitCode, GreenmarkError, Problem
 from greenmark.core.project import load_project, resolve_inputs
 from greenmark.core.scheme import load_scheme, unverified_constants
 from greenmark.core.scoring import scheme_for
@@ -157,6 +157,7 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
     out = out_console()
     failed = 0
     files = _expand(paths)
+    versions: dict[tuple[str, str], list[Path]] = {}
     for path in files:
         kind = _kind_of(path) if path.exists() else "unknown"
         try:
@@ -168,6 +169,9 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
                 count = len(unverified)
                 note = f", {count} unverified value{'s' if count > 1 else ''}" if count else ""
                 out.print(f"[green]ok[/]  {escape(str(path))}  {what}{note}", soft_wrap=True)
+                if kind == "scheme":
+                    scheme = load_scheme(path)
+                    versions.setdefault((scheme.id, scheme.version), []).append(path)
                 for where, source in unverified if verbose else ():
                     text = f"      unverified: {where}" + (f" ({source})" if source else "")
                     out.print(Text(text, style="yellow"), soft_wrap=True)
@@ -183,6 +187,19 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
         except GreenmarkError as exc:
             failed += 1
             report_problems(exc.problems)
+    for (scheme_id, version), where in versions.items():
+        for path in where[1:]:  # one scheme is (id, version): a second file is ambiguous
+            failed += 1
+            report_problems(
+                [
+                    Problem(
+                        f"scheme {scheme_id} {version} is also defined in {where[0]}: "
+                        "give one of them a new version",
+                        str(path),
+                        "scheme.version",
+                    )
+                ]
+            )
     if failed:
         err_console().print(f"{failed} of {len(files)} files have problems")
         sys.exit(int(ExitCode.INVALID))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -130,12 +131,29 @@ def _display(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class SchemeEntry:
-    """A scheme file found in a folder."""
+    """A scheme file found in a folder, described by its ``[scheme]`` table alone."""
 
     id: str
     version: str
     title: str
     path: Path
+    effective_from: date | None = None
+    superseded_by: str | None = None
+    superseded_from: date | None = None
+    current: bool = True  # the version new projects get: the latest in effect
+
+    def sort_key(self) -> tuple[date, tuple[object, ...]]:
+        """Older versions first: by the date in effect, then by version number."""
+        return (self.effective_from or date.min, _natural(self.version))
+
+
+def _natural(text: str) -> tuple[object, ...]:
+    """``"4.10"`` after ``"4.9"``: digit runs compare as numbers."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", text)
+        if part
+    )
 
 
 _TABLE_START = re.compile(r"^\s*\[", re.MULTILINE)
@@ -167,14 +185,33 @@ def bundled_schemes(folder: Path | None = None) -> list[SchemeEntry]:
         if isinstance(info, dict) and isinstance(info.get("id"), str):
             entries.append(
                 SchemeEntry(
-                    info["id"], str(info.get("version", "")), str(info.get("title", "")), path
+                    info["id"],
+                    str(info.get("version", "")),
+                    str(info.get("title", "")),
+                    path,
+                    _date(info.get("effective_from")),
+                    info.get("superseded_by")
+                    if isinstance(info.get("superseded_by"), str)
+                    else None,
+                    _date(info.get("superseded_from")),
                 )
             )
-    return sorted(entries, key=lambda e: e.id)
+    entries.sort(key=lambda e: (e.id, e.sort_key()))
+    latest: dict[str, SchemeEntry] = {}
+    for entry in entries:
+        latest[entry.id] = entry  # sorted: the last of an id is its current version
+    return [replace(e, current=latest[e.id] is e) for e in entries]
 
 
-def resolve_scheme(reference: str, relative_to: Path | None = None) -> Path:
-    """Find a scheme by path (absolute, or relative to a project file) or by bundled id."""
+def _date(value: object) -> date | None:
+    return value if isinstance(value, date) and not isinstance(value, datetime) else None
+
+
+def resolve_scheme(
+    reference: str, relative_to: Path | None = None, version: str | None = None
+) -> Path:
+    """Find a scheme by path (absolute, or relative to a project file) or by bundled id:
+    the given ``version`` of that id when installed, else its current version."""
     candidates = [Path(reference)]
     if relative_to is not None:
         candidates.insert(0, relative_to / reference)
@@ -182,13 +219,17 @@ def resolve_scheme(reference: str, relative_to: Path | None = None) -> Path:
         for candidate in candidates:
             if candidate.is_file():
                 return candidate
-    for entry in bundled_schemes():
-        if entry.id == reference:
+    versions = [e for e in bundled_schemes() if e.id == reference]
+    for entry in versions:
+        if version and entry.version == version:
+            return entry.path
+    for entry in versions:
+        if entry.current:
             return entry.path
     for candidate in candidates:
         if candidate.is_file():
             return candidate
-    known = ", ".join(e.id for e in bundled_schemes()) or "none"
+    known = ", ".join(sorted({e.id for e in bundled_schemes()})) or "none"
     raise SchemeError(f"unknown scheme {reference!r} (bundled schemes: {known})")
 
 

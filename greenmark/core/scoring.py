@@ -42,7 +42,11 @@ def scheme_for(loaded: LoadedProject, override: str | None = None) -> Scheme:
         return load_scheme(resolve_scheme(override))
     reference = loaded.project.project.scheme
     try:
-        path = resolve_scheme(reference, relative_to=loaded.path.parent)
+        path = resolve_scheme(
+            reference,
+            relative_to=loaded.path.parent,
+            version=loaded.project.project.scheme_version or None,
+        )
     except SchemeError as exc:
         location = ("project", "scheme")
         raise SchemeError(

@@ -90,7 +90,7 @@ def test_schemes_lists_bundled(cli):
     assert done.returncode == 0
     ids = {entry["id"]: entry for entry in json.loads(done.stdout)}
     assert ids["demo"]["version"] == "1.0"
-    table = cli("schemes")
+    table = cli("schemes", columns=200)
     assert "demo" in table.stdout and "Demonstration scheme" in table.stdout
 
 

@@ -18,7 +18,12 @@ from greenmark.reports.render import render
 from greenmark.reports.verify import verify
 
 LEGACY = {"gm-nrb": "nrb-office-tower", "gm-rb": "rb-condominium", "gm-eb": "eb-office-retrofit"}
-SUCCESSOR = "Green Mark 2021 (gm-2021)"
+SUCCESSORS = {
+    "gm-nrb": "Green Mark 2021 for new non-residential buildings (gm-2021)",
+    "gm-rb": "Green Mark 2021 for new residential buildings (gm-2021-residential)",
+    "gm-eb": "Green Mark 2021 for existing buildings (gm-2021-existing)",
+}
+SUCCESSOR = SUCCESSORS["gm-nrb"]
 NOTICE = f"This scheme was superseded by {SUCCESSOR} from 1 November 2021."
 DEMO = SAMPLES / "demo-office.toml"
 ISSUED = "2026-11-25"
@@ -27,7 +32,7 @@ ISSUED = "2026-11-25"
 @pytest.mark.parametrize("scheme_id", sorted(LEGACY))
 def test_the_legacy_schemes_name_their_successor_and_the_date(scheme_id):
     info = load_scheme(CRITERIA / f"{scheme_id}.toml").scheme
-    assert info.superseded_by == SUCCESSOR
+    assert info.superseded_by == SUCCESSORS[scheme_id]
     assert info.superseded_from == date(2021, 11, 1)
 
 
@@ -42,8 +47,8 @@ def test_scoring_against_a_legacy_scheme_warns_on_stderr(cli, tmp_path, scheme_i
     assert done.returncode == 0, done.stderr
     warning = " ".join(done.stderr.split())
     assert "warning:" in warning and scheme_id in warning
-    assert f"superseded by {SUCCESSOR} from 1 November 2021" in warning
-    assert f"new projects are assessed under {SUCCESSOR}" in warning
+    assert f"superseded by {SUCCESSORS[scheme_id]} from 1 November 2021" in warning
+    assert f"new projects are assessed under {SUCCESSORS[scheme_id]}" in warning
     assert "superseded" not in done.stdout or command[0] == "report"
 
 
@@ -70,14 +75,18 @@ def test_the_scheme_list_marks_the_superseded_schemes(cli):
     assert done.returncode == 0, done.stderr
     found = {entry["id"]: entry for entry in json.loads(done.stdout)}
     for scheme_id in LEGACY:
-        assert found[scheme_id]["superseded_by"] == SUCCESSOR
+        assert found[scheme_id]["superseded_by"] == SUCCESSORS[scheme_id]
         assert found[scheme_id]["superseded_from"] == "2021-11-01"
+        assert found[scheme_id]["status"].startswith("superseded by")
     assert found["demo"]["superseded_by"] is None and found["demo"]["superseded_from"] is None
-    text = cli("schemes", columns=200).stdout
+    assert found["gm-2021"]["current"] and found["gm-2021"]["effective_from"] == "2021-11-01"
+    text = cli("schemes", columns=250).stdout
     rows = {line.split()[1]: line for line in text.splitlines() if line.startswith("│ ")}
+    notes = {line.split(":")[0]: line for line in text.splitlines() if line.startswith("gm-")}
     for scheme_id in LEGACY:
-        assert "superseded by Green Mark 2021 (gm-2021) from 1 November 2021" in rows[scheme_id]
-    assert "superseded" not in rows["demo"]
+        assert "superseded" in rows[scheme_id]
+        assert f"superseded by {SUCCESSORS[scheme_id]} from 1 November 2021" in notes[scheme_id]
+    assert "superseded" not in rows["demo"] and "current" in rows["demo"]
 
 
 @pytest.mark.parametrize("kind", ["certificate", "assessment"])
@@ -92,7 +101,8 @@ def test_the_notice_is_near_the_top_of_the_documents():
     prepared = prepare(SAMPLES / "rb-condominium.toml", issued=ISSUED)
     for kind in ("certificate", "assessment"):
         markdown = render(prepared, kind, "md").decode()
-        assert NOTICE in "\n".join(markdown.splitlines()[:8]), kind
+        notice = f"superseded by {SUCCESSORS['gm-rb']} from 1 November 2021."
+        assert notice in "\n".join(markdown.splitlines()[:8]), kind
 
 
 @pytest.mark.parametrize("fmt", ["html", "md"])
@@ -100,7 +110,9 @@ def test_a_superseded_scheme_certificate_still_verifies(tmp_path: Path, fmt):
     sample = SAMPLES / "eb-office-retrofit.toml"
     prepared = prepare(sample, issued=ISSUED)
     scheme = prepared.certificate.payload["scheme"]
-    assert scheme["superseded_by"] == SUCCESSOR and scheme["superseded_from"] == "2021-11-01"
+    assert (
+        scheme["superseded_by"] == SUCCESSORS["gm-eb"] and scheme["superseded_from"] == "2021-11-01"
+    )
     path = tmp_path / f"certificate.{fmt}"
     path.write_bytes(render(prepared, "certificate", fmt))
     outcome = verify(path, sample)

@@ -39,7 +39,7 @@ class WizardScreen(Screen[Path | None]):
         super().__init__()
         self.answers = answers
         self.who = who
-        self.schemes = bundled_schemes()
+        self.schemes = [e for e in bundled_schemes() if e.current]  # new projects: current
 
     def compose(self) -> ComposeResult:
         answers = self.answers
