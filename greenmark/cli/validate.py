@@ -187,15 +187,15 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
         except GreenmarkError as exc:
             failed += 1
             report_problems(exc.problems)
-    for (scheme_id, version), where in versions.items():
-        for path in where[1:]:  # one scheme is (id, version): a second file is ambiguous
+    for (scheme_id, version), defined in versions.items():
+        for again in defined[1:]:  # one scheme is (id, version): a second file is ambiguous
             failed += 1
             report_problems(
                 [
                     Problem(
-                        f"scheme {scheme_id} {version} is also defined in {where[0]}: "
+                        f"scheme {scheme_id} {version} is also defined in {defined[0]}: "
                         "give one of them a new version",
-                        str(path),
+                        str(again),
                         "scheme.version",
                     )
                 ]
