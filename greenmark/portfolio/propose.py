@@ -209,6 +209,8 @@ def _score(target: Target, column: ColumnProfile) -> tuple[float, str | None]:
     # letters that spell the target's words counts as one shared word
     inside = {w for w in target.words - shared if len(w) >= 4 and w in compact}
     covered = min(1.0, sum(len(w) for w in inside) / len(compact)) if compact else 0.0
+    if covered < 0.7:  # a word or two inside a long name is chance ("greenmarkstatus")
+        covered = 0.0
     score = (len(shared) + covered) / max(1, len(name_words))
     if target.name in name_words or target.name.replace("_", " ") in column.name.lower():
         score += 1.0
