@@ -28,6 +28,7 @@ from greenmark.core.version import __version__
 LAZY_COMMANDS: dict[str, str] = {
     "score": "greenmark.cli.score:score",
     "schemes": "greenmark.cli.score:schemes",
+    "scheme": "greenmark.cli.scheme_cmd:scheme",
     "report": "greenmark.cli.report:report",
     "verify": "greenmark.cli.report:verify",
     "keys": "greenmark.cli.keys:keys",
