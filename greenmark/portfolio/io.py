@@ -344,7 +344,11 @@ class TableWriter:
                 f.name
                 for f in schema
                 if f.name not in ("id", "name", "row")
-                and (pa.types.is_string(f.type) or pa.types.is_integer(f.type))
+                and (
+                    pa.types.is_string(f.type)
+                    or pa.types.is_dictionary(f.type)
+                    or pa.types.is_integer(f.type)
+                )
             ]
             self._writer = pq.ParquetWriter(
                 str(self._atomic.temp), schema, compression="zstd", use_dictionary=repeated
