@@ -22,6 +22,12 @@ runs exactly what typing runs, synchronously, and is timed in parts:
 For samples with facades it also replays typing a facade's window area on the
 Facades tab (preview of facade and building ETTV/RETV in the table, and the score).
 A frame at 60 Hz is 16.7 ms; the target is a total under 16 ms (p95) per keystroke.
+
+``--start N`` measures start-up instead: ``greenmark assess SAMPLE`` is run N times as a
+new process (headless, 120x36), timed from the process being spawned to the main screen
+being ready for keys (when keys typed meanwhile are replayed), in parts: ``open`` (to
+the project loaded and scored) and ``ready``. The target is under 1.5 s on a quiet
+2-core machine; the load average is printed with the result.
 """
 
 from __future__ import annotations
@@ -180,14 +186,91 @@ async def bench_sample(
     return rows
 
 
+#: Run in the child process: ``greenmark assess`` headless, reporting when it is ready.
+_START_CHILD = """
+import functools, json, os, sys, time
+t0 = float(os.environ["GREENMARK_BENCH_T0"])
+from greenmark.tui.app import GreenmarkApp
+from greenmark.tui.session import Session
+marks = {}
+opened = Session.open.__func__
+def timed_open(cls, *args, **kwargs):
+    session = opened(cls, *args, **kwargs)
+    marks["open"] = time.monotonic() - t0
+    return session
+Session.open = classmethod(timed_open)
+release = GreenmarkApp.release_keys
+def ready(self):
+    release(self)
+    marks["ready"] = time.monotonic() - t0
+    print(json.dumps(marks), flush=True)
+    self.exit()
+GreenmarkApp.release_keys = ready
+GreenmarkApp.run = functools.partialmethod(GreenmarkApp.run, headless=True, size=(120, 36))
+from greenmark.cli.main import main
+try:
+    main(["assess", sys.argv[1]])
+except SystemExit:
+    pass
+"""
+
+
+def bench_start(sample: Path, runs: int) -> dict[str, list[float]]:
+    """Seconds from spawning ``greenmark assess`` to the project opened and to ready."""
+    import json
+    import subprocess
+
+    found: dict[str, list[float]] = {"open": [], "ready": []}
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / sample.name
+        shutil.copyfile(sample, copy)
+        for _ in range(runs):
+            env = {**os.environ, "GREENMARK_BENCH_T0": repr(time.monotonic())}
+            done = subprocess.run(
+                [sys.executable, "-c", _START_CHILD, str(copy)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+                cwd=folder,
+            )
+            line = next(x for x in done.stdout.splitlines() if x.startswith("{"))
+            for key, value in json.loads(line).items():
+                found[key].append(value)
+    return found
+
+
+def main_start(samples: list[Path], runs: int) -> int:
+    """Print start-up times (median, worst) per sample."""
+    print(f"greenmark assess: spawn -> project open -> ready for keys, {runs} runs, s")
+    print(f"{'sample':34} {'open':>14} {'ready':>14}   (median worst)")
+    worst = 0.0
+    for sample in samples:
+        times = bench_start(sample, runs)
+        worst = max(worst, statistics.median(times["ready"]))
+        print(
+            f"{sample.stem[:34]:34} {statistics.median(times['open']):7.2f}"
+            f"{max(times['open']):7.2f} {statistics.median(times['ready']):7.2f}"
+            f"{max(times['ready']):7.2f}"
+        )
+    print(
+        f"\nworst median start {worst:.2f} s (target 1.5 s); load average "
+        f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("samples", nargs="*", type=Path)
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--size", default="100x32")
+    parser.add_argument("--start", type=int, default=0, metavar="N", help="time start-up")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     samples = args.samples or sorted((ROOT / "samples").glob("*.toml"))
+    if args.start:
+        return main_start(samples, args.start)
     print(
         f"edit -> rescore -> redraw -> render, {args.edits} keystrokes each, "
         f"{width}x{height}, ms (median p95)"

@@ -63,7 +63,7 @@ def assess(project: Path, who: str | None, scheme_ref: str | None, theme: str | 
 )
 @click.option(
     "--stage",
-    type=click.Choice(["design", "as-built", "existing"]),
+    type=click.Choice(["pre-assessment", "design", "as-built", "existing"]),
     default="design",
     show_default=True,
 )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -16,6 +17,9 @@ from greenmark.tui.screens.dialogs import ConfirmScreen
 from greenmark.tui.screens.main import MainScreen
 from greenmark.tui.session import Session, default_who
 from greenmark.tui.theme import choose_theme, counterpart
+
+#: Keys never held during start-up (quitting works at once).
+PASS_THROUGH = frozenset({"ctrl+q", "ctrl+c"})
 
 
 class GreenmarkApp(App[None]):
@@ -44,6 +48,28 @@ class GreenmarkApp(App[None]):
         self.new_answers = new or NewProject()
         self.who = who or (session.who if session else default_who())
         self.theme = choose_theme(theme)
+        # Keys typed while the app starts (a slow start under load) are held, then
+        # replayed once the main screen is ready, so none goes to the wrong place.
+        self.holding_keys = session is not None
+        self.held_keys: list[events.Key] = []
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            self.holding_keys
+            and isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key not in PASS_THROUGH
+        ):
+            self.held_keys.append(event)
+            return
+        await super().on_event(event)
+
+    def release_keys(self) -> None:
+        """Replay the keys typed during start-up, in order (the main screen is ready)."""
+        self.holding_keys = False
+        held, self.held_keys = self.held_keys, []
+        for key in held:
+            self.post_message(events.Key(key.key, key.character))
 
     def on_mount(self) -> None:
         if self.session is not None:

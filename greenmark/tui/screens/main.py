@@ -209,6 +209,9 @@ class MainScreen(SavingScreen):
         self.call_after_refresh(tree.scroll_home, animate=False)
         self.set_interval(2.0, self.check_disk)
         self.call_after_refresh(self.check_disk)
+        release = getattr(self.app, "release_keys", None)  # keys typed during start-up
+        if release is not None:
+            self.call_after_refresh(release)
 
     # ------------------------------------------------------------------ drawing
 
