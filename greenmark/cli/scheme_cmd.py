@@ -87,12 +87,20 @@ def _render_test(report: SchemeTestReport) -> None:
     table.add_column("Tier", no_wrap=True)
     table.add_column("Points", justify="right", no_wrap=True)
     table.add_column("Badges", ratio=1, overflow="fold")
-    marks = {"pass": ("✔ pass", "green"), "fail": ("✘ FAIL", "red"), "error": ("! error", "red")}
+    marks = {
+        "pass": ("✔ pass", "green"),
+        "fail": ("✘ FAIL", "red"),
+        "error": ("! error", "red"),
+        "skip": ("– skip", "dim"),
+    }
     for f in report.fixtures:
         mark, style = marks[f.outcome]
         points = "" if f.total_points is None else fmt(f.total_points)
-        tier = f.tier or ("none" if f.outcome != "error" else "")
-        table.add_row(f.name, Text(mark, style=style), tier, points, ", ".join(f.badges))
+        tier = f.tier or ("none" if f.outcome in ("pass", "fail") else "")
+        badges = ", ".join(f.badges)
+        if f.outcome == "skip":
+            badges = f.problems[0].message
+        table.add_row(f.name, Text(mark, style=style), tier, points, badges)
     console.print(table)
     failed = [(f, m) for f in report.fixtures for m in f.mismatches]
     if failed:
@@ -108,12 +116,14 @@ def _render_test(report: SchemeTestReport) -> None:
             previous = f
         console.print(mismatches)
     for f in report.fixtures:
-        if f.problems:
+        if f.outcome == "error":
             report_problems(f.problems)
     summary = f"{report.count('pass')} passed, {report.count('fail')} failed"
+    if report.count("skip"):
+        summary += f", {report.count('skip')} skipped (pinned to another version)"
     if report.count("error"):
         summary += f", {report.count('error')} could not be run"
-    style = "green" if report.count("pass") == len(report.fixtures) else "red"
+    style = "red" if report.count("fail") or report.count("error") else "green"
     console.print(Text(summary, style=style))
 
 

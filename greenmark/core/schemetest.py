@@ -20,7 +20,8 @@ expectations beside it in ``CASE.expect.toml``::
     p3-platinum = "failed"
 
 Every fixture is scored with the scheme under test, whatever its own ``scheme`` says (it
-must name that scheme's id or file).
+must name that scheme's id or file). A fixture that pins a ``scheme_version`` runs only
+against that version (others skip it), so the versions of one scheme share a folder.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class FixtureResult:
     name: str
     project: Path
     description: str = ""
-    outcome: Literal["pass", "fail", "error"] = "pass"
+    outcome: Literal["pass", "fail", "error", "skip"] = "pass"
     tier: str | None = None
     total_points: float | None = None
     badges: list[str] = field(default_factory=list)
@@ -138,6 +139,7 @@ class SchemeTestReport:
             "passed": self.count("pass"),
             "failed": self.count("fail"),
             "errors": self.count("error"),
+            "skipped": self.count("skip"),
             "fixtures": [f.to_dict() for f in self.fixtures],
         }
 
@@ -205,6 +207,11 @@ def run_fixture(scheme: Scheme, scheme_path: Path, project: Path) -> FixtureResu
         found.description = expect.description
         loaded = load_project(project)
         _check_reference(loaded.project.project.scheme, project, scheme, scheme_path)
+        pinned = loaded.project.project.scheme_version
+        if pinned is not None and pinned != scheme.version:
+            found.outcome = "skip"
+            found.problems = [Problem(f"pinned to version {pinned}", str(project))]
+            return found
         result = score_project(loaded, scheme).result
     except GreenmarkError as exc:
         found.outcome = "error"

@@ -128,6 +128,19 @@ def test_a_fixture_must_name_the_scheme_it_tests(cli, tmp_path):
     )
 
 
+def test_a_fixture_pinned_to_another_version_is_skipped(cli, tmp_path):
+    scheme = _draft(tmp_path)
+    project = tmp_path / "tests" / "gm-2021-existing" / "active-mobility-one-sub-item.toml"
+    text = project.read_text(encoding="utf-8")
+    project.write_text(
+        text.replace('stage = "design"', 'stage = "design"\nscheme_version = "2020.1"')
+    )
+    done = cli("scheme", "test", str(scheme), columns=120)
+    assert done.returncode == 0, done.stderr
+    assert "2 passed, 0 failed, 1 skipped (pinned to another version)" in done.stdout
+    assert "pinned to version 2020.1" in done.stdout
+
+
 def test_fixtures_elsewhere_with_the_fixtures_option(cli, tmp_path):
     shutil.copytree(CRITERIA / "tests" / "gm-2021-residential", tmp_path / "cases")
     done = cli("scheme", "test", "gm-2021-residential", "--fixtures", str(tmp_path / "cases"))
