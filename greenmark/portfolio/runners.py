@@ -186,20 +186,19 @@ class DuplicateIds:
         first_row = np.full(len(ids), -1, dtype=np.int64)
         first_origin = np.full(len(ids), here, dtype=np.int32)
         first_row[order[~starts]] = rows[leader[~starts]]
-        position = np.searchsorted(self.hashes, hashes)
+        position = np.empty(len(ids), dtype=np.intp)  # searched in sorted order: cache-friendly
+        position[order] = np.searchsorted(self.hashes, ordered)
         inside = position < len(self.hashes)
         seen = np.zeros(len(ids), dtype=bool)
         seen[inside] = self.hashes[position[inside]] == hashes[inside]
         first_row[seen] = self.first[position[seen]]
         first_origin[seen] = self.origin[position[seen]]
-        new = order[starts][~seen[order[starts]]]
+        new = order[starts][~seen[order[starts]]]  # ascending hashes, none seen before
         if len(new):
-            merged = np.concatenate([self.hashes, hashes[new]])
-            sort = np.argsort(merged, kind="stable")
-            self.hashes = merged[sort]
-            self.first = np.concatenate([self.first, rows[new]])[sort]
-            origin = np.full(len(new), here, dtype=np.int32)
-            self.origin = np.concatenate([self.origin, origin])[sort]
+            at = position[new]  # where each goes among the sorted hashes seen before
+            self.hashes = np.insert(self.hashes, at, hashes[new])
+            self.first = np.insert(self.first, at, rows[new])
+            self.origin = np.insert(self.origin, at, np.int32(here))
         duplicated = np.flatnonzero(first_row >= 0)
         if not len(duplicated):
             return results
