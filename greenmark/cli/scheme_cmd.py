@@ -97,9 +97,7 @@ def _render_test(report: SchemeTestReport) -> None:
         mark, style = marks[f.outcome]
         points = "" if f.total_points is None else fmt(f.total_points)
         tier = f.tier or ("none" if f.outcome in ("pass", "fail") else "")
-        badges = ", ".join(f.badges)
-        if f.outcome == "skip":
-            badges = f.problems[0].message
+        badges = f.note if f.outcome == "skip" else ", ".join(f.badges)
         table.add_row(f.name, Text(mark, style=style), tier, points, badges)
     console.print(table)
     failed = [(f, m) for f in report.fixtures for m in f.mismatches]

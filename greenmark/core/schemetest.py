@@ -103,6 +103,7 @@ class FixtureResult:
     total_points: float | None = None
     badges: list[str] = field(default_factory=list)
     checks: int = 0
+    note: str = ""  # why a fixture was skipped
     mismatches: list[Mismatch] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
@@ -116,6 +117,7 @@ class FixtureResult:
             "total_points": self.total_points,
             "badges": self.badges,
             "checks": self.checks,
+            "note": self.note,
             "mismatches": [m.__dict__ for m in self.mismatches],
             "problems": [str(p) for p in self.problems],
         }
@@ -210,7 +212,7 @@ def run_fixture(scheme: Scheme, scheme_path: Path, project: Path) -> FixtureResu
         pinned = loaded.project.project.scheme_version
         if pinned is not None and pinned != scheme.version:
             found.outcome = "skip"
-            found.problems = [Problem(f"pinned to version {pinned}", str(project))]
+            found.note = f"pinned to version {pinned}"
             return found
         result = score_project(loaded, scheme).result
     except GreenmarkError as exc:
@@ -318,18 +320,7 @@ def compare(expect: Expectation, result: BuildingResult) -> list[Mismatch | None
     if expect.total_percent is not None:
         number("total_percent", expect.total_percent, result.total_percent)
     if expect.badges is not None:
-        got = sorted(b["id"] for b in result.badges)
-        want = sorted(expect.badges)
-        missing = [b for b in want if b not in got]
-        extra = [b for b in got if b not in want]
-        why = "; ".join(
-            [f"missing {', '.join(missing)}"] * bool(missing)
-            + [f"not expected {', '.join(extra)}"] * bool(extra)
-        )
-        got_text = (", ".join(got) or "(none)") + (f"  [{why}]" if why else "")
-        equal(
-            "badges", ", ".join(want) or "(none)", got_text if why else ", ".join(want) or "(none)"
-        )
+        checks.append(_badges(sorted(expect.badges), sorted(b["id"] for b in result.badges)))
     criteria = {c.id: c for c in result.criteria}
     for cid, want_c in expect.criteria.items():
         item = criteria[cid]
@@ -344,6 +335,21 @@ def compare(expect: Expectation, result: BuildingResult) -> list[Mismatch | None
     for gid, status in expect.gates.items():
         equal(f"gates.{gid}", status, gates[gid].status)
     return checks
+
+
+def _badges(want: list[str], got: list[str]) -> Mismatch | None:
+    """The badge check: the same set, or what is missing and what is not expected."""
+    if set(want) == set(got):
+        return None
+    why = []
+    missing = [b for b in want if b not in got]
+    extra = [b for b in got if b not in want]
+    if missing:
+        why.append(f"missing {', '.join(missing)}")
+    if extra:
+        why.append(f"not expected {', '.join(extra)}")
+    listed = ", ".join(got) or "(none)"
+    return Mismatch("badges", ", ".join(want) or "(none)", f"{listed}  [{'; '.join(why)}]")
 
 
 def _num(value: float | None, tolerance: float | None = None) -> str:
