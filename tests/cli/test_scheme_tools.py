@@ -281,6 +281,18 @@ def test_fmt_never_rewrites_values_that_look_like_tables():
         format_text("[criteria]\n")
 
 
+def test_fmt_leaves_the_file_alone_when_the_data_would_change(tmp_path, monkeypatch):
+    from greenmark.core import schemefmt
+
+    scheme = tmp_path / "tiny.toml"
+    scheme.write_text(TINY, encoding="utf-8")
+    monkeypatch.setattr(schemefmt, "_order_keys", lambda chunk: chunk.items.pop())
+    with pytest.raises(SchemeError, match="cannot be put in canonical order"):
+        schemefmt.format_file(scheme)
+    assert scheme.read_text(encoding="utf-8") == TINY
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.toml"]  # no temporary file left
+
+
 TINY = """\
 # A tiny scheme, out of order.
 
