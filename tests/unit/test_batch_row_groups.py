@@ -37,7 +37,8 @@ def test_row_groups_read_by_workers_score_as_one_process(tmp_path):
     assert one.returncode == two.returncode == 1, one.stderr + two.stderr
     ours, theirs = pq.read_table(tmp_path / "one.parquet"), pq.read_table(tmp_path / "two.parquet")
     assert theirs.num_rows == 999
-    assert theirs.equals(ours)
+    assert theirs.schema == ours.schema
+    assert theirs.to_pylist() == ours.to_pylist()  # values (dictionaries may be laid out anew)
     assert pc.index(theirs.column("id"), "902").as_py() >= 0
     errors = (tmp_path / "two-errors.csv").read_text(encoding="utf-8")
     assert errors == (tmp_path / "one-errors.csv").read_text(encoding="utf-8")
