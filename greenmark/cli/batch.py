@@ -290,6 +290,13 @@ def _problem_line(problem: dict[str, Any]) -> str:
     is_flag=True,
     help="Score even when no scheme input has a column (otherwise an error).",
 )
+@click.option(
+    "--detail",
+    type=click.Choice(["sections", "criteria"]),
+    default="sections",
+    show_default=True,
+    help="criteria: also points and status per criterion (pts_ID, st_ID) and gate results.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, notes or summary table.")
 @handles_errors
 def batch(inputs: tuple[Path, ...], **options: Any) -> None:
@@ -333,6 +340,7 @@ def _run(
     encoding: str | None,
     sheet: str | None,
     allow_empty: bool,
+    detail: str,
     quiet: bool,
 ) -> None:
     """The body of :func:`batch`; a signal in ``received`` stops it (see the module)."""
@@ -368,6 +376,7 @@ def _run(
     if binding is not None and not allow_empty:
         _refuse_empty(binding, mapping, sources)
     plan = Plan.from_binding(scheme, binding) if binding else Plan(scheme, [])
+    plan.detail = detail
     if workers is None:
         workers = default_workers()
     if engine == "local" and all(_small(s, chunk_rows) for s in sources):

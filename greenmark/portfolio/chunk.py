@@ -42,6 +42,7 @@ from greenmark.portfolio.cells import (
     unit_suffix,
 )
 from greenmark.portfolio.derive import evaluate, extract
+from greenmark.portfolio.detail import blocking, detail_columns, detail_fields
 from greenmark.portfolio.filters import FilterPlan, out_of_scope
 from greenmark.portfolio.mapping import (
     FALSE_WORDS,
@@ -84,6 +85,7 @@ class Plan:
     fields: list[FieldPlan]
     key: str = ""  # identifies the scheme for the per-process compile cache
     filters: list[FilterPlan] = field(default_factory=list)  # [[where]] and [[exclude]]
+    detail: str = "sections"  # "criteria": per-criterion and per-gate columns too
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -133,12 +135,15 @@ class Plan:
             ("badges", pa.string()),
             ("next_tier", pa.string()),
             ("points_needed", pa.float64()),
+            ("blocking", pa.dictionary(pa.int32(), pa.string())),
         ]
         columns += [(f"sec_{s.id}", pa.float64()) for s in self.scheme.sections]
         columns += [(name, pa.int32()) for name, _ in STATUS_COLUMNS]
         columns += [(name, pa.float64()) for name in self.metrics]
         columns += [("flags", pa.string())]
         columns += [(name, pa.string()) for name in self.keep]
+        if self.detail == "criteria":
+            columns += detail_fields(self.scheme)
         return pa.schema(columns)
 
 
@@ -579,6 +584,7 @@ def results_table(
         "badges": _badges(scores),
         "next_tier": _labels(tiers, tier_index + 1),
         "points_needed": _nullable(np.round(scores.points_needed, _DIGITS)),
+        "blocking": blocking(scores),
     }
     for s, section in enumerate(scheme.sections):
         columns[f"sec_{section.id}"] = pa.array(np.round(scores.section_points[:, s], _DIGITS))
@@ -590,6 +596,8 @@ def results_table(
     columns["flags"] = _flags(prepared, keep)
     for name in plan.keep:
         columns[name] = text(name)
+    if plan.detail == "criteria":
+        columns.update(detail_columns(scores, _DIGITS))
     return pa.Table.from_pydict(columns, schema=plan.results_schema())
 
 

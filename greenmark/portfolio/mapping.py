@@ -678,7 +678,12 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
     reserved = set(META_ROLES) | set(scheme.inputs) | {"row", "source", "flags"}
     for name, spec in model.keep.items():
         location = ("keep", name)
-        if name in reserved or name.startswith(("sec_", "n_", "total_", "tier", "next_")):
+        result_prefixes = ("sec_", "n_", "total_", "tier", "next_", "pts_", "st_", "gate_")
+        if (
+            name in reserved
+            or name in ("blocking", "points_needed", "badges", "gfa")
+            or (name.startswith(result_prefixes))
+        ):
             problems.append(loaded.problem(location, f"{name!r} is a result column name"))
             continue
         not_numeric(spec, location, "kept column")

@@ -83,11 +83,11 @@ def test_usual_thousands_separators_are_kept(tmp_path, thousands):
 @pytest.mark.parametrize(
     ("entry", "location", "expected"),
     [
-        ('plausible = { min = "10" }', "inputs.eui.plausible.min", "valid number, got '10'"),
+        ('plausible = { min = "10" }', "inputs.eui.plausible.min", "number, got '10'"),
         ("plausible = { max = nan }", "inputs.eui.plausible.max", "must be a finite number"),
         ("plausible = { min = -inf }", "inputs.eui.plausible.min", "must be a finite number"),
-        ("plausible = { max = true }", "inputs.eui.plausible.max", "valid number, got true"),
-        ("missing = [1]", "inputs.eui.missing[0]", "valid string, got 1"),
+        ("plausible = { max = true }", "inputs.eui.plausible.max", "number, got true"),
+        ("missing = [1]", "inputs.eui.missing[0]", ", got 1"),
         ('unit = "' + "m" * 201 + '"', "inputs.eui.unit", "at most 200 characters"),
     ],
 )
