@@ -93,9 +93,8 @@ class ScenariosScreen(Screen[None]):
                 key=name,
             )
         if not self.session.project.scenarios:
-            table.add_row(
-                "none yet: propose one from the path to target (p, then a)", "", "", "", ""
-            )
+            head.append("\nNo scenarios yet: propose one from the path to target (p, then a).")
+            self.query_one("#scenarios-head", Static).update(head)
 
     def _selected(self) -> str | None:
         table = self.query_one(DataTable)

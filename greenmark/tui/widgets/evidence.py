@@ -127,6 +127,11 @@ class EvidencePanel(Vertical):
         yield Static("Evidence files", classes="heading")
         yield Static("none attached", classes="evidence--none", id="evidence-none")
         yield FileList(id="evidence-files")
+        yield Static(
+            "Delete detaches the selected file · u accepts it as it is now (hashes it again)",
+            classes="evidence--none",
+            id="evidence-keys",
+        )
         yield AttachEditor(
             self.host,
             Target("responses", "files", ""),
@@ -153,6 +158,7 @@ class EvidencePanel(Vertical):
             files.highlighted = min(highlighted or 0, len(found) - 1)
         files.display = bool(found)
         self.query_one("#evidence-none").display = not found
+        self.query_one("#evidence-keys").display = bool(found)
         editor = self.query_one(AttachEditor)
         editor.target = Target("responses", "files", criterion)
         spec = session.scheme.criterion(criterion)
