@@ -130,7 +130,9 @@ def criteria_block(session: Session) -> RenderableType:
             criterion.id,
             f"{fmt(round(criterion.points, 2))}/{fmt(criterion.max_points)}",
             criterion.title,
-            str(len(response.evidence)) if response and response.evidence else "–",
+            str(len(response.evidence) + len(response.files))
+            if response and (response.evidence or response.files)
+            else "–",
             Text(state.replace("_", " "), "yellow" if state == "needs_clarification" else "dim"),
         )
     return table
