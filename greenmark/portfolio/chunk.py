@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from greenmark.core.engine import CompiledScheme, Scores, Status, compile_scheme, score
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.model import Scheme
+from greenmark.portfolio.awards import AWARD_FIELDS, award_columns
 from greenmark.portfolio.cells import (
     ProblemSet,
     fmt,
@@ -142,9 +143,16 @@ class Plan:
         columns += [(name, pa.float64()) for name in self.metrics]
         columns += [("flags", pa.string())]
         columns += [(name, pa.string()) for name in self.keep]
+        if self.award:
+            columns += AWARD_FIELDS
         if self.detail == "criteria":
             columns += detail_fields(self.scheme)
         return pa.schema(columns)
+
+    @property
+    def award(self) -> bool:
+        """A recorded award column is mapped."""
+        return any(f.role == "award" for f in self.fields)
 
 
 @dataclass
@@ -436,7 +444,7 @@ def _parse_text(plan: FieldPlan, column: pa.Array) -> pa.Array:
 
 def _parse_field(field_plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> None:
     """Parse one mapped column into ``out`` (arrays, text and problems)."""
-    if field_plan.role == "keep" or field_plan.role in ("id", "name"):
+    if field_plan.role == "keep" or field_plan.role in ("id", "name", "award"):
         out.text[field_plan.target] = _parse_text(field_plan, column)
     elif field_plan.kind in ("number", "integer"):
         out.arrays[field_plan.target] = _parse_number(field_plan, column, out)
@@ -593,9 +601,16 @@ def results_table(
         columns[name] = pa.array((status == code).sum(axis=1, dtype=np.int32), pa.int32())
     for name in plan.metrics:
         columns[name] = _nullable(env[name])
+    if plan.award:
+        awards, flags = award_columns(scheme, text("award"), columns["tier"])
+        if flags:
+            rows_kept = np.flatnonzero(keep) if keep is not None else np.arange(n)
+            prepared.flags += [(rows_kept[local], messages) for local, messages in flags]
     columns["flags"] = _flags(prepared, keep)
     for name in plan.keep:
         columns[name] = text(name)
+    if plan.award:
+        columns.update(awards)
     if plan.detail == "criteria":
         columns.update(detail_columns(scores, _DIGITS))
     return pa.Table.from_pydict(columns, schema=plan.results_schema())

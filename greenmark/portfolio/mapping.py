@@ -56,7 +56,7 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 #: The building's metadata columns, and the column each defaults to without a mapping.
 META_ROLES = ("id", "name", "building_type", "gfa")
 
-Role = Literal["input", "id", "name", "building_type", "gfa", "keep"]
+Role = Literal["input", "id", "name", "building_type", "gfa", "award", "keep"]
 Kind = Literal["number", "integer", "boolean", "choice", "text"]
 
 
@@ -197,6 +197,9 @@ class MetaColumns(_Model):
     name: Column | None = None
     building_type: Column | None = None
     gfa: Column | None = None  # gross floor area; unit defaults to m2
+    award: Column | None = (
+        None  # the recorded award, e.g. "Green Mark Gold Plus (Super Low Energy)"
+    )
 
 
 class FilterSpec(_Model):
@@ -592,6 +595,11 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         fields.append(
             FieldPlan("name", "name", kind="text", **common(meta.name, ("columns", "name")))
         )
+    if meta.award is not None:
+        not_numeric(meta.award, ("columns", "award"), "recorded award")
+        fields.append(
+            FieldPlan("award", "award", kind="text", **common(meta.award, ("columns", "award")))
+        )
     if meta.building_type is not None:
         location = ("columns", "building_type")
         types = scheme.scheme.building_types
@@ -676,6 +684,7 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             )
 
     reserved = set(META_ROLES) | set(scheme.inputs) | {"row", "source", "flags"}
+    reserved |= {"recorded_award", "recorded_tier", "recorded_badges", "award_agrees"}
     for name, spec in model.keep.items():
         location = ("keep", name)
         result_prefixes = ("sec_", "n_", "total_", "tier", "next_", "pts_", "st_", "gate_")

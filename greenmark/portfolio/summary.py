@@ -132,7 +132,7 @@ def _floats(table: pa.Table, name: str) -> np.ndarray:
 class PortfolioSummary:
     """Accumulates the results of a batch run (call :meth:`add` per results chunk)."""
 
-    def __init__(self, plan: Plan, cap: int = 500_000) -> None:
+    def __init__(self, plan: Plan, cap: int = 500_000, criteria_cap: int = 50_000) -> None:
         self.plan = plan
         scheme = plan.scheme
         self.metrics = plan.metrics
@@ -165,6 +165,13 @@ class PortfolioSummary:
         self.worst = Leaders(lambda t: tiebreak(t, worst=True))
         self.lowest = Leaders(lambda t: by_metric(t, highest=False)) if eui else None
         self.highest = Leaders(lambda t: by_metric(t, highest=True)) if eui else None
+        self.awards: Counter[tuple[str, str]] = Counter()  # (recorded, computed) tier ids
+        self.disagreements: list[dict[str, Any]] = []
+        self.criteria = (
+            {c.id: Sample(criteria_cap) for c in scheme.criteria}
+            if plan.detail == "criteria"
+            else {}
+        )
         self.tier_titles = {t.id: t.title for t in scheme.tiers}
         self.badge_titles = {b.id: b.title for b in scheme.badges}
 
@@ -214,6 +221,15 @@ class PortfolioSummary:
             sums[:, 3] += np.bincount(codes[valued], minlength=types)
             self.samples[m].add(values, sequence)
         self.points.add(_floats(results, "total_points"), sequence)
+        if "recorded_tier" in results.column_names:
+            self._awards(results)
+        for criterion, sample in self.criteria.items():
+            points = _floats(results, f"pts_{criterion}")
+            status = pc.cast(results.column(f"st_{criterion}"), pa.string()).to_numpy(
+                zero_copy_only=False
+            )
+            assessed = (status != "not_assessed") & (status != "not_applicable")
+            sample.add(np.where(assessed, points, np.nan), sequence)
         with_seq = results.append_column("_seq", pa.array(sequence))
         self.best.add(with_seq)
         self.worst.add(with_seq)
@@ -221,6 +237,47 @@ class PortfolioSummary:
             valued = with_seq.filter(pa.array(np.isfinite(_floats(results, "eui"))))
             self.lowest.add(valued)
             self.highest.add(valued)
+
+    def _awards(self, results: pa.Table) -> None:
+        """Recorded against computed tiers (rows with a recorded award only)."""
+        recorded = results.column("recorded_award").to_pylist()
+        tiers = results.column("recorded_tier").to_pylist()
+        computed = results.column("tier").to_pylist()
+        for index, (text, tier, found) in enumerate(zip(recorded, tiers, computed, strict=True)):
+            if text is None:
+                continue
+            key = (tier or NO_TIER, found or NO_TIER)
+            self.awards[key] += 1
+            if key[0] != key[1] and len(self.disagreements) < LEADERS * 2:
+                row = results.slice(index, 1).to_pylist()[0]
+                self.disagreements.append(
+                    {
+                        k: row.get(k)
+                        for k in ("row", "source", "id", "name", "recorded_award", "tier")
+                        if k in row
+                    }
+                )
+
+    def _award_table(self) -> dict[str, Any] | None:
+        if not self.awards:
+            return None
+        order = [NO_TIER, *self.tier_titles]
+        cells = [
+            {"recorded": recorded, "computed": computed, "buildings": count}
+            for (recorded, computed), count in sorted(
+                self.awards.items(),
+                key=lambda item: (order.index(item[0][0]), order.index(item[0][1])),
+            )
+        ]
+        agree = sum(c for (r, f), c in self.awards.items() if r == f)
+        total = sum(self.awards.values())
+        return {
+            "buildings": total,
+            "agree": agree,
+            "share_agree": _share(agree, total),
+            "confusion": cells,
+            "disagreements": self.disagreements,
+        }
 
     def to_dict(self, counts: dict[str, int], inputs: Sequence[str]) -> dict[str, Any]:
         """The summary as plain data (the ``--summary`` JSON and the report's context)."""
@@ -293,6 +350,22 @@ class PortfolioSummary:
             },
             "metrics": metrics,
             "performers": performers,
+            **({"awards": awards} if (awards := self._award_table()) is not None else {}),
+            **(
+                {
+                    "criteria": [
+                        {
+                            "id": cid,
+                            "assessed": sample.size if sample.exact else None,
+                            "percentiles": sample.percentiles(),
+                            "exact": sample.exact,
+                        }
+                        for cid, sample in self.criteria.items()
+                    ]
+                }
+                if self.criteria
+                else {}
+            ),
         }
 
 
@@ -381,6 +454,9 @@ def render_table(console: Any, summary: dict[str, Any]) -> None:
     for metric in summary["metrics"]:
         spread.add_row(metric["name"], *(_num(v) for v in metric["percentiles"].values()))
     console.print(spread)
+    awards = summary.get("awards")
+    if awards:
+        _render_awards(console, awards)
     for key, title in (("best", "Best performers"), ("worst", "Worst performers")):
         rows = summary["performers"].get(key, [])[:5]
         if not rows:
@@ -398,3 +474,24 @@ def render_table(console: Any, summary: dict[str, Any]) -> None:
                 row.get("tier") or "–",
             )
         console.print(table)
+
+
+def _render_awards(console: Any, awards: dict[str, Any]) -> None:
+    """Recorded against computed tiers: a confusion table (recorded in rows)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    recorded = list(dict.fromkeys(c["recorded"] for c in awards["confusion"]))
+    computed = list(dict.fromkeys(c["computed"] for c in awards["confusion"]))
+    counts = {(c["recorded"], c["computed"]): c["buildings"] for c in awards["confusion"]}
+    table = Table(
+        title=f"Recorded award vs computed tier ({awards['agree']:,} of "
+        f"{awards['buildings']:,} agree)",
+        title_justify="left",
+    )
+    table.add_column("recorded \\ computed")
+    for name in computed:
+        table.add_column(escape(name), justify="right")
+    for name in recorded:
+        table.add_row(escape(name), *(f"{counts.get((name, c), 0):,}" for c in computed))
+    console.print(table)
