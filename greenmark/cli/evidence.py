@@ -16,10 +16,11 @@ import click
 from rich.text import Text
 
 from greenmark.cli.common import handles_errors, out_console, report_problems
+from greenmark.cli.saving import save
 from greenmark.core import evidence as ev
 from greenmark.core.edits import default_who
 from greenmark.core.errors import ExitCode, GreenmarkError, Problem
-from greenmark.core.project import LoadedProject, load_project, save_project
+from greenmark.core.project import LoadedProject, load_project
 from greenmark.core.scoring import scheme_for
 
 _PROJECT = click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
@@ -40,7 +41,7 @@ def _save(loaded: LoadedProject) -> None:
     from greenmark.core.stages import refuse_if_locked
 
     refuse_if_locked(loaded.project, loaded.display)
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
 
 
 @evidence.command("add")

@@ -14,12 +14,13 @@ import click
 from rich.text import Text
 
 from greenmark.cli.common import handles_errors, out_console
+from greenmark.cli.saving import save
 from greenmark.core import scenarios as core
 from greenmark.core.edits import default_who
 from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.explain import BuildingResult, fmt
 from greenmark.core.model import Scheme
-from greenmark.core.project import LoadedProject, load_project, save_project
+from greenmark.core.project import LoadedProject, load_project
 from greenmark.core.scoring import scheme_for, score_project
 from greenmark.core.stages import refuse_if_locked
 
@@ -80,7 +81,7 @@ def propose(
         key = core.propose(loaded.project, measures, who or default_who(), note, name)
     except core.ScenarioError as exc:
         raise _refused(exc, loaded) from None
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
     _echo(f"Scenario {key}: {_total(proposed)} (assessed: {_total(assessed)})")
 
 
@@ -124,7 +125,7 @@ def accept(project: Path, name: str, who: str | None, note: str) -> None:
     measures = loaded.project.scenarios[key].measures
     applied = _applied(LoadedProject(marked, loaded.path, loaded.lines), scheme, measures, person)
     after = score_project(applied, scheme).result
-    save_project(applied.project, loaded.path, loaded.source)
+    save(applied.project, loaded.path, loaded.source)
     _echo(f"Accepted {key}: {_total(before)} → {_total(after)}")
 
 
@@ -142,5 +143,5 @@ def discard(project: Path, name: str, who: str | None, note: str) -> None:
         core.discard(loaded.project, name, who or default_who(), note)
     except core.ScenarioError as exc:
         raise _refused(exc, loaded) from None
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
     _echo(f"Discarded {name}")

@@ -16,11 +16,12 @@ from pydantic import ValidationError
 from rich.text import Text
 
 from greenmark.cli.common import handles_errors, out_console, report_problems
+from greenmark.cli.saving import save
 from greenmark.core import stages
 from greenmark.core.edits import default_who
 from greenmark.core.errors import ExitCode, Problem
 from greenmark.core.explain import BuildingResult
-from greenmark.core.project import LoadedProject, load_project, save_project
+from greenmark.core.project import LoadedProject, load_project
 from greenmark.core.scoring import scheme_for, score_project
 
 _PROJECT = click.argument("project", type=click.Path(dir_okay=False, path_type=Path))
@@ -95,7 +96,7 @@ def signoff(project: Path, who: str | None, note: str) -> None:
     except stages.Blocked as exc:
         report_problems([Problem(p.message, loaded.display) for p in exc.problems])
         sys.exit(int(ExitCode.NOT_SCORED))
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
     _echo(
         f"Signed off {stages.label(done.stage)} revision {done.revision} as {done.who}: "
         "its values are locked"
@@ -115,7 +116,7 @@ def revise(project: Path, who: str | None, note: str) -> None:
     except stages.Blocked as exc:
         report_problems([Problem(p.message, loaded.display) for p in exc.problems])
         sys.exit(int(ExitCode.INVALID))
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
     _echo(f"Revision {number} of {stages.label(loaded.project.project.stage)} started")
 
 
@@ -146,7 +147,7 @@ def advance(project: Path, to: str | None, who: str | None, note: str) -> None:
     except stages.Blocked as exc:
         report_problems([Problem(p.message, loaded.display) for p in exc.problems])
         sys.exit(int(ExitCode.NOT_SCORED))
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
     after = loaded.project.project.stage
     _echo(f"{stages.label(before)} kept in {kept.name}; now at {stages.label(after)}")
 
@@ -189,7 +190,7 @@ def review(project: Path, criterion: str, state: str, comment: str | None, who: 
         _echo("Nothing changed: already so.")
         return
     loaded.project.responses[cid] = new
-    save_project(loaded.project, loaded.path, loaded.source)
+    save(loaded.project, loaded.path, loaded.source)
     _echo(
         f"{cid}: {state.replace('_', ' ')}"
         + (f" — {new.review_comment}" if new.review_comment else "")

@@ -24,6 +24,7 @@ SHA-256 and size it had when attached, so a later change (or its loss) shows::
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -43,10 +44,17 @@ class EvidenceFile(_Record):
     """A file attached as evidence: where it is and what it held when attached."""
 
     path: LongText = Field(min_length=1)  # relative to the project file's folder, with "/"
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    sha256: str
     size: int = Field(ge=0)  # bytes
     attached: datetime
     who: ShortText = ""
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9a-f]{64}", value):
+            raise ValueError("must be a SHA-256: 64 hexadecimal digits (0-9, a-f)")
+        return value
 
     @field_validator("path")
     @classmethod

@@ -194,7 +194,11 @@ def advance(
         problems = [Problem(f"cannot move to {label(target)}: {b}") for b in found]
         raise Blocked(problems=problems)
     kept = kept_path(project_path, info.stage, info.revision)
-    save_project(project, kept, ProjectSource(source.text, source.bom) if source else None)
+    try:
+        save_project(project, kept, ProjectSource(source.text, source.bom) if source else None)
+    except OSError as exc:
+        problem = f"cannot keep {label(info.stage)} in {kept}: {exc.strerror or exc}"
+        raise Blocked(problems=[Problem(problem)]) from None
     digest = hashlib.sha256(kept.read_bytes()).hexdigest()
     updated = signoff.model_copy(update={"kept": kept.name, "kept_sha256": digest})
     project.signoffs = [updated if s is signoff else s for s in project.signoffs]
