@@ -142,3 +142,16 @@ def test_init_on_the_bca_listing_finds_its_columns(run):
     assert data["columns"]["building_type"]["aliases"]["Univerisity"] == "ihl"  # misspelt
     assert data["columns"]["gfa"] == "grossfloorarea"
     assert data["inputs"] == {"eui": "2018energyusintensity"}
+
+
+def test_the_readmes_mapping_example_scores_the_export(run, tmp_path):
+    from batch.conftest import ROOT
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("### Mapping files") :]
+    block = section[section.index("```toml\n") + 8 :]
+    mapping = tmp_path / "readme.toml"
+    mapping.write_text(block[: block.index("```")], encoding="utf-8")
+    assert run("validate", mapping).returncode == 0
+    result = run("batch", CITY_CSV, "--mapping", mapping, "--out", tmp_path / "r.csv")
+    assert counts(result.stderr) == (34, 17, 1) and "16 out of scope" in result.stderr
