@@ -109,18 +109,8 @@ class MainScreen(SavingScreen):
         ),
         Binding("s", "summary", "Summary", tooltip="The whole assessment at a glance"),
         Binding("H", "history", "History", tooltip="Every recorded change: who, when, old, new"),
-        Binding(
-            "c",
-            "scenarios",
-            "Scenarios",
-            tooltip="Proposals scored beside the assessed values; accept or discard them",
-        ),
-        Binding(
-            "t",
-            "stage",
-            "Stage",
-            tooltip="Stage, sign-off and revision; what blocks moving to the next stage",
-        ),
+        Binding("c", "scenarios", "Scenarios", tooltip="Proposals beside the assessed values"),
+        Binding("t", "stage", "Stage", tooltip="Sign-off, revision, what blocks the next stage"),
         Binding(
             "p",
             "path",
