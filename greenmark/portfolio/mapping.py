@@ -151,6 +151,13 @@ class ColumnSpec(_Model):
 
     _separators = field_validator("decimal")(_distinct)
 
+    def alias_lookup(self, value: str) -> str:
+        """``value`` through the aliases (exact, then any case)."""
+        if value in self.aliases:
+            return self.aliases[value]
+        lowered = {k.strip().lower(): v for k, v in self.aliases.items()}
+        return lowered.get(value.strip().lower(), value)
+
     @model_validator(mode="after")
     def _one_source(self) -> ColumnSpec:
         given = [k for k in ("column", "value", "formula") if getattr(self, k) is not None]
@@ -398,6 +405,12 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _bound(value: float | None, none: str) -> str:
+    if value is None:
+        return none
+    return f"{value:g}"
 
 
 def _cell_text(value: bool | int | float | str) -> str:
@@ -650,6 +663,18 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             extra = numeric(spec, location, input_spec.unit)
             if extra is None:
                 continue
+            if isinstance(spec.value, int | float) and not isinstance(spec.value, bool):
+                converted = spec.value * extra["scale"] + extra["offset"]
+                low, high = input_spec.min, input_spec.max
+                if (low is not None and converted < low) or (high is not None and converted > high):
+                    problems.append(
+                        loaded.problem(
+                            (*location, "value"),
+                            f"{spec.value} is outside {name}'s range {_bound(low, '-∞')} to "
+                            f"{_bound(high, '∞')}"
+                            + (f" {input_spec.unit}" if input_spec.unit not in ("", "1") else ""),
+                        )
+                    )
             fields.append(
                 FieldPlan(
                     name,
@@ -672,11 +697,32 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
                             f"{target!r} is not true or false (use one of: {', '.join(words)})",
                         )
                     )
+            if isinstance(spec.value, str) and (
+                spec.value.lower() not in TRUE_WORDS | FALSE_WORDS
+                and spec.alias_lookup(spec.value).lower() not in TRUE_WORDS | FALSE_WORDS
+            ):
+                problems.append(
+                    loaded.problem(
+                        (*location, "value"),
+                        f"{spec.value!r} is not true or false (use one of: {', '.join(words)})",
+                    )
+                )
             fields.append(FieldPlan(name, "input", kind="boolean", **common(spec, location)))
         else:
             not_numeric(spec, location, "choice input")
             options = input_spec.choices or []
             check_aliases(spec, location, options, f"an option of {name}")
+            if isinstance(spec.value, str):
+                chosen = normalise_option(spec.alias_lookup(spec.value))
+                if chosen not in {normalise_option(o) for o in options}:
+                    problems.append(
+                        loaded.problem(
+                            (*location, "value"),
+                            f"{spec.value!r} is not an option of {name} "
+                            f"(expected one of: {', '.join(options)})"
+                            + _suggest(spec.value, options),
+                        )
+                    )
             fields.append(
                 FieldPlan(
                     name, "input", kind="choice", options=tuple(options), **common(spec, location)

@@ -184,3 +184,29 @@ def test_bad_filters_are_located(run, tmp_path):
     result = run("batch", data, "--mapping", mapping, "--out", tmp_path / "r.csv")
     assert result.returncode == 2
     assert f"{mapping}:6: exclude[0]: column 'Outlier' (for exclude[0]) is not in" in result.stderr
+
+
+def test_bad_constants_are_refused_with_the_mapping_line(run, tmp_path):
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[mapping]\nscheme = "gm-eb"\n[inputs]\neui = "A"\n'
+        'ac_system = { value = "water_cooled" }\n'
+        "measured_months = { value = 200 }\n"
+        'has_carpark = { value = "maybe" }\n'
+        "chiller_mv = { value = true }\n"
+        'lpd = { value = 8.5, unit = "W/ft2" }\n',
+        encoding="utf-8",
+    )
+    result = run("validate", mapping)
+    assert result.returncode == 2
+    assert (
+        f"{mapping}:5: inputs.ac_system.value: 'water_cooled' is not an option of ac_system"
+        in result.stderr
+    )
+    assert "did you mean 'water_cooled_chiller'?" in result.stderr
+    assert f"{mapping}:6: inputs.measured_months.value: 200 is outside" in result.stderr
+    assert f"{mapping}:7: inputs.has_carpark.value: 'maybe' is not true or false" in result.stderr
+    assert ":8:" not in result.stderr
+    assert f"{mapping}:9: inputs.lpd.value: 8.5 is outside lpd's range 0 to 50 W/m2" in (
+        result.stderr
+    )  # 8.5 W/ft2 is 91.5 W/m2
