@@ -4,6 +4,7 @@ Every problem is returned with its dotted location; none is raised one at a time
 
 from __future__ import annotations
 
+import ast
 import re
 
 from greenmark.core.errors import FormulaError, UnitError
@@ -13,9 +14,11 @@ from greenmark.core.model import (
     RESULT_TOTALS,
     BandPoints,
     ChoicePoints,
+    FormulaSite,
     InputSpec,
     Scheme,
     YesNoPoints,
+    choice_flag,
     compile_site,
     duplicates,
     find_cycle,
@@ -268,7 +271,12 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
         try:
             formula = compile_site(scheme, site)
         except FormulaError as exc:
-            add(site.location, f"{site.label}: {exc.problems[0].message} in {site.source!r}")
+            hint = formula_hint(scheme, site)
+            add(
+                site.location,
+                f"{site.label}: {exc.problems[0].message} in {site.source!r}"
+                + (f"; {hint}" if hint else ""),
+            )
             continue
         if site.location[0] == "derived":
             derived_graph[str(site.location[1])] = set(formula.names)
@@ -325,3 +333,42 @@ def _default_problem(spec: InputSpec) -> str | None:
         hi = "inf" if spec.max is None else f"{spec.max:g}"
         return f"{value:g} is outside the input's range ({lo} to {hi})"
     return None
+
+
+def formula_hint(scheme: Scheme, site: FormulaSite) -> str:
+    """What the author probably meant by a refused formula: a result used before scoring,
+    or a choice compared with a string instead of its flag ("" when nothing fits)."""
+    try:
+        tree = ast.parse(site.source, mode="eval")
+    except SyntaxError:
+        return ""
+    results = result_names(scheme) | set(scheme.metrics)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and site.stage == "input" and node.id in results:
+            return (
+                f"{node.id!r} is a result, known only after scoring: gates, tiers, badges and "
+                "metrics may read it, criteria and derived quantities may not"
+            )
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name):
+            texts = [
+                c.value
+                for c in node.comparators
+                if isinstance(c, ast.Constant) and isinstance(c.value, str)
+            ]
+            if not texts:
+                continue
+            name = node.left.id
+            spec = scheme.inputs.get(name)
+            options = (
+                list(scheme.scheme.building_types)
+                if name == "building_type"
+                else list(spec.choices or ())
+                if spec
+                else []
+            )
+            if texts[0] in options:
+                return f"compare a choice through its flag: {choice_flag(name, texts[0])}"
+            if options:
+                flags = ", ".join(choice_flag(name, o) for o in options)
+                return f"{name} is a choice; its flags are {flags}"
+    return ""

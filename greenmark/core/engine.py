@@ -121,6 +121,12 @@ class CompiledScheme:
     badge_min_rank: Array  # [badges]
     badge_supersedes: Array  # [badges, badges] bool: row badge hides column badge
     defaults: dict[str, float]  # inputs with a scheme default, as engine values
+    conversion: Array  # [sections] own points per scheme point (1 for most sections)
+
+    @property
+    def converts(self) -> bool:
+        """True when some section scores in its own points (a conversion other than 1)."""
+        return bool((self.conversion != 1.0).any())
 
     @property
     def input_names(self) -> list[str]:
@@ -357,6 +363,7 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         badge_supersedes=np.asarray(
             [[o.id in b.supersedes for o in scheme.badges] for b in scheme.badges], dtype=bool
         ).reshape(len(scheme.badges), len(scheme.badges)),
+        conversion=np.asarray([s.conversion for s in scheme.sections], dtype=np.float64),
         defaults={
             name: default_value(spec)
             for name, spec in scheme.inputs.items()
@@ -563,12 +570,14 @@ def score(
         column_status[not_given] = Status.NOT_ASSESSED
         if na is not None:
             column_status[na] = Status.NOT_APPLICABLE
-        weight = (compiled.bonus_matrix if c.bonus else compiled.core_matrix)[col, c.section]
         total = (bonus_raw if c.bonus else core_raw)[:, c.section]
-        total += column if weight == 1.0 else column * weight
+        total += column  # in the section's own points; converted once below
         if not c.bonus:
-            most = c.max_points * weight
+            most = c.max_points
             max_raw[:, c.section] += most if na is None else np.where(na, 0.0, most)
+    if compiled.converts:  # own points to scheme points after summing (60 / 6 is 10 exactly)
+        for raw in (core_raw, bonus_raw, max_raw):
+            raw /= compiled.conversion
 
     # Sections, groups and totals, caps applied.
     section_core = np.minimum(core_raw, compiled.section_cap)

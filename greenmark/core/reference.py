@@ -56,7 +56,11 @@ def _evaluate(node: ast.AST, env: Mapping[str, Any]) -> Any:
                 return a * b
             if op is ast.Div:
                 if b == 0:
-                    return NaN if a == 0 or math.isnan(a) else math.copysign(math.inf, a)
+                    return (
+                        NaN
+                        if a == 0 or math.isnan(a)
+                        else math.copysign(math.inf, a) * math.copysign(1.0, b)
+                    )
                 return a / b
             if op is ast.FloorDiv:
                 return math.floor(a / b) if b else NaN

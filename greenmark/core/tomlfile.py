@@ -331,7 +331,28 @@ def _reword(error: dict[str, Any], alone: bool = False) -> str:
     if alone and kind == "bool_type":
         return f"expected true or false (without quotes), got {_short(error.get('input'))}"
     if alone and kind in _GOT_KINDS:
-        return f"{message}, got {_short(error.get('input'))}"
+        return f"{_expected(message)}, got {_short(error.get('input'))}"
+    return _expected(message) if alone else message
+
+
+def _expected(message: str) -> str:
+    """Pydantic's "Input should be ..." in the file's words: "expected ..." (the word
+    "input" means a scheme's [inputs] to an author, not the value being read)."""
+    if message.startswith("Input should be "):
+        rest = message.removeprefix("Input should be ")
+        for prefix in ("a valid ", "an ", "a "):
+            if rest.startswith(prefix) and prefix == "a valid ":
+                rest = rest.removeprefix(prefix)
+                rest = {
+                    "number": "a number",
+                    "integer": "a whole number",
+                    "string": "text",
+                    "boolean": "true or false",
+                    "dictionary": "a table",
+                    "list": "an array",
+                }.get(rest, rest)
+                break
+        return f"expected {rest}"
     return message
 
 

@@ -57,16 +57,16 @@ CASES: dict[str, Case] = {
         "criteria[2].weight", 65, "unknown key (not part of the format)"
     ),
     "scheme-max-points-string.toml": Case(
-        "criteria[0].max_points", 47, "Input should be a valid number"
+        "criteria[0].max_points", 47, "expected a number"
     ),
     "scheme-max-points-negative.toml": Case(
-        "criteria[2].max_points", 65, "Input should be greater than 0"
+        "criteria[2].max_points", 65, "expected greater than 0"
     ),
     "scheme-floor-percent-150.toml": Case(
-        "sections[1].floor_percent", 42, "Input should be less than or equal to 100"
+        "sections[1].floor_percent", 42, "expected less than or equal to 100"
     ),
     "scheme-formula-not-string.toml": Case(
-        "criteria[0].points.formula", 48, "Input should be a valid string"
+        "criteria[0].points.formula", 48, "expected text"
     ),
     "scheme-points-rule-empty.toml": Case(
         "criteria[2].points",
@@ -76,11 +76,11 @@ CASES: dict[str, Case] = {
     "scheme-missing-title.toml": Case("scheme.title", 3, "required key is missing"),
     "scheme-no-criteria.toml": Case("criteria", None, "required key is missing"),
     "scheme-scoring-unknown.toml": Case(
-        "scheme.scoring", 7, "Input should be 'points' or 'percent'"
+        "scheme.scoring", 7, "expected 'points' or 'percent'"
     ),
     "scheme-bad-criterion-id.toml": Case("criteria[2].id", 62, "use a letter or digit first"),
     "scheme-max-points-true.toml": Case(
-        "criteria[1].max_points", 54, "Input should be a valid number, got true"
+        "criteria[1].max_points", 54, "expected a number, got true"
     ),
     "scheme-bonus-string.toml": Case(
         "criteria[2].bonus", 66, "expected true or false (without quotes), got 'yes'"
@@ -189,13 +189,13 @@ CASES: dict[str, Case] = {
     "project-missing-name.toml": Case("project.name", 3, "required key is missing"),
     "project-unknown-key.toml": Case("project.colour", 9, "unknown key (not part of the format)"),
     "project-bad-stage.toml": Case(
-        "project.stage", 8, "Input should be 'pre-assessment', 'design', 'as-built' or 'existing'"
+        "project.stage", 8, "expected 'pre-assessment', 'design', 'as-built' or 'existing'"
     ),
     "project-negative-gfa.toml": Case(
         "project.gross_floor_area", 7, "must be a positive number of m2"
     ),
     "project-evidence-not-list.toml": Case(
-        "responses.EN-1.evidence", 16, "Input should be a valid list"
+        "responses.EN-1.evidence", 16, "expected an array"
     ),
     "project-quantity-nan.toml": Case("inputs.ettv.value", 11, "must be a finite number"),
     "project-quantity-without-unit.toml": Case("inputs.ettv.unit", 11, "required key is missing"),
@@ -222,7 +222,7 @@ CASES: dict[str, Case] = {
     ),
     "project-fitting-rating-nan.toml": Case("fittings[0].rating", 20, "must be a finite number"),
     "project-count-not-whole.toml": Case(
-        "fittings[0].count", 21, "Input should be a valid integer, got 2.5"
+        "fittings[0].count", 21, "expected a whole number, got 2.5"
     ),
     "project-azimuth-999.toml": Case(
         "facades[0].orientation",
@@ -507,7 +507,7 @@ def test_validate_lists_every_problem(tmp_path: Path) -> None:
     assert run.returncode == 2, run
     assert "Traceback" not in run.stderr, run
     expected = [
-        ("two-structure.toml:", "criteria[0].max_points: Input should be a valid number"),
+        ("two-structure.toml:", "criteria[0].max_points: expected a number"),
         ("two-structure.toml:", "criteria[2].weight: unknown key"),
         ("two-checks.toml:", "criteria[3].section: unknown section 'water'"),
         ("two-checks.toml:", "gates[0].from_tier: unknown tier 'platinum'"),

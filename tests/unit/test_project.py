@@ -312,8 +312,8 @@ def problems(tmp_path: Path, text: str) -> list[tuple[str | None, str]]:
         ),
         ("gross_floor_area = 1000", 'gross_floor_area = "1000"', "project.gross_floor_area", ""),
         ("gross_floor_area = 1000", "gross_floor_area = true", "project.gross_floor_area", ""),
-        ("value = 42", 'value = "42"', "inputs.ettv.value", "valid number, got '42'"),
-        ('name = "Minimal test building"', "name = 7", "project.name", "valid string, got 7"),
+        ("value = 42", 'value = "42"', "inputs.ettv.value", "expected a number, got '42'"),
+        ('name = "Minimal test building"', "name = 7", "project.name", "expected text, got 7"),
     ],
 )
 def test_values_are_not_coerced(tmp_path, old, new, location, expected):
@@ -373,8 +373,8 @@ FACADE = "\n[[facades]]\norientation = {}\nwall_area = 100\nwall_u = 0.5\npitch 
         ('"400 deg"', "90", "got 400 degrees"),
         ('"NNE"', "90", "got 'NNE'; did you mean NE"),
         ("true", "90", "expected a number or text"),
-        ('"N"', "91", "Input should be less than or equal to 90"),
-        ('"N"', "-1", "Input should be greater than or equal to 0"),
+        ('"N"', "91", "expected less than or equal to 90"),
+        ('"N"', "-1", "expected greater than or equal to 0"),
     ],
 )
 def test_facade_angles_have_their_natural_range(tmp_path, orientation, pitch, message):

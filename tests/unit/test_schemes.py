@@ -119,7 +119,7 @@ def test_non_finite_weight_is_refused(tmp_path):
         ("value = 50", 'value = "50"', "constants.ettv_limit.value", "got '50'"),
         ("max_points = 3\n", 'max_points = 3\nbonus = "yes"\n', "criteria[2].bonus", "got 'yes'"),
         ("max_points = 3\n", "max_points = 3\nverified = 1\n", "criteria[2].verified", "got 1"),
-        ('version = "1.0"', "version = 1.0", "scheme.version", "valid string, got 1.0"),
+        ('version = "1.0"', "version = 1.0", "scheme.version", "expected text, got 1.0"),
     ],
 )
 def test_values_are_not_coerced(tmp_path, old, new, location, expected):
