@@ -19,14 +19,17 @@ keep the raw values.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import queue
 import re
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -333,6 +336,7 @@ class TableWriter:
         self._atomic = AtomicFile(path) if path is not None else None
         self._stream: IO[bytes] | None = None
         self._writer: Any = None
+        self._background: Background | None = None
         self._first = True
         if self._atomic is None:
             self._stream = sys.stdout.buffer
@@ -353,6 +357,7 @@ class TableWriter:
             self._writer = pq.ParquetWriter(
                 str(self._atomic.temp), schema, compression="zstd", use_dictionary=repeated
             )
+            self._background = Background()  # encoding overlaps the run's own work
         else:
             self._stream = self._atomic.temp.open("wb")
         if self.kind == "csv":
@@ -370,7 +375,8 @@ class TableWriter:
             self._writer.write_table(neutralise_formulas(table))
             return
         if self.kind == "parquet":
-            self._writer.write_table(table)
+            assert self._background is not None
+            self._background.submit(self._writer.write_table, table)
             return
         assert self._stream is not None
         lines = (json.dumps(_json_safe(row), ensure_ascii=False) for row in table.to_pylist())
@@ -382,6 +388,9 @@ class TableWriter:
         self._first = False
 
     def _close(self) -> None:
+        if self._background is not None:
+            self._background.finish()
+            self._background = None
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -402,6 +411,9 @@ class TableWriter:
 
     def discard(self) -> None:
         """Drop everything written so far (idempotent)."""
+        if self._background is not None:
+            self._background.stop()
+            self._background = None
         try:
             if self._writer is not None:
                 self._writer.close()
@@ -412,6 +424,52 @@ class TableWriter:
         self._writer = self._stream = None
         if self._atomic is not None:
             self._atomic.discard()
+
+
+class Background:
+    """Calls run one after another on a thread of their own (pyarrow encodes and compresses
+    without holding the GIL), at most two waiting; a failure is raised to the caller at
+    its next :meth:`submit` or at :meth:`finish`."""
+
+    def __init__(self) -> None:
+        self._calls: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]] | None]
+        self._calls = queue.Queue(maxsize=2)
+        self._failure: BaseException | None = None
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="greenmark-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (call := self._calls.get()) is not None:
+            if self._failure is None and not self._stopping:
+                try:
+                    call[0](*call[1])
+                except BaseException as exc:  # raised in the caller's thread
+                    self._failure = exc
+
+    def _raise(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> None:
+        self._raise()
+        self._calls.put((function, args))
+
+    def finish(self) -> None:
+        """Wait for every call; raise the first failure."""
+        self._calls.put(None)
+        self._thread.join()
+        self._raise()
+
+    def stop(self) -> None:
+        """Drop the calls still waiting, let the running one end, and return."""
+        self._stopping = True
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._calls.get_nowait()
+        self._calls.put(None)
+        self._thread.join()
 
 
 def _json_safe(row: dict[str, Any]) -> dict[str, Any]:
