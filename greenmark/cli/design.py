@@ -102,6 +102,15 @@ def render_gap(console: Console, found: Gap, top: int) -> None:
     shown = found.available[:top]
     if not shown:
         return
+    open_items = [a for a in found.available if a.status == "not_assessed"]
+    if open_items:
+        console.print(
+            Text(
+                f"{len(open_items)} criteria not assessed yet: assess them first (the search "
+                "counts them as 0; the table lists what each could bring).",
+                style="yellow",
+            )
+        )
     table = Table(
         title=f"Points still available (top {len(shown)} of {len(found.available)})",
         title_justify="left",

@@ -27,13 +27,13 @@ from typing import Any, Literal
 import numpy as np
 
 from greenmark.core.engine import Status
-from greenmark.core.explain import Blocker, Explainer, fmt
+from greenmark.core.explain import Blocker, Explainer
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, not_applicable_marks
 from greenmark.core.scoring import ProjectScore, score_project
 from greenmark.design.effects import Change, DesignerError
 from greenmark.design.measures import Catalogue, Measure, load_catalogue
-from greenmark.design.optimiser import Candidate, Diagnosis, SearchResult, badges_met, search
+from greenmark.design.optimiser import Candidate, badges_met, search
 from greenmark.design.space import DesignSpace, Skipped, apply_measures
 from greenmark.design.target import (
     BadgeNeed,
@@ -44,6 +44,7 @@ from greenmark.design.target import (
     resolve_target,
     resolve_tier,
 )
+from greenmark.design.unreachable import unreachable_reasons
 from greenmark.design.whatif import score_values
 
 __all__ = [
@@ -423,90 +424,6 @@ def _option(space: DesignSpace, candidate: Candidate, badges: Sequence[int] = ()
     return option
 
 
-def _unreachable(
-    space: DesignSpace,
-    result: SearchResult,
-    goal: Target,
-    base: ProjectScore,
-) -> list[Blocker]:
-    """Why no design reaches the target: requirements no design meets, else the closest's."""
-    target = goal.tier
-    scheme = space.scheme
-    diagnosis: Diagnosis | None = result.diagnosis
-    tried = (
-        "no combination of the catalogue's measures"
-        if result.method == "exact"
-        else f"none of the {result.evaluated:,} designs tried"
-    )
-    explainer = Explainer(base.scores)
-    found: list[Blocker] = []
-    if diagnosis is not None:
-        for g in diagnosis.gates:
-            spec = scheme.gates[g]
-            found.append(
-                Blocker(
-                    "gate",
-                    spec.id,
-                    f"{spec.title}: {tried} passes it (now {explainer.gate_reason(g, 0)})",
-                )
-            )
-        n_sections = len(scheme.sections)
-        for f in diagnosis.floors:
-            if f < n_sections:
-                section = scheme.sections[f]
-                title, what = section.title, section.id
-            else:
-                group = scheme.groups[f - n_sections]
-                title, what = group.title, group.id
-            short = -diagnosis.floor_best.get(f, 0.0)
-            found.append(
-                Blocker(
-                    "floor", what, f"{title}: {tried} meets its floor (best: {fmt(short)} short)"
-                )
-            )
-        for t in diagnosis.conditions:
-            tier = scheme.tiers[t]
-            found.append(
-                Blocker(
-                    "condition",
-                    tier.id,
-                    f"{tier.title} requires `{tier.condition}`; {tried} meets it",
-                )
-            )
-        for k in diagnosis.badges:
-            badge = scheme.badges[k]
-            found.append(
-                Blocker(
-                    "badge",
-                    badge.id,
-                    f"{badge.title}: {tried} earns it; {badge_reason(base.scores, k)}",
-                )
-            )
-        threshold = float(space.compiled.tier_threshold[target])
-        if math.isfinite(threshold) and diagnosis.best_measure < threshold - 1e-9:
-            unit = "%" if scheme.scheme.scoring == "percent" else " points"
-            found.append(
-                Blocker(
-                    "points",
-                    scheme.tiers[target].id,
-                    f"{scheme.tiers[target].title} needs {fmt(threshold)}{unit}; the most any "
-                    f"design reaches is {fmt(round(diagnosis.best_measure, 2))}{unit}",
-                )
-            )
-    if not found and result.closest is not None:
-        scores = space.evaluate(result.closest.bits.reshape(1, -1))
-        names = [space.measures[k].id for k in np.flatnonzero(result.closest.bits)]
-        lead = (
-            "every requirement can be met on its own, but not all at once "
-            f"(closest design: {', '.join(names) or 'no measures'})"
-        )
-        found.append(Blocker("combination", "", lead))
-        if int(scores.tier_index[0]) < target:
-            found.extend(Explainer(scores).blockers(0, target))
-        found.extend(b.blocker() for b in badge_needs(scores, goal.badges) if not b.met)
-    return found
-
-
 def plan(
     loaded: LoadedProject,
     scheme: Scheme,
@@ -584,7 +501,9 @@ def plan(
         alternatives=[o for c in result.alternatives if (o := option(c)) is not None],
         cheapest=option(result.cheapest),
         best_within_budget=option(result.best_within_budget),
-        unreachable=_unreachable(space, result, goal, base) if result.cheapest is None else [],
+        unreachable=unreachable_reasons(space, result, goal, base)
+        if result.cheapest is None
+        else [],
         **common,
     )
 

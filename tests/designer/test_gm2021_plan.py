@@ -45,3 +45,26 @@ def test_whatif_says_an_input_is_not_used_by_the_chosen_pathway(cli):
     assert not result["changed"]
     assert "fixed_metrics (it is savings)" in result["idle"]["chiller_eff"]
     assert "chiller_eff: not used here" in result["message"]
+
+
+def test_a_new_project_is_told_what_to_assess_first_and_to_choose_a_pathway(cli, tmp_path):
+    project = tmp_path / "new.toml"
+    done = cli(
+        "new",
+        str(project),
+        "--scheme",
+        "gm-2021",
+        "--building-type",
+        "office",
+        "--name",
+        "New Tower",
+        "--gfa",
+        "20000",
+    )
+    assert done.returncode == 0, done.stderr
+    done = cli("check", str(project), "--target", "platinum")
+    assert done.returncode == 0, done.stderr
+    text = " ".join(done.stdout.split())
+    assert "criteria not assessed yet: assess them first" in text
+    assert "choose the energy efficiency pathway first: no measure makes that choice" in text
+    assert text.count("choose the energy efficiency pathway") == 2  # the gap, the plan
