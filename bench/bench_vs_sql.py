@@ -11,11 +11,12 @@ scoring, writing Parquet with zstd): ``greenmark batch --quiet``, a DuckDB
 ``COPY (query) TO`` and a lazy polars program sunk to Parquet. The query and the
 program are written from the scheme file by :mod:`scoring_queries` into the work
 folder, as a user would write them by hand (all criteria, caps, floors, gates,
-tiers, status counts; the same output columns). Every row of the three outputs
-is then compared: totals, tier, next tier, points needed, section totals and
-status counts must agree. The table shows the best wall time of ``--repeat``
-runs and the CPU time of that run (user + system, all processes); the last line
-is ``greenmark/duckdb = X.XX`` (below 1.00: greenmark is faster).
+tiers, what blocks the next tier, status counts; the same output columns). Every
+row of the three outputs is then compared: totals, tier, next tier, points needed,
+what blocks, section totals and status counts must agree. The table shows the best
+wall time of ``--repeat`` runs and the CPU time of that run (user + system, all
+processes); the last line is ``greenmark/duckdb = X.XX`` (below 1.00: greenmark is
+faster).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,7 +43,6 @@ from greenmark.core.scheme import load_scheme, resolve_scheme
 
 RUN_SQL = "import duckdb, sys; duckdb.connect().execute(open(sys.argv[1]).read())"
 TOLERANCE = 1.01e-4
-TEXT_COLUMNS = ("id", "name", "building_type", "tier", "next_tier", "badges", "flags")
 
 
 def load() -> str:
@@ -75,7 +76,8 @@ def disagreements(reference: Path, other: Path) -> dict[str, int]:
     theirs = theirs.take(order)
     for name in [n for n in ours.column_names if n in theirs.column_names]:
         a, b = ours.column(name), theirs.column(name)
-        if name in TEXT_COLUMNS:
+        kind = a.type.value_type if pa.types.is_dictionary(a.type) else a.type
+        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
             x = np.array(a.to_pylist(), dtype=object)
             y = np.array(b.to_pylist(), dtype=object)
             bad = int((x != y).sum())
@@ -160,7 +162,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{args.scheme}, {rows:,} rows, best of {args.repeat}, Parquet in and out; "
         f"load {load_before} before, {load_after} after"
     )
-    print("every row agrees: total, percent, tier, next tier, points needed, sections, statuses")
+    print(
+        "every row agrees: total, percent, tier, next tier, points needed, what blocks the "
+        "next tier, sections, statuses"
+    )
     if only_ours:
         print(f"greenmark also wrote {', '.join(only_ours)} (not in the query or the program)")
     print("| tool | wall | CPU | rows/s |")

@@ -3,9 +3,10 @@
 What a user who reads the scheme file could write by hand: one value per
 criterion, its points (bands as ``CASE``, formulas clipped, choices looked up),
 "not assessed" when an input it reads is empty, "not applicable" from
-``applies_if``, section and group caps, floors, gates and cumulative tiers. The
-text is generated from the scheme data so that it follows the file, and written
-out (``bench_vs_sql.py --show``) so that it can be read and run on its own.
+``applies_if``, section and group caps, floors, gates, cumulative tiers and what
+blocks the next tier. The text is generated from the scheme data so that it
+follows the file, and written out (``bench_vs_sql.py --show``) so that it can be
+read and run on its own.
 
 Thresholds are compared with the same tolerance the engine uses (a value that
 reaches a band up to rounding counts), so every row can agree exactly. Inputs
@@ -329,6 +330,9 @@ class Layout:
     def thresholds(self) -> list[float]:
         return [float("-inf") if t.min_points is None else t.min_points for t in self.scheme.tiers]
 
+    def scheme_floor(self, section: str) -> float | None:
+        return next(s.floor for s in self.scheme.sections if s.id == section)
+
     def gate_rank(self, gate_from: str | None) -> int:
         return self.scheme.tier_index(gate_from) if gate_from else 0
 
@@ -478,17 +482,18 @@ def duckdb_query(scheme: Scheme, source: str, out: str) -> str:
         compiled = layout.compiled.gates[i]
         given = " AND ".join(f"{n} IS NOT NULL" for n in sorted(compiled.inputs)) or "TRUE"
         passed = f"coalesce({t.boolean(gate.condition)}, FALSE)"
-        ok = f"{given} AND {passed}"
+        # status: 0 not assessed, 1 failed, 2 passed, 3 not applicable
+        status = f"WHEN NOT ({given}) THEN 0 WHEN {passed} THEN 2 ELSE 1"
         if gate.applies_if is not None:
             applies_given = (
                 " AND ".join(f"{n} IS NOT NULL" for n in sorted(compiled.applies_inputs)) or "TRUE"
             )
             applies = t.boolean(gate.applies_if)
-            ok = (
-                f"CASE WHEN {applies_given} AND NOT ({applies}) THEN TRUE "
-                f"ELSE {applies_given} AND {ok} END"
+            status = (
+                f"WHEN {applies_given} AND NOT ({applies}) THEN 3 "
+                f"WHEN NOT ({given} AND {applies_given}) THEN 0 WHEN {passed} THEN 2 ELSE 1"
             )
-        gate_cols.append(f"coalesce({ok}, FALSE) AS gate{i}")
+        gate_cols.append(f"CASE {status} END AS gate{i}")
     ctes.append(
         f"checked AS (SELECT *, total_core + {bonus_all} AS total_points, {floors} AS floors_ok"
         + "".join(f", {g}" for g in gate_cols)
@@ -505,12 +510,15 @@ def duckdb_query(scheme: Scheme, source: str, out: str) -> str:
             if thresholds[j] > float("-inf")
         ]
         parts += [
-            f"gate{i}" for i, g in enumerate(scheme.gates) if layout.gate_rank(g.from_tier) <= k
+            f"gate{i} >= 2"
+            for i, g in enumerate(scheme.gates)
+            if layout.gate_rank(g.from_tier) <= k
         ]
         cases.append(f"WHEN {' AND '.join(parts)} THEN {k}")
     ctes.append(
         f"tiered AS (SELECT *, CASE {' '.join(cases)} ELSE -1 END AS tier_index FROM checked)"
     )
+    ctes.append(f"blocked AS (SELECT *, {_blocking_sql(layout)} AS blocking FROM tiered)")
 
     def label(offset: int) -> str:
         whens = " ".join(f"WHEN {i - offset} THEN '{tier.id}'" for i, tier in enumerate(tiers))
@@ -544,6 +552,7 @@ def duckdb_query(scheme: Scheme, source: str, out: str) -> str:
         "'' AS badges",
         f"{label(1)} AS next_tier",
         f"round(CASE tier_index {needed_whens} END, 4) AS points_needed",
+        "blocking",
         *(f"round(core_{s.id} + bonus_{s.id}, 4) AS sec_{s.id}" for s in scheme.sections),
         *status_counts,
         *metrics,
@@ -552,9 +561,66 @@ def duckdb_query(scheme: Scheme, source: str, out: str) -> str:
     body = ",\n  ".join(ctes)
     return (
         f"CREATE OR REPLACE MACRO band_key(v) AS v + {EPS} * greatest(1, abs(v));\n"
-        f"COPY (\nWITH\n  {body}\nSELECT {', '.join(select)}\nFROM tiered\n) "
+        f"COPY (\nWITH\n  {body}\nSELECT {', '.join(select)}\nFROM blocked\n) "
         f"TO '{out}' (FORMAT parquet, COMPRESSION zstd);\n"
     )
+
+
+def _blockers(layout: Layout) -> list[tuple[str, str, str]]:
+    """What can keep a building from its next tier, in the order an assessor looks:
+    (kind, what it names, message). ``kind``: failed / not assessed (a gate index),
+    floor (a section or group id), condition (a tier index)."""
+    scheme = layout.scheme
+    found = []
+    for i, gate in enumerate(scheme.gates):
+        found.append(("failed", str(i), f"gate {gate.id} failed: {gate.title}"))
+        found.append(("not assessed", str(i), f"gate {gate.id} not assessed: {gate.title}"))
+    for part in [*scheme.sections, *scheme.groups]:
+        if part.floor is not None:
+            found.append(("floor", part.id, f"floor of {part.id}: {part.title}"))
+    for t, tier in enumerate(scheme.tiers):
+        found.append(("condition", str(t), f"condition of {tier.id}"))
+    return found
+
+
+def _blocking_sql(layout: Layout) -> str:
+    """The first thing keeping each building from its next tier ('' at the top)."""
+    scheme = layout.scheme
+    thresholds = layout.thresholds()
+    following = "tier_index + 1"
+    cases = [f"WHEN {following} >= {len(scheme.tiers)} THEN ''"]
+    for kind, what, message in _blockers(layout):
+        text = "'" + message.replace("'", "''") + "'"
+        if kind in ("failed", "not assessed"):
+            i = int(what)
+            rank = layout.gate_rank(scheme.gates[i].from_tier)
+            code = 1 if kind == "failed" else 0
+            cases.append(f"WHEN {rank} <= {following} AND gate{i} = {code} THEN {text}")
+        elif kind == "floor":
+            group = next((g for g in scheme.groups if g.id == what), None)
+            if group is None:
+                total, floor = f"core_{what} + bonus_{what}", layout.scheme_floor(what)
+            else:
+                bonus = " + ".join(f"bonus_{s}" for s in group.sections)
+                total, floor = f"gcore_{what} + {bonus}", group.floor
+            cases.append(f"WHEN NOT ({total} >= {num(floor or 0)} - {EPS}) THEN {text}")
+        else:
+            k = int(what)
+            own = ["floors_ok"]
+            if thresholds[k] > float("-inf"):
+                own.append(f"total_points >= {num(thresholds[k])} - {EPS}")
+            own += [
+                f"gate{i} >= 2"
+                for i, g in enumerate(scheme.gates)
+                if layout.gate_rank(g.from_tier) <= k
+            ]
+            nxt = 0.0 if thresholds[k] == float("-inf") else thresholds[k]
+            short = f"greatest(0, {num(nxt)} - total_points)"
+            cases.append(
+                f"WHEN {following} = {k} AND NOT ({' AND '.join(own)}) "
+                f"AND NOT ({short} > 0) THEN {text}"
+            )
+    return f"CASE {' '.join(cases)} ELSE 'points' END"
 
 
 def _capped(expr: str, cap: float | None) -> str:
@@ -699,17 +765,20 @@ def polars_program(scheme: Scheme, source: str, out: str) -> str:
     for i, gate in enumerate(scheme.gates):
         compiled = layout.compiled.gates[i]
         given = _all([f"{_c(n)}.is_not_null()" for n in sorted(compiled.inputs)])
-        ok = f"({given} & {t.boolean(gate.condition)}.fill_null(False))"
+        passed = f"{t.boolean(gate.condition)}.fill_null(False)"
+        # status: 0 not assessed, 1 failed, 2 passed, 3 not applicable
+        status = f".when(~{given}).then(0).when({passed}).then(2).otherwise(1)"
         if gate.applies_if is not None:
             applies_given = _all(
                 [f"{_c(n)}.is_not_null()" for n in sorted(compiled.applies_inputs)]
             )
             applies = t.boolean(gate.applies_if)
-            ok = (
-                f"pl.when({applies_given} & ~{applies}).then(True)"
-                f".otherwise({applies_given} & {ok})"
+            status = (
+                f".when(({applies_given} & ~{applies}).fill_null(False)).then(3)"
+                f".when(~({given} & {applies_given})).then(0)"
+                f".when({passed}).then(2).otherwise(1)"
             )
-        checked[f"gate{i}"] = f"({ok}).fill_null(False)"
+        checked[f"gate{i}"] = f"pl{status}"
     steps.append(checked)
     thresholds = layout.thresholds()
     whens = ""
@@ -721,10 +790,13 @@ def polars_program(scheme: Scheme, source: str, out: str) -> str:
             if thresholds[j] > float("-inf")
         ]
         parts += [
-            _c(f"gate{i}") for i, g in enumerate(scheme.gates) if layout.gate_rank(g.from_tier) <= k
+            f"({_c(f'gate{i}')} >= 2)"
+            for i, g in enumerate(scheme.gates)
+            if layout.gate_rank(g.from_tier) <= k
         ]
         whens += f".when({_all(parts)}).then({k})"
     steps.append({"tier_index": f"pl{whens}.otherwise(-1)"})
+    steps.append({"blocking": _blocking_polars(layout)})
 
     tier = _c("tier_index")
 
@@ -762,6 +834,7 @@ def polars_program(scheme: Scheme, source: str, out: str) -> str:
         "badges": 'pl.lit("")',
         "next_tier": label(1),
         "points_needed": f"pl{needed}.otherwise(None).round(4)",
+        "blocking": _c("blocking"),
         **{
             f"sec_{s.id}": f"({_c(f'core_{s.id}')} + {_c(f'bonus_{s.id}')}).round(4)"
             for s in scheme.sections
@@ -787,6 +860,45 @@ def polars_program(scheme: Scheme, source: str, out: str) -> str:
     lines.append(f"lf = lf.select(\n{body})")
     lines.append(f'lf.sink_parquet("{out}", compression="zstd")')
     return "\n".join(lines) + "\n"
+
+
+def _blocking_polars(layout: Layout) -> str:
+    """The first thing keeping each building from its next tier ("" at the top)."""
+    scheme = layout.scheme
+    thresholds = layout.thresholds()
+    following = f"({_c('tier_index')} + 1)"
+    total = _c("total_points")
+    whens = f'.when({following} >= {len(scheme.tiers)}).then(pl.lit(""))'
+    for kind, what, message in _blockers(layout):
+        text = f"pl.lit({message!r})"
+        if kind in ("failed", "not assessed"):
+            i = int(what)
+            rank = layout.gate_rank(scheme.gates[i].from_tier)
+            code = 1 if kind == "failed" else 0
+            whens += f".when(({following} >= {rank}) & ({_c(f'gate{i}')} == {code})).then({text})"
+        elif kind == "floor":
+            group = next((g for g in scheme.groups if g.id == what), None)
+            if group is None:
+                part = f"{_c(f'core_{what}')} + {_c(f'bonus_{what}')}"
+                floor = layout.scheme_floor(what) or 0.0
+            else:
+                part = f"{_c(f'gcore_{what}')} + {_sum([f'bonus_{s}' for s in group.sections])}"
+                floor = group.floor or 0.0
+            whens += f".when(~({part} >= {float(floor)!r} - {EPS})).then({text})"
+        else:
+            k = int(what)
+            own = [_c("floors_ok")]
+            if thresholds[k] > float("-inf"):
+                own.append(f"({total} >= {thresholds[k]!r} - {EPS})")
+            own += [
+                f"({_c(f'gate{i}')} >= 2)"
+                for i, g in enumerate(scheme.gates)
+                if layout.gate_rank(g.from_tier) <= k
+            ]
+            nxt = 0.0 if thresholds[k] == float("-inf") else thresholds[k]
+            short = f"pl.max_horizontal(0.0, {nxt!r} - {total})"
+            whens += f".when(({following} == {k}) & ~{_all(own)} & ~({short} > 0)).then({text})"
+    return f'pl{whens}.otherwise(pl.lit("points"))'
 
 
 STATUS_CODES = (
