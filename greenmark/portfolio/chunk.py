@@ -226,19 +226,36 @@ def _parse_number(
         checked = checked & ~mask
 
     low, high = plan.plausible_min, plan.plausible_max
-    if low is not None or high is not None:
-        implausible = checked & (
-            (values < low if low is not None else False)
-            | (values > high if high is not None else False)
-        )
+    by_type = plan.plausible_by_type and "building_type" in out.arrays
+    if low is not None or high is not None or by_type:
+        lows = np.full(len(values), -np.inf if low is None else low)
+        highs = np.full(len(values), np.inf if high is None else high)
+        kinds = np.full(len(values), -1, dtype=np.int64)
+        if by_type:
+            codes = out.arrays["building_type"]
+            for index, (_, type_low, type_high) in enumerate(plan.plausible_by_type):
+                rows_of_type = codes == plan.type_codes[index]
+                lows[rows_of_type] = -np.inf if type_low is None else type_low
+                highs[rows_of_type] = np.inf if type_high is None else type_high
+                kinds[rows_of_type] = index
+        implausible = checked & ((values < lows) | (values > highs))
         if implausible.any():
             rows = np.flatnonzero(implausible)
-            bounds = f"{'-∞' if low is None else fmt(low)} to {'∞' if high is None else fmt(high)}"
             unit = unit_suffix(plan.source_unit)
             where = f" (mapping {plan.location})" if plan.file else ""
+
+            def bound(value: float, none: str) -> str:
+                return none if np.isinf(value) else fmt(value)
+
+            def for_type(kind: int) -> str:
+                return "" if kind < 0 else f" for {plan.plausible_by_type[kind][0]}"
+
             reasons = [
-                f"implausible {plan.target} {fmt(v)}{unit}: outside {bounds}{unit}{where}"
-                for v in values[rows]
+                f"implausible {plan.target} {fmt(v)}{unit}{for_type(k)}: outside "
+                f"{bound(lo, '-∞')} to {bound(hi, '∞')}{unit}{where}"
+                for v, lo, hi, k in zip(
+                    values[rows], lows[rows], highs[rows], kinds[rows].tolist(), strict=True
+                )
             ]
             if plan.implausible == "skip":
                 reject(implausible, reasons, f"implausible {plan.target}")

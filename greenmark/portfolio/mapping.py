@@ -147,6 +147,7 @@ class ColumnSpec(_Model):
     thousands: Thousands | None = None
     decimal: Decimal | None = None
     plausible: Bounds | None = None
+    plausible_by_type: dict[ShortText, Bounds] = Field(default_factory=dict)  # scheme type ->
     implausible: Literal["skip", "missing"] = "skip"
 
     _separators = field_validator("decimal")(_distinct)
@@ -298,6 +299,8 @@ class FieldPlan:
     plausible_min: float | None = None  # in the column's unit
     plausible_max: float | None = None
     implausible: Literal["skip", "missing"] = "skip"
+    plausible_by_type: tuple[tuple[str, float | None, float | None], ...] = ()  # column's unit
+    type_codes: tuple[int, ...] = ()  # each plausible_by_type entry's building-type code
     options: tuple[str, ...] = ()  # choices / building types, in code order
     aliases: tuple[tuple[str, str], ...] = ()
     missing: tuple[str, ...] = DEFAULT_MISSING
@@ -559,8 +562,31 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             problems.append(
                 loaded.problem((*location, "aliases"), "aliases apply to choices and text only")
             )
+        types = list(scheme.scheme.building_types)
+        by_type: list[tuple[str, float | None, float | None]] = []
+        codes: list[int] = []
+        for kind, limits in spec.plausible_by_type.items():
+            if kind not in types:
+                problems.append(
+                    loaded.problem(
+                        (*location, "plausible_by_type", kind),
+                        f"{kind!r} is not a building type of {scheme.id} (expected one of: "
+                        f"{', '.join(types)})" + _suggest(kind, types),
+                    )
+                )
+                continue
+            by_type.append((kind, limits.min, limits.max))
+            codes.append(types.index(kind))
+        if by_type and model.columns.building_type is None:
+            problems.append(
+                loaded.problem(
+                    (*location, "plausible_by_type"), "needs a building type column ([columns])"
+                )
+            )
         return {
             **derived,
+            "plausible_by_type": tuple(by_type),
+            "type_codes": tuple(codes),
             "unit": to_unit,
             "source_unit": spec.unit or to_unit,
             "scale": scale,
@@ -581,9 +607,10 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             )
         if spec.unit is not None:
             problems.append(loaded.problem((*location, "unit"), f"a {what} has no unit"))
-        if spec.plausible is not None:
+        if spec.plausible is not None or spec.plausible_by_type:
+            key = "plausible" if spec.plausible is not None else "plausible_by_type"
             problems.append(
-                loaded.problem((*location, "plausible"), f"plausible bounds need a number: {what}")
+                loaded.problem((*location, key), f"plausible bounds need a number: {what}")
             )
 
     def check_aliases(

@@ -210,3 +210,34 @@ def test_bad_constants_are_refused_with_the_mapping_line(run, tmp_path):
     assert f"{mapping}:9: inputs.lpd.value: 8.5 is outside lpd's range 0 to 50 W/m2" in (
         result.stderr
     )  # 8.5 W/ft2 is 91.5 W/m2
+
+
+def test_plausible_ranges_per_building_type(run, tmp_path):
+    mapping = tmp_path / "m.toml"
+    text = CITY_MAPPING.read_text(encoding="utf-8")
+    text = text.replace(
+        'unit = "kWh/m2/yr"\n',
+        'unit = "kWh/m2/yr"\nplausible = { min = 10, max = 2000 }\n'
+        "plausible_by_type = { office = { max = 250 }, hospital = { min = 300, max = 900 } }\n",
+    )
+    mapping.write_text(text, encoding="utf-8")
+    out, errors = tmp_path / "r.csv", tmp_path / "e.csv"
+    result = run("batch", CITY_CSV, "--mapping", mapping, "--out", out, "--errors", errors)
+    assert result.returncode == 1
+    problems = [e for e in read_csv(errors) if e["reason"].startswith("implausible eui")]
+    assert problems
+    for problem in problems:
+        assert (
+            " for office: outside -∞ to 250 kWh/m2/yr (mapping inputs.eui)" in problem["reason"]
+            or " for hospital: outside 300 to 900 kWh/m2/yr" in problem["reason"]
+        )
+    scored = read_csv(out)
+    assert all(float(r["eui"]) <= 250 for r in scored if r["building_type"] == "office")
+    assert all(300 <= float(r["eui"]) <= 900 for r in scored if r["building_type"] == "hospital")
+    mapping.write_text(text.replace("hospital = {", "hospitals = {"), encoding="utf-8")
+    result = run("validate", mapping)
+    assert result.returncode == 2
+    assert "inputs.eui.plausible_by_type.hospitals: 'hospitals' is not a building type" in (
+        result.stderr
+    )
+    assert "did you mean 'hospital'?" in result.stderr
