@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 from greenmark.core.errors import UnitError
 from greenmark.core.model import Scheme
 from greenmark.core.units import conversion
+from greenmark.portfolio.awards import parse_award
 from greenmark.portfolio.cells import missing_cells, number_pattern, read_numbers, text_array
 from greenmark.portfolio.mapping import (
     DEFAULT_MISSING,
@@ -347,6 +348,11 @@ def write_mapping(
             "",
         ]
     lines.append("[columns]")
+    award = _award_column(scheme, profiles, {m.column for m in matches})
+    if award is not None:
+        lines.append(
+            f"award = {_toml(award.name)}  # recorded award: compared with the computed tier"
+        )
     for role in ("id", "name", "gfa"):
         found = by_target.get(role)
         if found is None:
@@ -406,6 +412,25 @@ def write_mapping(
         lines += ["", "# Columns not used:"]
         lines += [f"#   {p.name!r}: {p.describe()}" for p in unused]
     return "\n".join(lines) + "\n"
+
+
+def _award_column(
+    scheme: Scheme, profiles: list[ColumnProfile], used: set[str]
+) -> ColumnProfile | None:
+    """The text column most of whose values name one of the scheme's tiers, if any."""
+    best: tuple[float, ColumnProfile] | None = None
+    for entry in profiles:
+        if entry.name in used or entry.numeric or not entry.given:
+            continue
+        named = sum(
+            count
+            for value, count in entry.distinct.items()
+            if value.strip() and parse_award(value, scheme).tier is not None
+        )
+        share = named / entry.given
+        if share >= 0.5 and (best is None or share > best[0]):
+            best = (share, entry)
+    return best[1] if best else None
 
 
 def _guess_area_unit(column: str) -> str | None:

@@ -45,6 +45,7 @@ def test_init_proposes_columns_units_aliases_and_a_scope_filter(proposed):
     assert "Not Available" in data["mapping"]["missing"]  # seen in the numeric columns
     columns = data["columns"]
     assert columns["id"] == "Property Id" and columns["name"] == "Property Name"
+    assert columns["award"] == "Green Mark Award"  # most of its values name a tier
     assert columns["gfa"] == {"column": "Property GFA - Self-Reported (ft²)", "unit": "ft2"}
     kind = columns["building_type"]
     assert kind["column"] == "Primary Property Type - Self Selected"
@@ -89,7 +90,7 @@ def test_the_finished_proposal_scores_and_checks(proposed, run, tmp_path):
     mapping.write_text(_finish(path.read_text(encoding="utf-8")), encoding="utf-8")
     checked = run("validate", mapping)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "mapping for gm-eb: 9 columns read, 4 inputs, 2 filters" in checked.stdout
+    assert "mapping for gm-eb: 10 columns read, 4 inputs, 2 filters" in checked.stdout
     check = run("mapping", "check", mapping, CITY_CSV)
     assert check.returncode == 1  # the one data fault
     assert "read 34 rows: 25 would be scored, 1 skipped, 8 out of scope" in check.stdout
@@ -103,6 +104,8 @@ def test_the_finished_proposal_scores_and_checks(proposed, run, tmp_path):
         site_eui = float(raw[row["id"]]["Site EUI (kBtu/ft²)"])
         assert float(row["eui"]) == pytest.approx(site_eui * KBTU_FT2_TO_KWH_M2, abs=0.17)
     assert not {r["id"] for r in rows} & {i for i, r in raw.items() if r["Outlier"]}
+    assert all(r["recorded_award"] == raw[r["id"]]["Green Mark Award"] for r in rows)
+    assert "Recorded award vs computed tier" in result.stderr
     # an .xlsx copy of the export gives identical results
     with CITY_CSV.open(newline="", encoding="utf-8") as stream:
         book = write_xlsx(tmp_path / "city.xlsx", list(csv.reader(stream)))
