@@ -7,6 +7,8 @@ import json
 import shlex
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 HOTEL = ROOT / "samples" / "gm2021-hotel-gold.toml"
 
@@ -68,3 +70,18 @@ def test_a_new_project_is_told_what_to_assess_first_and_to_choose_a_pathway(cli,
     assert "criteria not assessed yet: assess them first" in text
     assert "choose the energy efficiency pathway first: no measure makes that choice" in text
     assert text.count("choose the energy efficiency pathway") == 2  # the gap, the plan
+
+
+@pytest.mark.parametrize(
+    "sample",
+    ["gm2021-hospital-goldplus", "gm2021-condo-residential", "gm2021-office-existing"],
+)
+def test_the_gm2021_streams_reach_platinum_with_a_plan_that_whatif_confirms(cli, sample):
+    path = ROOT / "samples" / f"{sample}.toml"
+    done = cli("check", str(path), "--target", "platinum", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)["plan"]
+    assert plan["reachable"] and plan["best"]["measures"]
+    checked = cli(*shlex.split(plan["whatif"])[1:], "--format", "json")
+    assert checked.returncode == 0, checked.stderr
+    assert json.loads(checked.stdout)["after"]["tier"] == "platinum"
