@@ -337,13 +337,12 @@ class Layout:
         return self.scheme.tier_index(gate_from) if gate_from else 0
 
 
-def _scaled(terms: list[str], scale: float) -> str:
-    """A sum of points, each counted ``scale`` (a section's 1 / conversion)."""
+def _scaled(terms: list[str], conversion: float) -> str:
+    """A sum of a section's own points, in scheme points (summed, then converted)."""
     if not terms:
         return "0"
-    if scale != 1.0:
-        terms = [f"{t} * {scale!r}" for t in terms]
-    return " + ".join(terms)
+    total = " + ".join(terms)
+    return total if conversion == 1.0 else f"({total}) / {conversion!r}"
 
 
 def _value_sql(t: Translator, spec: CriterionSpec) -> tuple[str, bool]:
@@ -435,16 +434,16 @@ def duckdb_query(scheme: Scheme, source: str, out: str) -> str:
 
     sections = []
     for section in scheme.sections:
-        scale = 1.0 / getattr(section, "conversion", 1.0)
+        conversion = getattr(section, "conversion", 1.0)
         core = layout.members(section.id, False)
         bonus = layout.members(section.id, True)
-        raw = _scaled([f"p_{k}" for k, _ in core], scale)
+        raw = _scaled([f"p_{k}" for k, _ in core], conversion)
         sections.append(f"{_capped(raw, section.cap)} AS core_{section.id}")
         sections.append(
-            f"{_capped(_scaled([f'p_{k}' for k, _ in bonus], scale), section.bonus_cap)} "
+            f"{_capped(_scaled([f'p_{k}' for k, _ in bonus], conversion), section.bonus_cap)} "
             f"AS bonus_{section.id}"
         )
-        most = _scaled([f"CASE WHEN na_{k} THEN 0 ELSE {num(m)} END" for k, m in core], scale)
+        most = _scaled([f"CASE WHEN na_{k} THEN 0 ELSE {num(m)} END" for k, m in core], conversion)
         sections.append(f"{_capped(most, section.cap)} AS max_{section.id}")
     ctes.append(f"sec AS (SELECT *, {', '.join(sections)} FROM pts)")
 
@@ -673,11 +672,12 @@ def _min(expr: str, cap: float | None) -> str:
     return expr if cap is None else f"pl.min_horizontal({expr}, {float(cap)!r})"
 
 
-def _sum(names: list[str], scale: float = 1.0) -> str:
+def _sum(names: list[str], conversion: float = 1.0) -> str:
+    """A sum of columns; a section's own points summed, then converted."""
     if not names:
         return "pl.lit(0.0)"
-    terms = [_c(n) if scale == 1.0 else f"{_c(n)} * {scale!r}" for n in names]
-    return " + ".join(terms)
+    total = " + ".join(_c(n) for n in names)
+    return total if conversion == 1.0 else f"({total}) / {conversion!r}"
 
 
 def polars_program(scheme: Scheme, source: str, out: str) -> str:
@@ -724,16 +724,18 @@ def polars_program(scheme: Scheme, source: str, out: str) -> str:
 
     sec: dict[str, str] = {}
     for section in scheme.sections:
-        scale = 1.0 / getattr(section, "conversion", 1.0)
+        conversion = getattr(section, "conversion", 1.0)
         core = layout.members(section.id, False)
         bonus = layout.members(section.id, True)
-        sec[f"core_{section.id}"] = _min(_sum([f"p_{k}" for k, _ in core], scale), section.cap)
+        sec[f"core_{section.id}"] = _min(_sum([f"p_{k}" for k, _ in core], conversion), section.cap)
         sec[f"bonus_{section.id}"] = _min(
-            _sum([f"p_{k}" for k, _ in bonus], scale), section.bonus_cap
+            _sum([f"p_{k}" for k, _ in bonus], conversion), section.bonus_cap
         )
         most = " + ".join(
-            f"pl.when({_c(f'na_{k}')}).then(0.0).otherwise({float(m) * scale!r})" for k, m in core
+            f"pl.when({_c(f'na_{k}')}).then(0.0).otherwise({float(m)!r})" for k, m in core
         )
+        if most and conversion != 1.0:
+            most = f"({most}) / {conversion!r}"
         sec[f"max_{section.id}"] = _min(most or "pl.lit(0.0)", section.cap)
     steps.append(sec)
     grouped = {s for g in scheme.groups for s in g.sections}
