@@ -16,6 +16,8 @@ from textual.widgets import Footer, Static
 
 from greenmark.core.edits import area_text
 from greenmark.core.explain import fmt
+from greenmark.core.stages import label as stage_label
+from greenmark.core.stages import signed_off
 from greenmark.tui.marks import MARKS, STYLES
 from greenmark.tui.session import Session
 from greenmark.tui.values import show_value
@@ -24,6 +26,14 @@ from greenmark.tui.widgets.score import bar, blocking_lines, counts_text, total_
 
 def _heading(text: str) -> Text:
     return Text(text, "bold underline")
+
+
+def stage_line(session: Session) -> str:
+    """``design assessment, revision 2, signed off by R on 2026-12-06``."""
+    info = session.project.project
+    signoff = signed_off(session.project)
+    state = f"signed off by {signoff.who} on {signoff.at:%Y-%m-%d}" if signoff else "open"
+    return f"{stage_label(info.stage)}, revision {info.revision}, {state}"
 
 
 def project_block(session: Session) -> RenderableType:
@@ -37,7 +47,7 @@ def project_block(session: Session) -> RenderableType:
         ("Address", info.address or "–"),
         ("Building type", (info.building_type or "–").replace("_", " ")),
         ("Gross floor area", area_text(info.gross_floor_area)),
-        ("Stage", info.stage),
+        ("Stage", stage_line(session)),
         ("Assessor", info.assessor or "–"),
         ("Scheme", f"{scheme.id} {scheme.version} — {scheme.scheme.title}"),
         ("File", session.path.name),
