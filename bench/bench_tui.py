@@ -231,10 +231,12 @@ def bench_start(sample: Path, runs: int) -> dict[str, list[float]]:
                 capture_output=True,
                 text=True,
                 env=env,
-                check=True,
+                check=False,
                 cwd=folder,
             )
-            line = next(x for x in done.stdout.splitlines() if x.startswith("{"))
+            line = next((x for x in done.stdout.splitlines() if x.startswith("{")), None)
+            if line is None:
+                raise SystemExit(f"{sample.name}: greenmark assess did not start\n{done.stderr}")
             for key, value in json.loads(line).items():
                 found[key].append(value)
     return found
