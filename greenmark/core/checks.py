@@ -48,7 +48,8 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
             elif name in RESULT_TOTALS or name.startswith(RESULT_PREFIXES):
                 add(
                     (kind, name),
-                    f"name {name!r} is reserved for results (prefixes sec_, grp_, pts_)",
+                    f"name {name!r} is reserved for results "
+                    f"(prefixes {', '.join(RESULT_PREFIXES)})",
                 )
             owners[name] = kind
 
@@ -245,6 +246,38 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
             ("badges", circular[0], "supersedes"),
             f"badges supersede each other in a cycle ({names})",
         )
+
+    # Floors from a tier: a known tier.
+    tier_ids = [t.id for t in scheme.tiers]
+    floor_tiers = [("sections", i, s.floor_from_tier) for i, s in enumerate(scheme.sections)]
+    floor_tiers += [("groups", i, g.floor_from_tier) for i, g in enumerate(scheme.groups)]
+    for kind, index, from_tier in floor_tiers:
+        if from_tier is not None and from_tier not in tier_ids:
+            add(
+                (kind, index, "floor_from_tier"),
+                f"unknown tier {from_tier!r} (tiers: {', '.join(tier_ids)})",
+            )
+
+    # Weights: percent schemes only; adding up to the stated total for every building type.
+    info = scheme.scheme
+    if info.scoring != "percent":
+        for key in ("weights_total", "na_weights"):
+            if key in info.model_fields_set:
+                add(("scheme", key), "only percent-scored schemes weight their sections")
+    elif info.weights_total is not None:
+        for building_type in [*info.building_types, "default"]:
+            total = 0.0
+            for section in scheme.sections:
+                weight = section.weight
+                if isinstance(weight, dict):
+                    weight = weight.get(building_type, weight.get("default", 0.0))
+                total += 1.0 if weight is None else float(weight)
+            if abs(total - info.weights_total) > 1e-6 * max(1.0, info.weights_total):
+                add(
+                    ("scheme", "weights_total"),
+                    f"the section weights for {building_type} add up to {total:g}, "
+                    f"not {info.weights_total:g}",
+                )
 
     # Tiers: the right kind of threshold, in increasing order.
     key = "min_percent" if scheme.scheme.scoring == "percent" else "min_points"

@@ -108,6 +108,8 @@ class CompiledScheme:
     tier_conditions: list[CompiledCondition | None]
     badges: list[CompiledCondition]
     needed_flags: dict[str, tuple[str, int]]  # flag name -> (input, option index)
+    applicability: list[tuple[str, int, bool]]  # (name, criterion, True: na_ / False: assessed_)
+    floor_rank: Array  # [sections + groups] the lowest tier each floor applies to
     core_matrix: Array  # [criteria, sections] 1/conversion where a non-bonus criterion belongs
     bonus_matrix: Array  # [criteria, sections] 1 where a bonus criterion belongs
     group_matrix: Array  # [sections, groups]
@@ -347,6 +349,20 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         tier_conditions=tier_conditions,
         badges=badges,
         needed_flags=flags,
+        floor_rank=np.asarray(
+            [
+                tier_rank[f] if f else 0
+                for f in [s.floor_from_tier for s in scheme.sections]
+                + [g.floor_from_tier for g in scheme.groups]
+            ],
+            dtype=np.int64,
+        ),
+        applicability=[
+            (f"{prefix}{slug(c.id)}", c.index, prefix == "na_")
+            for c in criteria
+            for prefix in ("na_", "assessed_")
+            if f"{prefix}{slug(c.id)}" in referenced
+        ],
         core_matrix=core,
         bonus_matrix=bonus,
         group_matrix=group_matrix,
@@ -600,7 +616,10 @@ def score(
         weights = compiled.weights[rows]
         valid = section_max > 0
         weighted = np.where(valid, weights * np.nan_to_num(section_percent), 0.0).sum(axis=1)
-        weight_sum = np.where(valid, weights, 0.0).sum(axis=1)
+        if scheme.scheme.na_weights == "fixed":  # an all-N/A section contributes nothing
+            weight_sum = weights.sum(axis=1)
+        else:  # its weight is spread over the others
+            weight_sum = np.where(valid, weights, 0.0).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             total_percent = np.where(weight_sum > 0, weighted / weight_sum, 0.0)
         total_percent = total_percent + section_bonus.sum(axis=1)
@@ -617,6 +636,13 @@ def score(
         env[f"grp_{group.id}"] = group_points[:, g]
     for c in compiled.criteria:
         env[f"pts_{slug(c.id)}"] = points[:, c.index]
+    for name, index, not_applicable_flag in compiled.applicability:  # only those formulas read
+        column_status = status[:, index]
+        env[name] = (
+            column_status == Status.NOT_APPLICABLE
+            if not_applicable_flag
+            else column_status != Status.NOT_ASSESSED
+        )
     for name, metric in compiled.metrics:
         env[name] = metric(env, n).astype(np.float64, copy=False)
 
@@ -635,7 +661,7 @@ def score(
         gate_status[:, gate.index] = np.where(na, GateStatus.NOT_APPLICABLE, result)
     gate_ok = (gate_status == GateStatus.PASSED) | (gate_status == GateStatus.NOT_APPLICABLE)
 
-    # Floors (apply to every tier).
+    # Floors (each from its tier up; by default every tier).
     floors = []
     for s, section in enumerate(scheme.sections):
         if section.floor is not None:
@@ -653,7 +679,7 @@ def score(
             else np.ones(n, dtype=bool)
         )
     floor_ok = np.stack(floors, axis=1) if floors else np.ones((n, 0), dtype=bool)
-    all_floors = floor_ok.all(axis=1)
+    floor_rank = compiled.floor_rank
 
     # Tiers: own threshold and condition, gates from that tier down, floors; cumulative.
     measure = total_percent if scheme.scheme.scoring == "percent" else total_points
@@ -664,7 +690,8 @@ def score(
         for gate in compiled.gates:
             if gate.rank == t:
                 gates_so_far = gates_so_far & gate_ok[:, gate.index]
-        ok = (measure >= compiled.tier_threshold[t] - 1e-9) & gates_so_far & all_floors
+        floors_here = floor_ok[:, floor_rank <= t].all(axis=1)  # floors from this tier down
+        ok = (measure >= compiled.tier_threshold[t] - 1e-9) & gates_so_far & floors_here
         tier_condition = compiled.tier_conditions[t]
         if tier_condition is not None:
             holds = _as_bool(tier_condition.condition(env, n))

@@ -356,8 +356,9 @@ class Explainer:
                 found.append(
                     Blocker("gate", gate.id, f"{scheme.gates[g].title}: {self.gate_reason(g, i)}")
                 )
+        floor_rank = scores.compiled.floor_rank
         for s, section in enumerate(scheme.sections):
-            if not scores.floor_ok[i, s]:
+            if not scores.floor_ok[i, s] and floor_rank[s] <= tier:
                 if section.floor is not None:
                     need = f"{fmt(section.floor)} points"
                 else:
@@ -370,7 +371,7 @@ class Explainer:
                 )
         offset = len(scheme.sections)
         for g, group in enumerate(scheme.groups):
-            if not scores.floor_ok[i, offset + g]:
+            if not scores.floor_ok[i, offset + g] and floor_rank[offset + g] <= tier:
                 have = fmt(float(scores.group_points[i, g]))
                 found.append(
                     Blocker(

@@ -37,7 +37,7 @@ BUILTIN_INPUTS = {"gfa": "m2"}
 
 
 #: Names reserved for results (see :func:`result_names`).
-RESULT_PREFIXES = ("sec_", "sec_pct_", "grp_", "pts_")
+RESULT_PREFIXES = ("sec_", "sec_pct_", "grp_", "pts_", "na_", "assessed_")
 
 
 RESULT_TOTALS = ("total_points", "total_percent")
@@ -59,6 +59,12 @@ class SchemeInfo(_Model):
     version: ShortText = Field(min_length=1)
     description: LongText = ""
     scoring: Literal["points", "percent"] = "points"
+    na_weights: Literal["respread", "fixed"] = "respread"
+    """Percent schemes: a section whose every criterion is not applicable either gives its
+    weight to the others (``respread``) or simply contributes nothing (``fixed``)."""
+    weights_total: float | None = Field(default=None, gt=0)
+    """Percent schemes: the total the section weights must add up to, for every building
+    type (e.g. 100, or 1); checked when the scheme loads."""
     building_types: list[Name] = Field(default_factory=list)
     source: LongText = ""
     validity_years: int | None = Field(default=None, ge=1, le=50)
@@ -133,6 +139,8 @@ class SectionSpec(_Model):
     bonus_cap: float | None = Field(default=None, gt=0)
     floor: float | None = Field(default=None, ge=0)
     floor_percent: float | None = Field(default=None, ge=0, le=100)
+    floor_from_tier: Name | None = None
+    """The floor applies from this tier up (default: to every tier)."""
     weight: float | dict[ShortText, float] | None = None
     conversion: float = Field(default=1.0, gt=0)
     """Own points per scheme point: criteria score in the section's own points, which count
@@ -149,6 +157,8 @@ class GroupSpec(_Model):
     sections: list[Name] = Field(min_length=1)
     cap: float | None = Field(default=None, gt=0)
     floor: float | None = Field(default=None, ge=0)
+    floor_from_tier: Name | None = None
+    """The floor applies from this tier up (default: to every tier)."""
 
 
 class FormulaPoints(_Model):
@@ -322,12 +332,14 @@ def input_names(scheme: Scheme) -> set[str]:
 
 
 def result_names(scheme: Scheme) -> set[str]:
-    """Names available after scoring: totals, section/group/criterion points and metrics."""
+    """Names available after scoring: totals, section/group/criterion points, whether each
+    criterion is not applicable (``na_``) or assessed (``assessed_``: given or N/A), metrics."""
     names = set(RESULT_TOTALS)
     for section in scheme.sections:
         names.update({f"sec_{section.id}", f"sec_pct_{section.id}"})
     names.update(f"grp_{group.id}" for group in scheme.groups)
-    names.update(f"pts_{slug(c.id)}" for c in scheme.criteria)
+    for c in scheme.criteria:  # points, not applicable (true/false), assessed or N/A
+        names.update({f"pts_{slug(c.id)}", f"na_{slug(c.id)}", f"assessed_{slug(c.id)}"})
     return names | set(scheme.metrics)
 
 

@@ -285,8 +285,6 @@ def score_one(
     if scheme.scheme.scoring == "percent":
         num = den = 0.0
         for s in scheme.sections:
-            if section_max[s.id] <= 0:
-                continue
             weight = s.weight
             if isinstance(weight, dict):
                 weight = (
@@ -295,6 +293,10 @@ def score_one(
                     else weight.get("default", 0.0)
                 )
             weight = 1.0 if weight is None else float(weight)
+            if section_max[s.id] <= 0:
+                if scheme.scheme.na_weights == "fixed":
+                    den += weight  # the all-N/A section keeps its weight and adds nothing
+                continue
             num += weight * percent_of[s.id]
             den += weight
         total_percent = (num / den if den > 0 else 0.0) + bonus_total
@@ -309,6 +311,8 @@ def score_one(
         results[f"grp_{g.id}"] = groups[g.id]
     for c in scheme.criteria:
         results[f"pts_{slug(c.id)}"] = points[c.id]
+        results[f"na_{slug(c.id)}"] = status[c.id] == "not_applicable"
+        results[f"assessed_{slug(c.id)}"] = status[c.id] != "not_assessed"
     pending_metrics = dict(scheme.metrics)
     while pending_metrics:
         for name, metric in list(pending_metrics.items()):
@@ -335,22 +339,26 @@ def score_one(
             gates[gate.id] = "not_assessed"
         else:
             gates[gate.id] = "passed" if _truth(_expr(gate.condition, results)) else "failed"
-    floors_ok = True
+    failed_floor_ranks = []  # the lowest tier each floor that is not met applies to
     for s in scheme.sections:
+        rank = scheme.tier_index(s.floor_from_tier) if s.floor_from_tier else 0
         if s.floor is not None and sections[s.id] < s.floor - 1e-9:
-            floors_ok = False
+            failed_floor_ranks.append(rank)
         if (
             s.floor_percent is not None
             and sections[s.id] < s.floor_percent / 100 * section_max[s.id] - 1e-9
         ):
-            floors_ok = False
+            failed_floor_ranks.append(rank)
     for g in scheme.groups:
         if g.floor is not None and groups[g.id] < g.floor - 1e-9:
-            floors_ok = False
+            failed_floor_ranks.append(
+                scheme.tier_index(g.floor_from_tier) if g.floor_from_tier else 0
+            )
     measure = total_percent if scheme.scheme.scoring == "percent" else total
     tier_index = -1
     for t, tier in enumerate(scheme.tiers):
         tier_threshold = tier.min_percent if scheme.scheme.scoring == "percent" else tier.min_points
+        floors_ok = all(rank > t for rank in failed_floor_ranks)
         ok = floors_ok and (tier_threshold is None or measure >= tier_threshold - 1e-9)
         for gate in scheme.gates:
             rank = scheme.tier_index(gate.from_tier) if gate.from_tier else 0

@@ -100,6 +100,8 @@ def requirements(scores: Scores, target: int, badges: Sequence[int] = ()) -> Req
         have = scores.group_points[:, g]
         margins.append(have - group.floor if group.floor is not None else np.full(n, np.inf))
     floor_margin = np.stack(margins, axis=1) if margins else np.zeros((n, 0))
+    # a floor that applies only from a higher tier than the target does not bind
+    floor_margin[:, compiled.floor_rank > target] = np.inf
     conditions = []
     for t in range(target + 1):
         condition = compiled.tier_conditions[t]
