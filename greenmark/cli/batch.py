@@ -177,6 +177,35 @@ def _binding(
     return binding, notes
 
 
+def _routes(mapping: LoadedMapping, default: Any, detail: str, notes: list[str]) -> dict[str, Plan]:
+    """The other schemes a per-row scheme column names (its aliases' targets), each with
+    the mapping bound to it leniently (inputs it lacks left out)."""
+    spec = mapping.model.columns.scheme
+    if spec is None:
+        return {}
+    routes: dict[str, Plan] = {}
+    for target in dict.fromkeys(t.strip() for t in spec.aliases.values()):
+        key = target.lower()
+        if key == default.id.lower() or key in routes:
+            continue
+        try:
+            scheme = load_scheme(resolve_scheme(target, relative_to=mapping.path))
+        except GreenmarkError as exc:
+            raise GreenmarkError(
+                f"the scheme column's alias target {target!r}: {exc.problems[0].message}",
+                file=mapping.path,
+                location="columns.scheme.aliases",
+            ) from None
+        binding = bind(mapping, scheme, lenient=True)
+        left_out = [n for n in mapping.model.inputs if n not in scheme.inputs]
+        if left_out:
+            notes.append(f"{scheme.id} has no input {', '.join(left_out)}: left out for its rows")
+        plan = Plan.from_binding(scheme, binding)
+        plan.detail = detail
+        routes[key] = plan
+    return routes
+
+
 def _refuse_empty(binding: Binding, mapping: LoadedMapping | None, sources: list[Source]) -> None:
     """A run that feeds no scheme input would score every row as "not assessed": refuse it."""
     if any(f.role == "input" for f in binding.fields):
@@ -377,6 +406,8 @@ def _run(
         _refuse_empty(binding, mapping, sources)
     plan = Plan.from_binding(scheme, binding) if binding else Plan(scheme, [])
     plan.detail = detail
+    if mapping is not None and binding is not None:
+        plan.routes = _routes(mapping, scheme, detail, notes)
     if workers is None:
         workers = default_workers()
     if engine == "local" and all(_small(s, chunk_rows) for s in sources):

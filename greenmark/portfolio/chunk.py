@@ -87,6 +87,7 @@ class Plan:
     key: str = ""  # identifies the scheme for the per-process compile cache
     filters: list[FilterPlan] = field(default_factory=list)  # [[where]] and [[exclude]]
     detail: str = "sections"  # "criteria": per-criterion and per-gate columns too
+    routes: dict[str, Plan] = field(default_factory=dict)  # per-row schemes: id -> plan
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -123,7 +124,23 @@ class Plan:
         return self.results_schema().empty_table()
 
     def results_schema(self) -> pa.Schema:
-        """Column names and types of the results, the same for every chunk."""
+        """Column names and types of the results, the same for every chunk (with per-row
+        schemes: a ``scheme`` column, then every route's columns, null where a scheme has
+        none)."""
+        own = self._own_schema()
+        if not self.routes:
+            return own
+        fields = list(own)
+        fields.insert(1, pa.field("scheme", pa.string()))
+        names = {f.name for f in fields}
+        for route in self.routes.values():
+            for extra in route._own_schema():
+                if extra.name not in names:
+                    fields.append(extra)
+                    names.add(extra.name)
+        return pa.schema(fields)
+
+    def _own_schema(self) -> pa.Schema:
         columns: list[tuple[str, pa.DataType]] = [
             ("row", pa.int64()),
             ("id", pa.string()),
@@ -461,7 +478,7 @@ def _parse_text(plan: FieldPlan, column: pa.Array) -> pa.Array:
 
 def _parse_field(field_plan: FieldPlan, column: pa.Array | pa.ChunkedArray, out: Prepared) -> None:
     """Parse one mapped column into ``out`` (arrays, text and problems)."""
-    if field_plan.role == "keep" or field_plan.role in ("id", "name", "award"):
+    if field_plan.role == "keep" or field_plan.role in ("id", "name", "award", "scheme"):
         out.text[field_plan.target] = _parse_text(field_plan, column)
     elif field_plan.kind in ("number", "integer"):
         out.arrays[field_plan.target] = _parse_number(field_plan, column, out)
@@ -783,7 +800,87 @@ def check_chunk(plan: Plan, batch: pa.RecordBatch | pa.Table) -> CheckResult:
 
 def score_chunk(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str = "") -> ChunkResult:
     """Parse and score one chunk of rows (Arrow): the function every runner calls."""
+    if plan.routes:
+        return _score_routed(plan, batch, source)
     return score_prepared(plan, prepare(plan, batch, source), source)
+
+
+def _route_codes(plan: Plan, batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, pa.Array]:
+    """Per row, the index of its scheme in ``[plan.scheme.id, *plan.routes]`` (-1: a value
+    naming none of them); and the column's text, for messages."""
+    scheme_field = next(f for f in plan.fields if f.role == "scheme")
+    column = text_array(batch.column(batch.schema.names.index(scheme_field.column)))
+    encoded = column.dictionary_encode()
+    keys = [plan.scheme.id.lower(), *plan.routes]
+    table = []
+    for value in encoded.dictionary.to_pylist():
+        if is_missing(value, scheme_field.missing):
+            table.append(0)
+            continue
+        target = (_lookup(scheme_field, value or "") or "").strip().lower()
+        table.append(keys.index(target) if target in keys else -1)
+    indices = pc.fill_null(encoded.indices, len(table)).to_numpy(zero_copy_only=False)
+    codes = np.asarray([*table, 0], dtype=np.int64)[indices.astype(np.intp)]
+    return codes, column
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` laid out as ``schema``: missing columns null, types cast."""
+    columns = [
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
+        for f in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _score_routed(plan: Plan, batch: pa.RecordBatch | pa.Table, source: str) -> ChunkResult:
+    """Score each row with the scheme its scheme column names (one engine call per scheme)."""
+    codes, cells = _route_codes(plan, batch)
+    schema = plan.results_schema()
+    plans = [plan, *plan.routes.values()]
+    results: list[pa.Table] = []
+    errors: list[pa.Table] = []
+    out_of_scope: dict[str, int] = {}
+    skipped_by: dict[str, int] = {}
+    for index, route in enumerate(plans):
+        rows = np.flatnonzero(codes == index)
+        if not len(rows):
+            continue
+        part = batch.take(pa.array(rows, pa.int64()))
+        alone = Plan(route.scheme, route.fields, route.key, route.filters, route.detail)
+        done = score_prepared(alone, prepare(alone, part, source), source)
+        local = done.results.column("row").to_numpy(zero_copy_only=False)
+        table = done.results.set_column(0, "row", pa.array(rows[local], pa.int64()))
+        label = f"{route.scheme.id} {route.scheme.version}"
+        table = table.append_column("scheme", pa.repeat(pa.scalar(label), table.num_rows))
+        results.append(_conform(table, schema))
+        if done.errors.num_rows:
+            local = done.errors.column("row").to_numpy(zero_copy_only=False)
+            errors.append(done.errors.set_column(1, "row", pa.array(rows[local], pa.int64())))
+        for counts, found in ((out_of_scope, done.out_of_scope), (skipped_by, done.skipped_by)):
+            for key, count in found.items():
+                counts[key] = counts.get(key, 0) + count
+    unknown = np.flatnonzero(codes < 0)
+    if len(unknown):
+        scheme_field = next(f for f in plan.fields if f.role == "scheme")
+        known = ", ".join([plan.scheme.id, *(p.scheme.id for p in plan.routes.values())])
+        values = take_text(cells, unknown)
+        reasons = [
+            f"{(v or '').strip()!r} names none of the run's schemes ({known}); add an alias"
+            for v in values
+        ]
+        problem = ProblemSet(unknown, scheme_field.column, values, reasons, kind="unknown scheme")
+        prepared = Prepared(size=batch.num_rows, arrays={}, text={}, problems=[problem])
+        errors.append(errors_table(prepared, source))
+        key = f"unknown scheme ({scheme_field.column})"
+        skipped_by[key] = skipped_by.get(key, 0) + len(unknown)
+    merged = pa.concat_tables(results) if results else schema.empty_table()
+    merged = merged.take(pc.sort_indices(merged, [("row", "ascending")]))
+    failed = pa.concat_tables(errors) if errors else ERRORS_SCHEMA.empty_table()
+    failed = failed.take(pc.sort_indices(failed, [("row", "ascending")]))
+    return ChunkResult(batch.num_rows, merged, failed, out_of_scope, skipped_by)
 
 
 def score_projects(plan: Plan, paths: Sequence[str]) -> ChunkResult:

@@ -56,7 +56,7 @@ FALSE_WORDS = frozenset({"false", "f", "no", "n", "0"})
 #: The building's metadata columns, and the column each defaults to without a mapping.
 META_ROLES = ("id", "name", "building_type", "gfa")
 
-Role = Literal["input", "id", "name", "building_type", "gfa", "award", "keep"]
+Role = Literal["input", "id", "name", "building_type", "gfa", "award", "scheme", "keep"]
 Kind = Literal["number", "integer", "boolean", "choice", "text"]
 
 
@@ -205,9 +205,8 @@ class MetaColumns(_Model):
     name: Column | None = None
     building_type: Column | None = None
     gfa: Column | None = None  # gross floor area; unit defaults to m2
-    award: Column | None = (
-        None  # the recorded award, e.g. "Green Mark Gold Plus (Super Low Energy)"
-    )
+    award: Column | None = None  # recorded award: "Green Mark Gold Plus (Super Low Energy)"
+    scheme: Column | None = None  # per-row scheme: aliases name scheme ids (blank: the default)
 
 
 class FilterSpec(_Model):
@@ -454,8 +453,13 @@ def _filters(
     return found
 
 
-def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
-    """Check the mapping against the scheme and turn it into :class:`FieldPlan` objects."""
+def bind(loaded: LoadedMapping, scheme: Scheme, lenient: bool = False) -> Binding:
+    """Check the mapping against the scheme and turn it into :class:`FieldPlan` objects.
+
+    ``lenient`` (the other schemes of a per-row scheme column): inputs the scheme does
+    not have are left out, and building-type aliases to types it does not have are not
+    problems (such rows are skipped with the reason).
+    """
     model = loaded.model
     info = model.mapping
     problems: list[Problem] = []
@@ -566,6 +570,8 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         by_type: list[tuple[str, float | None, float | None]] = []
         codes: list[int] = []
         for kind, limits in spec.plausible_by_type.items():
+            if kind not in types and lenient:
+                continue
             if kind not in types:
                 problems.append(
                     loaded.problem(
@@ -635,6 +641,11 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         fields.append(
             FieldPlan("name", "name", kind="text", **common(meta.name, ("columns", "name")))
         )
+    if meta.scheme is not None:
+        not_numeric(meta.scheme, ("columns", "scheme"), "scheme column")
+        fields.append(
+            FieldPlan("scheme", "scheme", kind="text", **common(meta.scheme, ("columns", "scheme")))
+        )
     if meta.award is not None:
         not_numeric(meta.award, ("columns", "award"), "recorded award")
         fields.append(
@@ -644,7 +655,7 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
         location = ("columns", "building_type")
         types = scheme.scheme.building_types
         not_numeric(meta.building_type, location, "building type")
-        if types:
+        if types and not lenient:
             check_aliases(meta.building_type, location, types, "a building type of the scheme")
         fields.append(
             FieldPlan(
@@ -674,6 +685,8 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
     for name, spec in model.inputs.items():
         location = ("inputs", name)
         input_spec = scheme.inputs.get(name)
+        if input_spec is None and lenient:
+            continue
         if input_spec is None:
             hint = " (map it under [columns])" if name in META_ROLES else ""
             known = ", ".join(sorted(scheme.inputs))
@@ -757,7 +770,7 @@ def bind(loaded: LoadedMapping, scheme: Scheme) -> Binding:
             )
 
     reserved = set(META_ROLES) | set(scheme.inputs) | {"row", "source", "flags"}
-    reserved |= {"recorded_award", "recorded_tier", "recorded_badges", "award_agrees"}
+    reserved |= {"recorded_award", "recorded_tier", "recorded_badges", "award_agrees", "scheme"}
     for name, spec in model.keep.items():
         location = ("keep", name)
         result_prefixes = ("sec_", "n_", "total_", "tier", "next_", "pts_", "st_", "gate_")

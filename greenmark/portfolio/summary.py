@@ -165,6 +165,7 @@ class PortfolioSummary:
         self.worst = Leaders(lambda t: tiebreak(t, worst=True))
         self.lowest = Leaders(lambda t: by_metric(t, highest=False)) if eui else None
         self.highest = Leaders(lambda t: by_metric(t, highest=True)) if eui else None
+        self.schemes: Counter[str] = Counter()  # per-row schemes: buildings scored by each
         self.awards: Counter[tuple[str, str]] = Counter()  # (recorded, computed) tier ids
         self.disagreements: list[dict[str, Any]] = []
         self.criteria = (
@@ -223,6 +224,9 @@ class PortfolioSummary:
         self.points.add(_floats(results, "total_points"), sequence)
         if "recorded_tier" in results.column_names:
             self._awards(results)
+        if self.plan.routes and "scheme" in results.column_names:
+            for value, count in _value_counts(results.column("scheme")):
+                self.schemes[value or ""] += count
         for criterion, sample in self.criteria.items():
             points = _floats(results, f"pts_{criterion}")
             status = pc.cast(results.column(f"st_{criterion}"), pa.string()).to_numpy(
@@ -351,6 +355,7 @@ class PortfolioSummary:
             "metrics": metrics,
             "performers": performers,
             **({"awards": awards} if (awards := self._award_table()) is not None else {}),
+            **({"schemes": dict(self.schemes.most_common())} if self.schemes else {}),
             **(
                 {
                     "criteria": [
