@@ -3,8 +3,10 @@
 Results go to ``--out`` (CSV, Parquet, JSON by extension; CSV on stdout without
 ``--out``); every row that cannot be scored goes to ``--errors`` with its row,
 column and reason. Counts, progress and the summary table go to stderr. Exit
-code 0 when every row was scored, 1 when some were skipped, 2 for bad usage or
-input (mapping, scheme, unreadable file). Ctrl-C, SIGTERM and SIGHUP stop the run
+code 0 when every row was scored (rows the mapping's filters leave out are out of
+scope, not errors), 1 when some were skipped, 2 for bad usage or input (mapping,
+scheme, unreadable file, or no column feeding any scheme input without
+``--allow-empty``). Ctrl-C, SIGTERM and SIGHUP stop the run
 the same way: no output left behind, exit code 128 + the signal number (130 for
 Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells report a process killed by it.
 Missing output folders are created. Temporary files of an earlier run that was
@@ -329,12 +331,13 @@ def _problem_line(problem: dict[str, Any]) -> str:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, notes or summary table.")
 @handles_errors
 def batch(inputs: tuple[Path, ...], **options: Any) -> None:
-    """Score a portfolio: INPUT is a CSV or Parquet file (one building per row) or a folder
-    of project files.
+    """Score a portfolio: INPUT is a CSV, .xlsx or Parquet file (one building per row) or a
+    folder of project files.
 
     Rows with a bad value (not a number, out of range, unknown option or building type,
-    implausible per the mapping) are skipped and listed with their reason; exit code 1
-    when any row was skipped.
+    implausible per the mapping) are skipped and listed with their reason and line; exit
+    code 1 when any row was skipped. Rows the mapping's filters leave out are out of
+    scope: counted by reason, not errors. Start a mapping with `greenmark mapping init`.
     """
     started = time.time()
     received = StopSignals()
