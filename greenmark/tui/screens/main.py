@@ -50,9 +50,9 @@ class TopBar(Static):
             " ",
             (info.name, "bold"),
             (f"  {session.scheme.id} {session.scheme.version}", "dim"),
-            (f"  {session.path.name}", ""),
             (f"  {info.stage} r{info.revision}", "dim"),
-            ("  🔒 signed off" if signed_off(session.project) else "", "yellow"),
+            (" 🔒 signed off" if signed_off(session.project) else "", "yellow"),
+            (f"  {session.path.name}", ""),
             no_wrap=True,
             overflow="ellipsis",
         )

@@ -62,7 +62,7 @@ def stage_view(session: Session) -> Group:
     elif not signoff:
         lines.append(Text("Nothing blocks the sign-off (o).", "green"))
     elif nexts:
-        lines.append(Text("Ready to move on:", "green"))
+        lines.append(Text("Signed off and nothing blocks: ready to move on (m).", "green"))
     else:
         lines.append(Text("This is the last stage.", "dim"))
     lines.append(Text(""))
