@@ -145,6 +145,11 @@ class CsvSource(Source):
                     break
                 if data:
                     end = _last_record_end(piece)
+                    if end < 0 and len(piece) > 4 * block:
+                        # a stray quote (an inch mark in an unquoted field) makes every
+                        # later newline look quoted: cut at a newline anyway, so memory
+                        # stays bounded (Arrow reads such quotes as text)
+                        end = piece.rfind(b"\n")
                     if end < 0:
                         carry = piece
                         continue
@@ -170,12 +175,7 @@ class CsvSource(Source):
         newlines = np.flatnonzero(raw == _NEWLINE)
         quotes = np.flatnonzero(raw == _QUOTE)
         ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] if len(quotes) else newlines
-        starts = np.concatenate([[0], ends + 1])
-        stops = np.concatenate([ends, [len(body)]])
-        length = stops - starts
-        first = raw[np.minimum(starts, max(len(body) - 1, 0))] if len(body) else starts
-        records = (length > 1) | ((length == 1) & (first != _CR))  # Arrow skips blank lines
-        lines = (line + np.searchsorted(newlines, starts))[records]
+        lines = _record_lines(raw, newlines, ends, line)
         self._decode(body, position, line)  # every byte decodes, or its offset is named
         if self.encoding != "utf-8":
             body = body.decode(self.encoding).encode("utf-8")
@@ -188,6 +188,11 @@ class CsvSource(Source):
             return "skip"
 
         batch = self._parse(body, columns, refuse)
+        if len(lines) != batch.num_rows + len(invalid) and len(quotes):
+            # a quote inside an unquoted field (an inch mark) upset the count: follow
+            # quoting as Arrow does, from field-start quotes to their closing quotes
+            ends = newlines[_outside_fields(raw, newlines, quotes, ord(self.delimiter))]
+            lines = _record_lines(raw, newlines, ends, line)
         good = np.ones(len(lines), dtype=bool)
         malformed: list[tuple[int | None, str]] = []
         for number, reason in invalid:
@@ -230,6 +235,48 @@ class CsvSource(Source):
         if not batches:
             return pa.RecordBatch.from_pylist([], schema=pa.schema(text))
         return batches[0]
+
+
+def _record_lines(raw: np.ndarray, newlines: np.ndarray, ends: np.ndarray, line: int) -> np.ndarray:
+    """The first physical line of each record that is not blank (Arrow skips blank lines)."""
+    size = len(raw)
+    starts = np.concatenate([[0], ends + 1])
+    stops = np.concatenate([ends, [size]])
+    length = stops - starts
+    first = raw[np.minimum(starts, max(size - 1, 0))] if size else starts
+    records = (length > 1) | ((length == 1) & (first != _CR))
+    return (line + np.searchsorted(newlines, starts))[records]
+
+
+def _outside_fields(
+    raw: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, delimiter: int
+) -> np.ndarray:
+    """Per newline, True when it is outside quoted fields, quoting as Arrow reads it: a
+    quote opens a field only at the field's start and closes it before a delimiter or
+    the end of a line; other quotes are text (a walk over the candidate quotes only)."""
+    size = len(raw)
+    before = np.where(quotes > 0, raw[np.maximum(quotes - 1, 0)], _NEWLINE)
+    after = np.where(quotes < size - 1, raw[np.minimum(quotes + 1, size - 1)], _NEWLINE)
+    opens = quotes[(quotes == 0) | (before == delimiter) | (before == _NEWLINE)]
+    closes = quotes[(after == delimiter) | (after == _NEWLINE) | (after == _CR)]
+    spans: list[tuple[int, int]] = []
+    position = -1
+    while True:
+        at = int(np.searchsorted(opens, position, side="right"))
+        if at >= len(opens):
+            break
+        start = int(opens[at])
+        end_at = int(np.searchsorted(closes, start, side="right"))
+        end = int(closes[end_at]) if end_at < len(closes) else size
+        spans.append((start, end))
+        position = end
+    if not spans:
+        return np.ones(len(newlines), dtype=bool)
+    starts = np.asarray([a for a, _ in spans])
+    stops = np.asarray([b for _, b in spans])
+    index = np.searchsorted(starts, newlines, side="right") - 1
+    inside = (index >= 0) & (newlines < stops[np.maximum(index, 0)])
+    return ~inside
 
 
 def _record_ends(raw: np.ndarray) -> np.ndarray:

@@ -184,3 +184,26 @@ def test_bad_delimiter_option(run, tmp_path, delimiter):
     result, _, _ = _score(run, CITY_CSV, tmp_path, "--delimiter", delimiter)
     assert result.returncode == 2
     assert "the delimiter must be one ASCII character" in result.stderr
+
+
+def test_an_inch_mark_in_a_field_keeps_lines_and_rows(run, tmp_path):
+    """A quote inside an unquoted field is text (as Arrow reads it): rows and lines stay
+    right, in small chunks too."""
+    data = tmp_path / "inch.csv"
+    rows = ["Name,Type,GFA,EUI,Notes"]
+    for i in range(3000):
+        notes = 'riser 12" pipe' if i == 5 else ('"quoted, with comma"' if i % 7 == 0 else "ok")
+        rows.append(f"B{i},office,1000,{'abc' if i == 2000 else '150'},{notes}")
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[mapping]\nscheme = "gm-eb"\n[columns]\nname = "Name"\nbuilding_type = "Type"\n'
+        'gfa = "GFA"\n[inputs]\neui = "EUI"\n[keep]\nnotes = "Notes"\n',
+        encoding="utf-8",
+    )
+    result, out, errors = _score(run, data, tmp_path, "--chunk-rows", "100", mapping=mapping)
+    assert counts(result.stderr) == (3000, 2999, 1)
+    (error,) = read_csv(errors)
+    assert (error["row"], error["line"], error["value"]) == ("2001", "2002", "abc")
+    notes = {r["name"]: r["notes"] for r in read_csv(out)}
+    assert notes["B5"] == 'riser 12" pipe' and notes["B7"] == "quoted, with comma"
