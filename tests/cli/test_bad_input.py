@@ -56,18 +56,14 @@ CASES: dict[str, Case] = {
     "scheme-unknown-criterion-key.toml": Case(
         "criteria[2].weight", 65, "unknown key (not part of the format)"
     ),
-    "scheme-max-points-string.toml": Case(
-        "criteria[0].max_points", 47, "expected a number"
-    ),
+    "scheme-max-points-string.toml": Case("criteria[0].max_points", 47, "expected a number"),
     "scheme-max-points-negative.toml": Case(
         "criteria[2].max_points", 65, "expected greater than 0"
     ),
     "scheme-floor-percent-150.toml": Case(
         "sections[1].floor_percent", 42, "expected less than or equal to 100"
     ),
-    "scheme-formula-not-string.toml": Case(
-        "criteria[0].points.formula", 48, "expected text"
-    ),
+    "scheme-formula-not-string.toml": Case("criteria[0].points.formula", 48, "expected text"),
     "scheme-points-rule-empty.toml": Case(
         "criteria[2].points",
         66,
@@ -75,9 +71,7 @@ CASES: dict[str, Case] = {
     ),
     "scheme-missing-title.toml": Case("scheme.title", 3, "required key is missing"),
     "scheme-no-criteria.toml": Case("criteria", None, "required key is missing"),
-    "scheme-scoring-unknown.toml": Case(
-        "scheme.scoring", 7, "expected 'points' or 'percent'"
-    ),
+    "scheme-scoring-unknown.toml": Case("scheme.scoring", 7, "expected 'points' or 'percent'"),
     "scheme-bad-criterion-id.toml": Case("criteria[2].id", 62, "use a letter or digit first"),
     "scheme-max-points-true.toml": Case(
         "criteria[1].max_points", 54, "expected a number, got true"
@@ -194,9 +188,7 @@ CASES: dict[str, Case] = {
     "project-negative-gfa.toml": Case(
         "project.gross_floor_area", 7, "must be a positive number of m2"
     ),
-    "project-evidence-not-list.toml": Case(
-        "responses.EN-1.evidence", 16, "expected an array"
-    ),
+    "project-evidence-not-list.toml": Case("responses.EN-1.evidence", 16, "expected an array"),
     "project-quantity-nan.toml": Case("inputs.ettv.value", 11, "must be a finite number"),
     "project-quantity-without-unit.toml": Case("inputs.ettv.unit", 11, "required key is missing"),
     "project-value-is-list.toml": Case(
