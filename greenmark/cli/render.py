@@ -61,7 +61,8 @@ def render_result(console: Console, result: BuildingResult) -> None:
         criteria.add_row(
             c.id, Text(mark, style=style), f"{fmt(c.points)}/{fmt(c.max_points)}", body
         )
-    console.print(criteria)
+    if result.criteria:  # a scheme without points (thresholds only) has none
+        console.print(criteria)
 
     sections = Table(title="Sections", title_justify="left", expand=False)
     sections.add_column("Section")
@@ -89,7 +90,8 @@ def render_result(console: Console, result: BuildingResult) -> None:
             else ("✔" if g["floor_met"] else "✘") + f" ≥{fmt(g['floor'])}"
         )
         sections.add_row(Text(f"{g['title']}{cap}", style="italic"), fmt(g["points"]), "", floor)
-    console.print(sections)
+    if result.sections:
+        console.print(sections)
 
     if result.gates:
         gates = Table(title="Gates", title_justify="left", expand=True)
@@ -106,20 +108,24 @@ def render_result(console: Console, result: BuildingResult) -> None:
             gates.add_row(gate.id, Text(label, style=style), body)
         console.print(gates)
 
-    total = f"{fmt(result.total_points)} points"
-    if result.scoring == "percent":
-        total = f"{fmt(result.total_percent)}%"
+    total = result.headline_text()
     tier = Text(
         result.tier_title or "no tier reached",
         style="bold green" if result.tier_title else "bold red",
     )
-    lines = [Text.assemble("Total: ", (total, "bold"), "   Tier: ", tier)]
+    lead = "" if result.headline is not None else "Total: "
+    lines = [Text.assemble(lead, (total, "bold"), "   Tier: ", tier)]
+    for metric in result.metrics if result.headline is not None else []:
+        if metric is not result.headline and metric["value"] is not None:
+            lines.append(Text(f"{metric['label']}: {fmt(round(metric['value'], 4))}", style="dim"))
     if result.badges:
         lines.append(Text("Badges: " + ", ".join(b["title"] for b in result.badges), style="cyan"))
     nxt = result.next_tier
     if nxt is not None:
         unit = "%" if result.scoring == "percent" else " points"
         need = f"{fmt(nxt.points_needed)}{unit} short" if nxt.points_needed > 0 else "enough points"
+        if result.scoring == "none":
+            need = "needs its conditions"
         lines.append(Text(f"Next tier: {nxt.title} — {need}"))
         for blocker in nxt.blocking:
             lines.append(Text(f"  ✘ {blocker.kind} {blocker.id}: {blocker.message}", style="red"))

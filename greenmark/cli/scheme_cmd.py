@@ -20,7 +20,6 @@ from greenmark.cli.common import (
     report_problems,
 )
 from greenmark.core.errors import ExitCode, GreenmarkError, Problem
-from greenmark.core.explain import fmt
 from greenmark.core.model import Scheme
 from greenmark.core.scheme import load_scheme, resolve_scheme
 
@@ -85,7 +84,7 @@ def _render_test(report: SchemeTestReport) -> None:
     table.add_column("Fixture", style="bold", overflow="fold")
     table.add_column("", no_wrap=True)
     table.add_column("Tier", no_wrap=True)
-    table.add_column("Points", justify="right", no_wrap=True)
+    table.add_column("Result", justify="right", no_wrap=True)
     table.add_column("Badges", ratio=1, overflow="fold")
     marks = {
         "pass": ("✔ pass", "green"),
@@ -95,7 +94,7 @@ def _render_test(report: SchemeTestReport) -> None:
     }
     for f in report.fixtures:
         mark, style = marks[f.outcome]
-        points = "" if f.total_points is None else fmt(f.total_points)
+        points = f.result_text
         tier = f.tier or ("none" if f.outcome in ("pass", "fail") else "")
         badges = f.note if f.outcome == "skip" else ", ".join(f.badges)
         table.add_row(f.name, Text(mark, style=style), tier, points, badges)

@@ -279,11 +279,29 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
                     f"not {info.weights_total:g}",
                 )
 
+    # Headline and points: a scheme with points has criteria; one without has no thresholds.
+    if info.headline is not None and info.headline not in scheme.metrics:
+        metric_list = ", ".join(scheme.metrics) or "none"
+        add(("scheme", "headline"), f"not a metric of this scheme (metrics: {metric_list})")
+    if info.scoring == "none":
+        for index, tier in enumerate(scheme.tiers):
+            for threshold in ("min_points", "min_percent"):
+                if getattr(tier, threshold) is not None:
+                    add(
+                        ("tiers", index, threshold),
+                        "a scheme without points (scoring = 'none') ranks by tier conditions",
+                    )
+            if tier.condition is None:
+                add(("tiers", index, "condition"), "needs a condition (the scheme has no points)")
+    elif not scheme.criteria or not scheme.sections:
+        absent = "criteria" if not scheme.criteria else "sections"
+        add((absent,), f"a {info.scoring}-scored scheme needs {absent} (or scoring = 'none')")
+
     # Tiers: the right kind of threshold, in increasing order.
     key = "min_percent" if scheme.scheme.scoring == "percent" else "min_points"
     other = "min_points" if key == "min_percent" else "min_percent"
     previous: tuple[str, float] | None = None
-    for index, tier in enumerate(scheme.tiers):
+    for index, tier in enumerate(scheme.tiers if info.scoring != "none" else []):
         if getattr(tier, other) is not None:
             add((("tiers", index, other)), f"use {key} in a {scheme.scheme.scoring}-scored scheme")
         threshold = getattr(tier, key)

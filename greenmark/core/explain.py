@@ -107,9 +107,29 @@ class BuildingResult:
     criteria: list[CriterionResult]
     gates: list[GateResult]
     next_tier: NextTier | None
+    metrics: list[dict[str, Any]] = field(default_factory=list)  # id, label, value, unit
+    headline: dict[str, Any] | None = None  # the metric the scheme ranks by, if it names one
+
+    def headline_text(self) -> str:
+        """The figure the scheme leads with: its headline metric, else points or percent."""
+        if self.headline is not None:
+            unit = self.headline["unit"]
+            value = self.headline["value"]
+            shown = "n/a" if value is None else fmt(round(value, 2))
+            return f"{self.headline['label']} {shown}" + (
+                f" {unit}" if unit not in ("", "1", "-") and value is not None else ""
+            )
+        if self.scoring == "percent":
+            return f"{fmt(round(self.total_percent, 2))} %"
+        return f"{fmt(round(self.total_points, 2))} points"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON result contract (see the README)."""
+        extra: dict[str, Any] = {}
+        if self.metrics:
+            extra["metrics"] = [{**m, "value": _maybe_round(m["value"])} for m in self.metrics]
+        if self.headline is not None:
+            extra["headline"] = {**self.headline, "value": _maybe_round(self.headline["value"])}
         return {
             "project": self.project,
             "scheme": {
@@ -163,7 +183,11 @@ class BuildingResult:
                     for b in self.next_tier.blocking
                 ],
             },
-        }
+        } | extra
+
+
+def _maybe_round(value: float | None) -> float | None:
+    return None if value is None else _round(value)
 
 
 def _round(value: float) -> float:
@@ -474,6 +498,19 @@ class Explainer:
             for k, b in enumerate(scheme.badges)
             if scores.badges[i, k]
         ]
+        metrics = []
+        for name, spec in scheme.metrics.items():
+            raw = scores.env.get(name)
+            value = float(raw[i]) if isinstance(raw, np.ndarray) else None
+            finite = value is not None and math.isfinite(value)
+            metrics.append(
+                {
+                    "id": name,
+                    "label": spec.label,
+                    "value": value if finite else None,
+                    "unit": spec.unit,
+                }
+            )
         return BuildingResult(
             project=project or {},
             scheme_id=scheme.id,
@@ -491,6 +528,8 @@ class Explainer:
             criteria=criteria,
             gates=gates,
             next_tier=next_tier,
+            metrics=metrics,
+            headline=next((m for m in metrics if m["id"] == scheme.scheme.headline), None),
         )
 
 

@@ -58,7 +58,10 @@ class SchemeInfo(_Model):
     title: ShortText = Field(min_length=1)
     version: ShortText = Field(min_length=1)
     description: LongText = ""
-    scoring: Literal["points", "percent"] = "points"
+    scoring: Literal["points", "percent", "none"] = "points"
+    """``none``: no points at all (thresholds only); tiers by their conditions alone."""
+    headline: Name | None = None
+    """A metric to lead with instead of the total (e.g. a quality-to-load ratio)."""
     na_weights: Literal["respread", "fixed"] = "respread"
     """Percent schemes: a section whose every criterion is not applicable either gives its
     weight to the others (``respread``) or simply contributes nothing (``fixed``)."""
@@ -284,9 +287,9 @@ class Scheme(_Model):
     constants: dict[Name, ConstantSpec] = Field(default_factory=dict)
     inputs: dict[Name, InputSpec] = Field(default_factory=dict)
     derived: dict[Name, DerivedSpec] = Field(default_factory=dict)
-    sections: list[SectionSpec] = Field(min_length=1)
+    sections: list[SectionSpec] = Field(default_factory=list)
     groups: list[GroupSpec] = Field(default_factory=list)
-    criteria: list[CriterionSpec] = Field(min_length=1)
+    criteria: list[CriterionSpec] = Field(default_factory=list)
     metrics: dict[Name, MetricSpec] = Field(default_factory=dict)
     gates: list[GateSpec] = Field(default_factory=list)
     tiers: list[TierSpec] = Field(min_length=1)

@@ -101,6 +101,7 @@ class FixtureResult:
     outcome: Literal["pass", "fail", "error", "skip"] = "pass"
     tier: str | None = None
     total_points: float | None = None
+    result_text: str = ""  # the scheme's headline figure: points, percent or its metric
     badges: list[str] = field(default_factory=list)
     checks: int = 0
     note: str = ""  # why a fixture was skipped
@@ -115,6 +116,7 @@ class FixtureResult:
             "outcome": self.outcome,
             "tier": self.tier,
             "total_points": self.total_points,
+            "result": self.result_text,
             "badges": self.badges,
             "checks": self.checks,
             "note": self.note,
@@ -221,6 +223,7 @@ def run_fixture(scheme: Scheme, scheme_path: Path, project: Path) -> FixtureResu
         return found
     found.tier = result.tier
     found.total_points = result.total_points
+    found.result_text = result.headline_text()
     found.badges = [b["id"] for b in result.badges]
     checks = compare(expect, result)
     found.checks = len(checks)

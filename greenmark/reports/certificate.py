@@ -27,7 +27,8 @@ The *payload* of a certificate is this JSON object::
       "tables":  {"facades": [...], "boq": [...], "fittings": [...]},  # rows, all fields
                                   # (but see LATER_FIELDS)
       "result":  {"total_points", "total_max", "total_percent", "tier", "tier_title",
-                  "badges": [{"id", "title"}], "criteria": {id: points}},
+                  "badges": [{"id", "title"}], "criteria": {id: points},
+                  "headline": {"id", "label", "value", "unit"} (only when the scheme has one)},
       "provisional": n,           # provisional scheme values the result relies on
       "evidence": [{"path", "sha256", "size"}]  # evidence files, sorted by path
     }
@@ -292,6 +293,7 @@ def build_payload(
             "tier_title": result.tier_title,
             "badges": [{"id": b["id"], "title": b["title"]} for b in result.badges],
             "criteria": {c.id: round(c.points, 4) for c in result.criteria},
+            **({"headline": result.headline} if result.headline is not None else {}),
         },
         "provisional": _provisional_count(scored, values),
         "evidence": evidence_files(scored.loaded.path, project.responses),
@@ -368,6 +370,7 @@ def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str,
         result["total_points"],
         result["total_max"],
         result["total_percent"],
+        result.get("headline"),
     )
     gfa = project.get("gross_floor_area")
     later = {}

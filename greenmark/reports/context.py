@@ -92,7 +92,11 @@ def _result_block(prepared: Prepared) -> dict[str, Any]:
         "total_percent": float(result.total_percent),
         "percent_scoring": percent,
         "total_text": total_text(
-            result.scoring, result.total_points, result.total_max, result.total_percent
+            result.scoring,
+            result.total_points,
+            result.total_max,
+            result.total_percent,
+            result.headline,
         ),
         "tier": None
         if result.tier is None

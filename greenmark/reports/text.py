@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -125,8 +126,23 @@ def pretty_unit(unit: str | None) -> str:
     return text.replace("ft2", "ft²")
 
 
-def total_text(scoring: str, points: float, maximum: float, percent: float) -> str:
-    """``53.7 of 60 points``; ``103.2 points (max 100 + bonus)``; ``87.5 %``."""
+def total_text(
+    scoring: str,
+    points: float,
+    maximum: float,
+    percent: float,
+    headline: Mapping[str, Any] | None = None,
+) -> str:
+    """``53.7 of 60 points``; ``103.2 points (max 100 + bonus)``; ``87.5 %``; or the
+    scheme's headline metric (``BEE 2.1``) when it names one or has no points."""
+    if headline is not None:
+        value = headline.get("value")
+        unit = str(headline.get("unit") or "")
+        shown = "n/a" if value is None else fmt_number(value)
+        suffix = f" {unit}" if unit not in ("", "1", "-") and value is not None else ""
+        return f"{headline.get('label', '')} {shown}{suffix}".strip()
+    if scoring == "none":
+        return "no points (the scheme ranks by conditions)"
     if scoring == "percent":
         return f"{fmt_number(percent)} %"
     if points > maximum:

@@ -43,6 +43,8 @@ def bar(fraction: float, width: int) -> Text:
 
 
 def total_text(result: BuildingResult) -> str:
+    if result.headline is not None or result.scoring == "none":
+        return result.headline_text()
     if result.scoring == "percent":
         return f"{fmt(round(result.total_percent, 1))} %"
     return f"{fmt(round(result.total_points, 2))} / {fmt(result.total_max)} pts"
