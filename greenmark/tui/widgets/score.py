@@ -66,7 +66,9 @@ def blocking_lines(result: BuildingResult) -> list[Text]:
         return [Text("Top tier reached.", "green")]
     lines = []
     head = Text.assemble(("Next ", "bold"), (nxt.title, "bold"), ": ")
-    if nxt.points_needed > 0:
+    if result.scoring == "none":
+        head.append("its conditions", "yellow")
+    elif nxt.points_needed > 0:
         unit = "%" if result.scoring == "percent" else "pts"
         head.append(f"{fmt(round(nxt.points_needed, 2))} {unit} short", "yellow")
     else:
