@@ -142,7 +142,9 @@ class BuildingResult:
             "total_max": _round(self.total_max),
             "total_percent": _round(self.total_percent),
             "tier": self.tier,
+            "tier_title": self.tier_title,
             "badges": [b["id"] for b in self.badges],
+            "badge_titles": [b["title"] for b in self.badges],
             "sections": [
                 {
                     "id": s.id,

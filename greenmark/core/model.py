@@ -150,6 +150,8 @@ class SectionSpec(_Model):
     ``1 / conversion`` each toward the section, before its cap (e.g. 5 Mt points = 1 point)."""
     points_name: ShortText = ""
     """What the section's own points are called when ``conversion`` is not 1 (``Mt points``)."""
+    source: LongText = ""  # where the cap, floor, weight and conversion come from
+    verified: bool = True
 
 
 class GroupSpec(_Model):
@@ -162,6 +164,8 @@ class GroupSpec(_Model):
     floor: float | None = Field(default=None, ge=0)
     floor_from_tier: Name | None = None
     """The floor applies from this tier up (default: to every tier)."""
+    source: LongText = ""  # where the cap and floor come from
+    verified: bool = True
 
 
 class FormulaPoints(_Model):

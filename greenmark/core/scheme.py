@@ -23,6 +23,7 @@ from greenmark.core.checks import check_scheme
 from greenmark.core.errors import GreenmarkError, Problem, SchemeError
 from greenmark.core.inherit import merge_scheme
 from greenmark.core.model import Scheme
+from greenmark.core.named import resolve_named_numbers
 from greenmark.core.resources import criteria_dir
 from greenmark.core.tomlfile import (
     LineIndex,
@@ -54,6 +55,16 @@ def _pydantic_problems(
 def parse_scheme(data: dict[str, Any], text: str | None = None, file: str | None = None) -> Scheme:
     """Validate parsed TOML into a :class:`Scheme`; :class:`SchemeError` lists every problem."""
     lines = LineIndex(text) if text is not None else None
+    data, named = resolve_named_numbers(data, file)
+    if named:
+        raise SchemeError(
+            problems=[
+                Problem(
+                    p.message, file, p.location, lines.line_of(_path(p.location)) if lines else None
+                )
+                for p in named
+            ]
+        )
     try:
         scheme = Scheme.model_validate(data)
     except ValidationError as exc:
@@ -239,8 +250,19 @@ def unverified_constants(scheme: Scheme) -> list[tuple[str, str]]:
     for name, constant in scheme.constants.items():
         if not constant.verified:
             found.append((f"constants.{name}", constant.source or constant.note))
-    for kind in ("criteria", "gates", "tiers", "badges"):
+    for kind in ("sections", "groups", "criteria", "gates", "tiers", "badges"):
         for item in getattr(scheme, kind):
             if not item.verified:
                 found.append((f"{kind}.{item.id}", item.source))
     return found
+
+
+def _path(dotted_location: str | None) -> tuple[str | int, ...]:
+    """``criteria[3].points.at[1]`` -> ``("criteria", 3, "points", "at", 1)``."""
+    parts: list[str | int] = []
+    for piece in re.split(r"\.", dotted_location or ""):
+        name, *indices = re.split(r"\[", piece)
+        if name:
+            parts.append(name)
+        parts.extend(int(i.rstrip("]")) for i in indices)
+    return tuple(parts)
