@@ -247,6 +247,16 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
             f"badges supersede each other in a cycle ({names})",
         )
 
+    # Maxima by building type: the scheme's own types.
+    for index, criterion in enumerate(scheme.criteria):
+        for building_type in criterion.max_points_by_type or {}:
+            if building_type not in scheme.scheme.building_types:
+                types = ", ".join(scheme.scheme.building_types) or "none declared"
+                add(
+                    ("criteria", index, "max_points_by_type", building_type),
+                    f"not a building type of this scheme (building_types: {types})",
+                )
+
     # Floors from a tier: a known tier.
     tier_ids = [t.id for t in scheme.tiers]
     floor_tiers = [("sections", i, s.floor_from_tier) for i, s in enumerate(scheme.sections)]

@@ -82,6 +82,7 @@ class CompiledCriterion:
     give: Array = field(default_factory=lambda: np.zeros(1))  # points per band, [0, *give]
     choice_input: str | None = None
     lower_is_better: bool = False  # bands: ``at`` holds negated thresholds
+    max_by_type: Array | None = None  # [building types + 1] maxima (last: default), or None
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
 
     section_index = {s.id: i for i, s in enumerate(scheme.sections)}
     tier_rank = {t.id: i for i, t in enumerate(scheme.tiers)}
+    building_types = scheme.scheme.building_types
     criteria: list[CompiledCriterion] = []
     for index, spec in enumerate(scheme.criteria):
         label = f"criterion {spec.id}"
@@ -201,6 +203,12 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
             "id": spec.id,
             "section": section_index[spec.section],
             "max_points": spec.max_points,
+            "max_by_type": None
+            if not spec.max_points_by_type
+            else np.asarray(
+                [spec.max_points_by_type.get(t, spec.max_points) for t in building_types]
+                + [spec.max_points]
+            ),
             "bonus": spec.bonus,
             "applies": applies,
             "applies_inputs": applies_inputs,
@@ -534,8 +542,15 @@ def score(
     core_raw = np.zeros((n, n_sections), order="F")
     bonus_raw = np.zeros((n, n_sections), order="F")
     max_raw = np.zeros((n, n_sections), order="F")
+    type_rows: Array | None = None  # each building's row in a by-type table (-1: default)
     for c in compiled.criteria:
         col = c.index
+        top: float | Array = c.max_points
+        if c.max_by_type is not None:
+            if type_rows is None:
+                codes = env["building_type"]
+                type_rows = np.where(np.isnan(codes), -1, codes).astype(np.intp)
+            top = c.max_by_type[type_rows]
         if c.kind == "choice":
             assert c.choice_input is not None
             value = env[c.choice_input]
@@ -545,16 +560,18 @@ def score(
             assert c.expression is not None
             value = c.expression(env, n)
             if c.kind == "formula":
-                earned = np.clip(value, 0.0, c.max_points)
+                earned = np.clip(value, 0.0, top)
             elif c.kind == "bands":
                 key = -value if c.lower_is_better else value
                 # a value that reaches a threshold up to rounding (19.999999 % of 20 %) counts
                 with np.errstate(invalid="ignore"):  # -inf + inf: not assessed below
                     key = key + 1e-9 * np.maximum(1.0, np.abs(key))
                 earned = c.give[_bands_reached(c.at, key)]
-                earned = np.minimum(earned, c.max_points)
+                earned = np.minimum(earned, top)
             else:  # yes
                 earned = np.where(_as_bool(value), c.give[1], 0.0)
+        if c.max_by_type is not None:  # a type's smaller maximum caps every rule
+            earned = np.minimum(earned, top)
         if explain:
             values[:, col] = value
         # Masks from the cache are shared between criteria: never modify them in place.
@@ -568,6 +585,10 @@ def score(
             applies_missing = _missing(env, c.applies_inputs, n, missing_cache)
             na = ~applies_missing & ~_as_bool(c.applies(env, n))
             not_given = not_given | applies_missing
+        if c.max_by_type is not None:
+            top_na = np.asarray(top) == 0  # worth nothing for this building type: N/A
+            if top_na.any():
+                na = top_na if na is None else na | top_na
         if not_applicable is not None and c.id in not_applicable:
             marked = np.asarray(not_applicable[c.id], dtype=bool)
             na = marked if na is None else na | marked
@@ -581,7 +602,7 @@ def score(
         column[blank] = 0.0
         # NOT_MET = 1, +1 when some points (PARTIAL), +1 more when all (AWARDED)
         column_status = status[:, col]
-        np.add(column > 0, column >= c.max_points - 1e-9, out=column_status, dtype=np.int8)
+        np.add(column > 0, column >= top - 1e-9, out=column_status, dtype=np.int8)
         column_status += Status.NOT_MET
         column_status[not_given] = Status.NOT_ASSESSED
         if na is not None:
@@ -589,7 +610,7 @@ def score(
         total = (bonus_raw if c.bonus else core_raw)[:, c.section]
         total += column  # in the section's own points; converted once below
         if not c.bonus:
-            most = c.max_points
+            most = top
             max_raw[:, c.section] += most if na is None else np.where(na, 0.0, most)
     if compiled.converts:  # own points to scheme points after summing (60 / 6 is 10 exactly)
         for raw in (core_raw, bonus_raw, max_raw):

@@ -267,6 +267,21 @@ class Explainer:
                 parts.append(f"{name} not given and not calculable: {reason}")
         return "; ".join(parts)
 
+    def _type_name(self, i: int) -> str | None:
+        """Building ``i``'s type as the scheme names it (None when not given)."""
+        code = self.scores.env.get("building_type")
+        types = self.scheme.scheme.building_types
+        if not isinstance(code, np.ndarray) or np.isnan(code[i]) or not types:
+            return None
+        return types[int(code[i])]
+
+    def max_points(self, c_index: int, i: int) -> float:
+        """Criterion ``c_index``'s maximum for building ``i`` (by its type when it varies)."""
+        spec = self.scheme.criteria[c_index]
+        if not spec.max_points_by_type:
+            return spec.max_points
+        return self.scheme.max_for(spec, self._type_name(i))
+
     def _calculator(self, name: str) -> str | None:
         spec = self.scheme.inputs.get(name)
         return spec.calculator if spec is not None else None
@@ -277,7 +292,10 @@ class Explainer:
         spec = self.scheme.criteria[c_index]
         status = Status(int(scores.status[i, c_index]))
         earned = float(scores.points[i, c_index])
-        of = f"{fmt(earned)} of {fmt(spec.max_points)}"
+        top = self.max_points(c_index, i)
+        of = f"{fmt(earned)} of {fmt(top)}"
+        if status == Status.NOT_APPLICABLE and top == 0:
+            return f"not applicable: worth no points for a {self._type_name(i)} building"
         if status == Status.NOT_APPLICABLE:
             if compiled.applies is not None and not _truthy(
                 compiled.applies(scores.env, scores.size)[i]
@@ -299,9 +317,7 @@ class Explainer:
         rule = spec.points
         if isinstance(rule, FormulaPoints):
             inputs = self._names_text(compiled.expression.names, i) if compiled.expression else ""
-            capped = (
-                " (capped)" if value > spec.max_points else " (floored at 0)" if value < 0 else ""
-            )
+            capped = " (capped)" if value > top else " (floored at 0)" if value < 0 else ""
             prefix = f"{inputs}: " if inputs else ""
             return f"{prefix}{rule.formula} = {fmt(value)} → {of}{capped}"
         if isinstance(rule, BandPoints):
@@ -434,7 +450,7 @@ class Explainer:
                 section=spec.section,
                 title=spec.title,
                 points=float(scores.points[i, c]),
-                max_points=spec.max_points,
+                max_points=self.max_points(c, i),
                 status=Status(int(scores.status[i, c])).label,
                 reason=self.criterion_reason(c, i),
                 bonus=spec.bonus,

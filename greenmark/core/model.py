@@ -233,6 +233,9 @@ class CriterionSpec(_Model):
     section: Name
     title: ShortText = Field(min_length=1)
     max_points: float = Field(gt=0)
+    max_points_by_type: dict[Name, Annotated[float, Field(ge=0)]] | None = None
+    """The maximum for some building types (others keep ``max_points``); 0 makes the
+    criterion not applicable to that type."""
     points: PointsRule
     bonus: bool = False
     applies_if: LongText | None = None
@@ -312,6 +315,11 @@ class Scheme(_Model):
             if criterion.id == criterion_id:
                 return criterion
         raise KeyError(criterion_id)
+
+    def max_for(self, criterion: CriterionSpec, building_type: str | None) -> float:
+        """A criterion's maximum for one building type."""
+        by_type = criterion.max_points_by_type or {}
+        return by_type.get(building_type or "", criterion.max_points)
 
     def tier_index(self, tier_id: str) -> int:
         return [t.id for t in self.tiers].index(tier_id)

@@ -476,6 +476,13 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
         problem(("project", "gross_floor_area"), str(exc))
     for index, message in _unknown_fittings(project):
         problem(("fittings", index, "type"), message)
+    stage_spec = scheme.inputs.get("stage")
+    if stage_spec is not None and stage_spec.type == "choice" and "stage" not in project.inputs:
+        # a scheme that reads the stage (a design-stage maximum, a final one) declares it as
+        # a choice input; the project's own [project] stage fills it
+        stage = info.stage.replace("-", "_")
+        if stage in (stage_spec.choices or ()):
+            values["stage"] = stage
 
     for name, raw in project.inputs.items():
         where = ("inputs", name)

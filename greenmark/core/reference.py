@@ -200,7 +200,7 @@ def score_one(
                 else rule.yes
             )
             rule_inputs = _inputs_of(scheme, source)
-        na = c.id in not_applicable
+        na = c.id in not_applicable or scheme.max_for(c, btype) == 0  # worth nothing: N/A
         unknown = missing(rule_inputs)
         if c.applies_if is not None:
             if missing(_inputs_of(scheme, c.applies_if)):
@@ -214,7 +214,7 @@ def score_one(
                 if not math.isfinite(value):
                     unknown = True  # NaN or a division by zero: no value, never full points
                 else:
-                    earned = min(max(value, 0.0), c.max_points)
+                    earned = min(max(value, 0.0), scheme.max_for(c, btype))
             elif isinstance(rule, BandPoints):
                 value = float(_expr(rule.bands, env))
                 if not math.isfinite(value):
@@ -227,16 +227,17 @@ def score_one(
                     else:
                         reached = value - slack <= threshold
                     if reached:
-                        earned = min(give, c.max_points)
+                        earned = min(give, scheme.max_for(c, btype))
             elif isinstance(rule, YesNoPoints):
                 earned = rule.give if _truth(_expr(rule.yes, env)) else 0.0
             else:
                 earned = rule.give.get(values[rule.choice], 0.0)
+            earned = min(earned, scheme.max_for(c, btype))
         if na:
             status[c.id], earned = "not_applicable", 0.0
         elif unknown:
             status[c.id], earned = "not_assessed", 0.0
-        elif earned >= c.max_points - 1e-9:
+        elif earned >= scheme.max_for(c, btype) - 1e-9:
             status[c.id] = "awarded"
         elif earned > 0:
             status[c.id] = "partial"
@@ -253,7 +254,7 @@ def score_one(
         core = sum(points[c.id] for c in scheme.criteria if c.section == s.id and not c.bonus)
         bonus = sum(points[c.id] for c in scheme.criteria if c.section == s.id and c.bonus)
         available = sum(
-            c.max_points
+            scheme.max_for(c, btype)
             for c in scheme.criteria
             if c.section == s.id and not c.bonus and applicable[c.id]
         )

@@ -154,7 +154,7 @@ def available_points(scored: ProjectScore, i: int = 0) -> list[Available]:
         if status == Status.NOT_APPLICABLE:
             continue
         points = float(scores.points[i, c])
-        room = spec.max_points - points
+        room = explainer.max_points(c, i) - points
         if room <= 1e-9:
             continue
         s = compiled.criteria[c].section

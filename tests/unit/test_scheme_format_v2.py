@@ -111,3 +111,89 @@ def test_a_floor_from_a_tier_binds_only_from_that_tier():
     row = [{"a": 25}]  # 4 points: Gold by points, under a floor of 5 that starts at Gold
     assert score_rows(scheme, row).tier_id(0) == "gold"
     assert score_rows(strict, row).tier_id(0) == "certified"
+
+
+TYPED = """
+[scheme]
+id = "typed"
+title = "Maxima by building type and stage"
+version = "1.0"
+building_types = ["office", "retail", "residential"]
+
+[inputs.x]
+label = "x"
+[inputs.stage]
+label = "Stage"
+type = "choice"
+choices = ["pre_assessment", "design", "as_built", "existing"]
+
+[[sections]]
+id = "one"
+title = "One"
+
+[[criteria]]
+id = "T-1"
+section = "one"
+title = "worth 3 for offices, 5 for retail, nothing for homes"
+max_points = 3
+max_points_by_type = { retail = 5, residential = 0 }
+points = { formula = "x" }
+
+[[criteria]]
+id = "F-1"
+section = "one"
+title = "assessed at the final stage only"
+max_points = 2
+applies_if = "stage_is_as_built or stage_is_existing"
+points = { formula = "x" }
+
+[[tiers]]
+id = "pass"
+title = "Pass"
+min_points = 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("building_type", "points", "maximum", "status"),
+    [("office", 3, 3, "awarded"), ("retail", 4, 5, "partial"), ("residential", 0, 0, "n/a")],
+)
+def test_a_maximum_by_building_type(building_type, points, maximum, status):
+    from greenmark.core.engine import Status
+    from greenmark.core.explain import Explainer
+    from greenmark.core.reference import score_one
+
+    scheme = scheme_from_text(TYPED)
+    row = {"x": 4, "building_type": building_type, "stage": "design"}
+    scores = score_rows(scheme, [row])
+    assert scores.points[0, 0] == points
+    assert Explainer(scores).building(0).criteria[0].max_points == maximum
+    label = Status(int(scores.status[0, 0])).label
+    assert label == ("not_applicable" if status == "n/a" else status)
+    assert score_one(scheme, row)["points"]["T-1"] == points
+    assert scores.section_max[0, 0] == maximum  # F-1 is not applicable at design stage
+
+
+def test_a_design_stage_maximum_and_a_final_one(tmp_path):
+    from greenmark.core.project import load_project
+    from greenmark.core.scoring import score_project
+
+    scheme_file = tmp_path / "typed.toml"
+    scheme_file.write_text(TYPED, encoding="utf-8")
+    results = {}
+    for stage in ("design", "as-built"):
+        project = tmp_path / f"{stage}.toml"
+        project.write_text(
+            f'[project]\nname = "P"\nscheme = "typed.toml"\nbuilding_type = "office"\n'
+            f'gross_floor_area = 100\nstage = "{stage}"\n\n[inputs]\nx = 2\n',
+            encoding="utf-8",
+        )
+        loaded = load_project(project)
+        results[stage] = score_project(loaded, scheme_from_text(TYPED)).result
+    assert results["design"].total_max == 3 and results["as-built"].total_max == 5
+
+
+def test_maxima_by_type_name_the_scheme_types():
+    with pytest.raises(SchemeError) as raised:
+        scheme_from_text(TYPED.replace("residential = 0", "homes = 0"))
+    assert "not a building type of this scheme" in raised.value.problems[0].message
