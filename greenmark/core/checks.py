@@ -308,22 +308,25 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
         add((absent,), f"a {info.scoring}-scored scheme needs {absent} (or scoring = 'none')")
 
     # Tiers: the right kind of threshold, in increasing order.
-    key = "min_percent" if scheme.scheme.scoring == "percent" else "min_points"
-    other = "min_points" if key == "min_percent" else "min_percent"
-    previous: tuple[str, float] | None = None
+    # (a points scheme may give a tier a percent threshold instead: a share of its maximum)
+    previous: dict[str, tuple[str, float]] = {}
     for index, tier in enumerate(scheme.tiers if info.scoring != "none" else []):
-        if getattr(tier, other) is not None:
-            add((("tiers", index, other)), f"use {key} in a {scheme.scheme.scoring}-scored scheme")
-        threshold = getattr(tier, key)
-        if threshold is None:
-            continue
-        if previous is not None and threshold <= previous[1]:
-            add(
-                ("tiers", index, key),
-                f"tiers go from lowest to highest: {key} {threshold:g} is not above "
-                f"{previous[1]:g} of tier {previous[0]!r}",
-            )
-        previous = (tier.id, threshold)
+        if info.scoring == "percent" and tier.min_points is not None:
+            add(("tiers", index, "min_points"), "use min_percent in a percent-scored scheme")
+        if tier.min_points is not None and tier.min_percent is not None:
+            add(("tiers", index, "min_percent"), "give min_points or min_percent, not both")
+        for key in ("min_points", "min_percent"):
+            threshold = getattr(tier, key)
+            if threshold is None:
+                continue
+            before = previous.get(key)
+            if before is not None and threshold <= before[1]:
+                add(
+                    ("tiers", index, key),
+                    f"tiers go from lowest to highest: {key} {threshold:g} is not above "
+                    f"{before[1]:g} of tier {before[0]!r}",
+                )
+            previous[key] = (tier.id, threshold)
 
     # Formulas: each compiles against the names its stage may read.
     derived_graph: dict[str, set[str]] = {}

@@ -120,7 +120,8 @@ class CompiledScheme:
     group_cap: Array  # [groups]
     max_points: Array  # [criteria]
     weights: Array  # [building types + 1, sections]; last row: default
-    tier_threshold: Array  # [tiers], -inf when none
+    tier_threshold: Array  # [tiers], -inf when none (points, or % when tier_on_percent)
+    tier_on_percent: Array  # [tiers] bool: a percent threshold (min_percent) in a points scheme
     badge_min_rank: Array  # [badges]
     badge_supersedes: Array  # [badges, badges] bool: row badge hides column badge
     defaults: dict[str, float]  # inputs with a scheme default, as engine values
@@ -344,8 +345,13 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         else:
             weights[:, s] = 1.0 if w is None else float(w)
 
-    threshold_key = "min_percent" if scheme.scheme.scoring == "percent" else "min_points"
-    thresholds = [getattr(t, threshold_key) for t in scheme.tiers]
+    percent_scheme = scheme.scheme.scoring == "percent"
+    # a points scheme may still give a tier a percent threshold (share of the maximum)
+    on_percent = [not percent_scheme and t.min_percent is not None for t in scheme.tiers]
+    thresholds = [
+        t.min_percent if percent_scheme or percent else t.min_points
+        for t, percent in zip(scheme.tiers, on_percent, strict=True)
+    ]
     inf = np.inf
     return CompiledScheme(
         scheme=scheme,
@@ -383,6 +389,7 @@ def compile_scheme(scheme: Scheme) -> CompiledScheme:
         max_points=np.asarray([c.max_points for c in criteria]),
         weights=weights,
         tier_threshold=np.asarray([-inf if t is None else t for t in thresholds]),
+        tier_on_percent=np.asarray(on_percent, dtype=bool),
         badge_min_rank=np.asarray([b.rank for b in badges], dtype=np.int64),
         badge_supersedes=np.asarray(
             [[o.id in b.supersedes for o in scheme.badges] for b in scheme.badges], dtype=bool
@@ -703,7 +710,6 @@ def score(
     floor_rank = compiled.floor_rank
 
     # Tiers: own threshold and condition, gates from that tier down, floors; cumulative.
-    measure = total_percent if scheme.scheme.scoring == "percent" else total_points
     n_tiers = len(scheme.tiers)
     tier_ok = np.empty((n, n_tiers), dtype=bool, order="F")
     gates_so_far = np.ones(n, dtype=bool)
@@ -712,7 +718,8 @@ def score(
             if gate.rank == t:
                 gates_so_far = gates_so_far & gate_ok[:, gate.index]
         floors_here = floor_ok[:, floor_rank <= t].all(axis=1)  # floors from this tier down
-        ok = (measure >= compiled.tier_threshold[t] - 1e-9) & gates_so_far & floors_here
+        short = tier_shortfall(compiled, t, total_points, total_percent, total_max)
+        ok = (short <= 1e-9) & gates_so_far & floors_here
         tier_condition = compiled.tier_conditions[t]
         if tier_condition is not None:
             holds = _as_bool(tier_condition.condition(env, n))
@@ -729,9 +736,12 @@ def score(
         for b, hidden in zip(*np.nonzero(compiled.badge_supersedes), strict=True):
             badges[:, hidden] &= ~earned[:, b]
 
-    next_threshold = np.append(compiled.tier_threshold, np.nan)[tier_index + 1]
-    next_threshold = np.where(np.isneginf(next_threshold), 0.0, next_threshold)
-    points_needed = np.maximum(0.0, next_threshold - measure)
+    points_needed = np.full(n, np.nan)  # NaN at the top tier
+    for t in range(n_tiers):
+        rows = tier_index + 1 == t
+        if rows.any():
+            short = tier_shortfall(compiled, t, total_points, total_percent, total_max)
+            points_needed[rows] = short[rows]
 
     return Scores(
         compiled=compiled,
@@ -755,3 +765,22 @@ def score(
         badges=badges,
         points_needed=points_needed,
     )
+
+
+def tier_shortfall(
+    compiled: CompiledScheme,
+    t: int,
+    total_points: Array,
+    total_percent: Array,
+    total_max: Array,
+) -> Array:
+    """How far each building is below tier ``t``'s threshold (0 when it reaches it): in
+    points, or in % for a percent-scored scheme; a percent threshold in a points scheme
+    is turned into the points it takes (a share of each building's own maximum)."""
+    threshold = compiled.tier_threshold[t]
+    if not np.isfinite(threshold):
+        return np.zeros(len(total_points))
+    if compiled.tier_on_percent[t]:
+        return np.maximum(0.0, (threshold - total_percent) / 100.0 * total_max)
+    measure = total_percent if compiled.scheme.scheme.scoring == "percent" else total_points
+    return np.maximum(0.0, threshold - measure)

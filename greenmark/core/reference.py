@@ -358,9 +358,14 @@ def score_one(
     measure = total_percent if scheme.scheme.scoring == "percent" else total
     tier_index = -1
     for t, tier in enumerate(scheme.tiers):
-        tier_threshold = tier.min_percent if scheme.scheme.scoring == "percent" else tier.min_points
+        if scheme.scheme.scoring == "percent":
+            reached = tier.min_percent is None or measure >= tier.min_percent - 1e-9
+        elif tier.min_percent is not None:  # a percent threshold in a points scheme
+            reached = total_percent >= tier.min_percent - 1e-9
+        else:
+            reached = tier.min_points is None or measure >= tier.min_points - 1e-9
         floors_ok = all(rank > t for rank in failed_floor_ranks)
-        ok = floors_ok and (tier_threshold is None or measure >= tier_threshold - 1e-9)
+        ok = floors_ok and reached
         for gate in scheme.gates:
             rank = scheme.tier_index(gate.from_tier) if gate.from_tier else 0
             if rank <= t and gates[gate.id] not in ("passed", "not_applicable"):

@@ -56,19 +56,19 @@ def parse_scheme(data: dict[str, Any], text: str | None = None, file: str | None
     """Validate parsed TOML into a :class:`Scheme`; :class:`SchemeError` lists every problem."""
     lines = LineIndex(text) if text is not None else None
     data, named = resolve_named_numbers(data, file)
-    if named:
-        raise SchemeError(
-            problems=[
-                Problem(
-                    p.message, file, p.location, lines.line_of(_path(p.location)) if lines else None
-                )
-                for p in named
-            ]
-        )
+    problems = [
+        Problem(p.message, file, p.location, lines.line_of(_path(p.location)) if lines else None)
+        for p in named
+    ]
     try:
         scheme = Scheme.model_validate(data)
     except ValidationError as exc:
-        raise SchemeError(problems=_pydantic_problems(exc, lines, file)) from None
+        # an unknown constant name is said once, as such (not also as "expected a number")
+        named_at = {p.location for p in named}
+        problems += [p for p in _pydantic_problems(exc, lines, file) if p.location not in named_at]
+        raise SchemeError(problems=problems) from None
+    if problems:  # pragma: no cover - a name left in a number position never validates
+        raise SchemeError(problems=problems)
     found = check_scheme(scheme)
     if found:
         raise SchemeError(problems=[_locate(loc, lines, file, msg) for loc, msg in found])

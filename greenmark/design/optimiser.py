@@ -34,7 +34,7 @@ from typing import Literal
 
 import numpy as np
 
-from greenmark.core.engine import GateStatus, Scores
+from greenmark.core.engine import GateStatus, Scores, tier_shortfall
 from greenmark.design.effects import DesignerError
 from greenmark.design.space import DesignSpace
 
@@ -82,8 +82,9 @@ def requirements(scores: Scores, target: int, badges: Sequence[int] = ()) -> Req
     n = scores.size
     percent = scheme.scheme.scoring == "percent"
     measure = scores.total_percent if percent else scores.total_points
-    threshold = float(compiled.tier_threshold[target])
-    short = np.maximum(0.0, threshold - measure) if math.isfinite(threshold) else np.zeros(n)
+    short = tier_shortfall(
+        compiled, target, scores.total_points, scores.total_percent, scores.total_max
+    )
     gates = [g.index for g in compiled.gates if g.rank <= target]
     status = scores.gate_status[:, gates]
     gate_ok = (status == GateStatus.PASSED) | (status == GateStatus.NOT_APPLICABLE)

@@ -17,7 +17,6 @@ Costs are indicative (the catalogue's currency, SGD by default) and additive.
 
 from __future__ import annotations
 
-import math
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from greenmark.core.engine import Status
+from greenmark.core.engine import Status, tier_shortfall
 from greenmark.core.explain import Blocker, Explainer
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, not_applicable_marks
@@ -200,8 +199,11 @@ def gap(scored: ProjectScore, target: str | int | Target) -> Gap:
     t = goal.tier
     percent = scheme.scheme.scoring == "percent"
     total = float(scores.total_percent[0] if percent else scores.total_points[0])
-    threshold = float(scores.compiled.tier_threshold[t])
-    needed = max(0.0, threshold - total) if math.isfinite(threshold) else 0.0
+    needed = float(
+        tier_shortfall(
+            scores.compiled, t, scores.total_points, scores.total_percent, scores.total_max
+        )[0]
+    )
     tier_reached = int(scores.tier_index[0]) >= t
     blocking = [] if tier_reached else Explainer(scores).blockers(0, t)
     needs = badge_needs(scores, goal.badges)

@@ -85,7 +85,12 @@ def unreachable_reasons(
                 )
             )
         threshold = float(space.compiled.tier_threshold[target])
-        if math.isfinite(threshold) and diagnosis.best_measure < threshold - 1e-9:
+        on_percent = bool(space.compiled.tier_on_percent[target])  # best_measure is in points
+        if (
+            not on_percent
+            and math.isfinite(threshold)
+            and diagnosis.best_measure < threshold - 1e-9
+        ):
             unit = "%" if scheme.scheme.scoring == "percent" else " points"
             found.append(
                 Blocker(

@@ -56,7 +56,9 @@ CASES: dict[str, Case] = {
     "scheme-unknown-criterion-key.toml": Case(
         "criteria[2].weight", 65, "unknown key (not part of the format)"
     ),
-    "scheme-max-points-string.toml": Case("criteria[0].max_points", 47, "expected a number"),
+    "scheme-max-points-string.toml": Case(
+        "criteria[0].max_points", 47, "'twelve' is not a constant of this scheme"
+    ),
     "scheme-max-points-negative.toml": Case(
         "criteria[2].max_points", 65, "expected greater than 0"
     ),
@@ -70,8 +72,10 @@ CASES: dict[str, Case] = {
         "expected a table with one of the keys 'formula', 'bands', 'yes' or 'choice'",
     ),
     "scheme-missing-title.toml": Case("scheme.title", 3, "required key is missing"),
-    "scheme-no-criteria.toml": Case("criteria", None, "required key is missing"),
-    "scheme-scoring-unknown.toml": Case("scheme.scoring", 7, "expected 'points' or 'percent'"),
+    "scheme-no-criteria.toml": Case("criteria", None, "a points-scored scheme needs criteria"),
+    "scheme-scoring-unknown.toml": Case(
+        "scheme.scoring", 7, "expected 'points', 'percent' or 'none'"
+    ),
     "scheme-bad-criterion-id.toml": Case("criteria[2].id", 62, "use a letter or digit first"),
     "scheme-max-points-true.toml": Case(
         "criteria[1].max_points", 54, "expected a number, got true"
@@ -499,7 +503,10 @@ def test_validate_lists_every_problem(tmp_path: Path) -> None:
     assert run.returncode == 2, run
     assert "Traceback" not in run.stderr, run
     expected = [
-        ("two-structure.toml:", "criteria[0].max_points: expected a number"),
+        (
+            "two-structure.toml:",
+            "criteria[0].max_points: 'twelve' is not a constant of this scheme",
+        ),
         ("two-structure.toml:", "criteria[2].weight: unknown key"),
         ("two-checks.toml:", "criteria[3].section: unknown section 'water'"),
         ("two-checks.toml:", "gates[0].from_tier: unknown tier 'platinum'"),

@@ -197,3 +197,15 @@ def test_maxima_by_type_name_the_scheme_types():
     with pytest.raises(SchemeError) as raised:
         scheme_from_text(TYPED.replace("residential = 0", "homes = 0"))
     assert "not a building type of this scheme" in raised.value.problems[0].message
+
+
+def test_a_percent_threshold_in_a_points_scheme_and_its_points_short():
+    text = SCHEME.replace('min_points = "gold"', "min_percent = 80")
+    scheme = scheme_from_text(text)
+    # maximum 4 (A-1 capped at 4, B-1 not applicable): Gold needs 80 % of 4 = 3.2 points
+    scores = score_rows(scheme, [{"a": 12}, {"a": 25}])
+    assert [scores.tier_id(i) for i in range(2)] == ["certified", "gold"]
+    assert scores.points_needed[0] == pytest.approx(1.2)  # 2 points of the 3.2 needed
+    from greenmark.core.reference import score_one
+
+    assert score_one(scheme, {"a": 12})["tier_index"] == 0
