@@ -478,9 +478,7 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
         problem(("fittings", index, "type"), message)
     stage_spec = scheme.inputs.get("stage")
     if stage_spec is not None and stage_spec.type == "choice" and "stage" not in project.inputs:
-        # a scheme that reads the stage (a design-stage maximum, a final one) declares it as
-        # a choice input; the project's own [project] stage fills it
-        stage = info.stage.replace("-", "_")
+        stage = info.stage.replace("-", "_")  # a scheme's choice input "stage": [project] stage
         if stage in (stage_spec.choices or ()):
             values["stage"] = stage
 
