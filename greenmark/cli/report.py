@@ -19,7 +19,7 @@ from greenmark.cli.common import (
 )
 from greenmark.cli.keys import load_signing_key, passphrase_options
 from greenmark.cli.register import register_file, register_option, today_option
-from greenmark.cli.score import warn_if_superseded
+from greenmark.cli.score import warn_if_other_scheme, warn_if_superseded
 from greenmark.core.errors import ExitCode, GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import write_atomic
@@ -98,13 +98,8 @@ def report(
         raise GreenmarkError("cannot write: is a folder", file=target)
     key = None if key_file is None else load_signing_key(key_file, passphrase_file, ask_passphrase)
     prepared = prepare(project, scheme=scheme_ref, issued=issued)
-    pinned = prepared.scored.loaded.project.project.scheme_version
     scheme = prepared.scored.scheme
-    if pinned and pinned != scheme.version:
-        err_console().print(
-            f"[yellow]warning:[/] {escape(prepared.scored.loaded.display)}: assessed against "
-            f"{escape(scheme.id)} {escape(pinned)}, reporting with {escape(scheme.version)}"
-        )
+    warn_if_other_scheme(prepared.scored.loaded, scheme)
     warn_if_superseded(prepared.scored.loaded, scheme)
     if key is not None:
         from greenmark.reports.register import record

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.text import Text
 
 from greenmark.cli.common import (
@@ -19,10 +20,35 @@ from greenmark.cli.common import (
     scheme_option,
 )
 from greenmark.cli.render import long_date, render_result, render_schemes, scheme_status
+from greenmark.core.crosswalk import inputs_left_out
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, load_project
-from greenmark.core.scheme import bundled_schemes
+from greenmark.core.scheme import bundled_schemes, scheme_id_of
 from greenmark.core.scoring import scheme_for, score_project
+
+
+def warn_if_other_scheme(loaded: LoadedProject, scheme: Scheme) -> None:
+    """Say when the scheme used is not the one (or the version) the project was assessed
+    against, naming both, and which of the project's inputs the other scheme leaves out."""
+    info = loaded.project.project
+    own = scheme_id_of(info.scheme, loaded.path.parent) or info.scheme
+    version = info.scheme_version
+    if own == scheme.id and (not version or version == scheme.version):
+        return
+    was = f"{own} {version}".strip() if version else own
+    text = f"assessed against {was}, scoring with {scheme.id} {scheme.version}"
+    names = [str(n) for n in loaded.project.inputs]
+    left_out = inputs_left_out(info.scheme, loaded.path.parent, names, scheme)
+    if left_out:
+        shown = ", ".join(left_out[:8]) + (
+            f" and {len(left_out) - 8} more" if len(left_out) > 8 else ""
+        )
+        text += (
+            f"; {len(left_out)} of the project's inputs have no counterpart in {scheme.id} and "
+            f"are left out ({shown}); what {scheme.id} needs and the project lacks shows as "
+            "not assessed"
+        )
+    err_console().print(f"[yellow]warning:[/] {escape(loaded.display)}: {escape(text)}")
 
 
 def superseded_text(scheme: Scheme) -> str | None:
@@ -94,12 +120,7 @@ def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
     """Score one PROJECT file: points, sections, tier, badges and what blocks the next tier."""
     loaded = load_project(project)
     scheme = scheme_for(loaded, scheme_ref)
-    version = loaded.project.project.scheme_version
-    if version and version != scheme.version:
-        err_console().print(
-            f"[yellow]warning:[/] {loaded.display}: assessed against {scheme.id} {version}, "
-            f"scoring with {scheme.version}"
-        )
+    warn_if_other_scheme(loaded, scheme)
     warn_if_superseded(loaded, scheme)
     scored = score_project(loaded, scheme)
     if output_format == "json":

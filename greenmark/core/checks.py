@@ -257,6 +257,12 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
                     f"not a building type of this scheme (building_types: {types})",
                 )
 
+    # Crosswalks: each name maps to an input of this scheme.
+    for other, names in scheme.crosswalk.items():
+        for theirs, ours in names.items():
+            if ours not in scheme.inputs:
+                add(("crosswalk", other, theirs), f"{ours!r} is not an input of this scheme")
+
     # Floors from a tier: a known tier.
     tier_ids = [t.id for t in scheme.tiers]
     floor_tiers = [("sections", i, s.floor_from_tier) for i, s in enumerate(scheme.sections)]

@@ -28,7 +28,7 @@ INHERITED = (
 )
 
 #: Tables of entries keyed by name.
-NAMED = ("constants", "inputs", "derived", "metrics")
+NAMED = ("constants", "inputs", "derived", "metrics", "crosswalk")
 
 #: Lists of entries keyed by ``id``.
 LISTED = ("sections", "groups", "criteria", "gates", "tiers", "badges")

@@ -301,6 +301,9 @@ class Scheme(_Model):
     gates: list[GateSpec] = Field(default_factory=list)
     tiers: list[TierSpec] = Field(min_length=1)
     badges: list[BadgeSpec] = Field(default_factory=list)
+    crosswalk: dict[ItemId, dict[Name, Name]] = Field(default_factory=dict)
+    """Input names of other schemes and what they are called here, for projects assessed
+    against another scheme: ``[crosswalk.gm-nrb] renewable_share = "renewable_onsite_share"``."""
 
     @property
     def id(self) -> str:

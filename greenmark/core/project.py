@@ -43,6 +43,7 @@ from pydantic import (
     field_validator,
 )
 
+from greenmark.core.crosswalk import crosswalk_for, stage_choice
 from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
 from greenmark.core.model import Scheme
 from greenmark.core.records import EvidenceFile, Scenario, SignOff
@@ -476,15 +477,15 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
         problem(("project", "gross_floor_area"), str(exc))
     for index, message in _unknown_fittings(project):
         problem(("fittings", index, "type"), message)
-    stage_spec = scheme.inputs.get("stage")
-    if stage_spec is not None and stage_spec.type == "choice" and "stage" not in project.inputs:
-        stage = info.stage.replace("-", "_")  # a scheme's choice input "stage": [project] stage
-        if stage in (stage_spec.choices or ()):
-            values["stage"] = stage
+    if "stage" not in project.inputs and (stage := stage_choice(scheme, info.stage)):
+        values["stage"] = stage
 
-    for name, raw in project.inputs.items():
-        where = ("inputs", name)
-        spec = scheme.inputs.get(name)
+    walk, foreign = crosswalk_for(project.project.scheme, loaded.path.parent, scheme)
+    for own_name, raw in project.inputs.items():
+        where = ("inputs", own_name)
+        spec = scheme.inputs.get(name := walk.get(own_name, own_name))
+        if spec is None and foreign:
+            continue  # assessed against another scheme: no counterpart here (said once)
         if spec is None:
             known = ", ".join(sorted(scheme.inputs))
             problem(where, f"scheme {scheme.id} has no input {name!r} (inputs: {known})")
@@ -536,7 +537,7 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
 
     criterion_ids = {c.id for c in scheme.criteria}
     for criterion_id in project.responses:
-        if criterion_id not in criterion_ids:
+        if criterion_id not in criterion_ids and not foreign:  # another scheme's ids: unused
             problem(
                 ("responses", criterion_id), f"scheme {scheme.id} has no criterion {criterion_id!r}"
             )

@@ -266,3 +266,18 @@ def _path(dotted_location: str | None) -> tuple[str | int, ...]:
             parts.append(name)
         parts.extend(int(i.rstrip("]")) for i in indices)
     return tuple(parts)
+
+
+def scheme_id_of(reference: str, relative_to: Path | None = None) -> str | None:
+    """The id of the scheme a project's ``scheme`` reference names (a bundled id, or a
+    file's ``[scheme] id``), without loading it; None when it cannot be found."""
+    if not reference.endswith(".toml"):
+        return reference
+    for candidate in ([relative_to / reference] if relative_to else []) + [Path(reference)]:
+        if candidate.is_file():
+            try:
+                info = _scheme_table(candidate)
+            except GreenmarkError:
+                return None
+            return info.get("id") if isinstance(info, dict) else None
+    return None

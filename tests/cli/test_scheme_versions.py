@@ -79,3 +79,28 @@ def test_validate_refuses_two_files_with_the_same_id_and_version(criteria: Path)
     done = _run("validate", str(criteria), criteria=criteria)
     assert done.returncode == 2
     assert "scheme demo 1.0 is also defined in" in " ".join(done.stderr.split())
+
+
+def test_scoring_against_another_scheme_uses_the_crosswalk_and_warns_once(cli):
+    sample = ROOT / "samples" / "nrb-office-tower.toml"
+    done = cli("score", str(sample), "--scheme", "gm-2021", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    warning = " ".join(done.stderr.split())
+    assert warning.count("warning:") == 1 and "error" not in warning
+    assert "assessed against gm-nrb 4.1-gm.1, scoring with gm-2021 2021.3" in warning
+    assert "have no counterpart in gm-2021 and are left out (ac_system" in warning
+    result = json.loads(done.stdout)
+    assert result["scheme"]["id"] == "gm-2021"
+    statuses = {c["id"]: c["status"] for c in result["criteria"]}
+    assert statuses["In1.1"] == "not_assessed"  # what gm-2021 needs and gm-nrb lacks
+    gates = {g["id"]: g["reason"] for g in result["gates"]}
+    assert "choose the energy efficiency pathway" in gates["p1-gold"]
+
+
+def test_a_bad_crosswalk_target_is_refused(cli, tmp_path):
+    text = (ROOT / "criteria" / "gm-2021.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "gm.toml"
+    bad.write_text(text.replace('bim_used = "in_pim"', 'bim_used = "in_pimm"'), encoding="utf-8")
+    done = cli("validate", str(bad))
+    assert done.returncode == 2
+    assert "crosswalk.gm-nrb.bim_used: 'in_pimm' is not an input of this scheme" in done.stderr
