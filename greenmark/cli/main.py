@@ -39,6 +39,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "check": "greenmark.cli.design:check",
     "whatif": "greenmark.cli.design:whatif",
     "set": "greenmark.cli.edit:set_values",
+    "compare": "greenmark.cli.compare:compare",
     "evidence": "greenmark.cli.evidence:evidence",
     "stage": "greenmark.cli.stage:stage",
     "scenario": "greenmark.cli.scenario:scenario",

@@ -258,8 +258,8 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
                 )
 
     # Crosswalks: each name maps to an input of this scheme.
-    for other, names in scheme.crosswalk.items():
-        for theirs, ours in names.items():
+    for other, mapping in scheme.crosswalk.items():
+        for theirs, ours in mapping.items():
             if ours not in scheme.inputs:
                 add(("crosswalk", other, theirs), f"{ours!r} is not an input of this scheme")
 

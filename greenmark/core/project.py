@@ -441,6 +441,10 @@ def gross_floor_area(info: ProjectInfo) -> float | None:
     return area
 
 
+def _ignore(location: tuple[Any, ...], message: str) -> None:  # a value for another scheme
+    return None
+
+
 def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
     """Check the project's values against the scheme and convert them to the scheme's units.
 
@@ -475,12 +479,16 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
         problem(("project", "gross_floor_area"), exc.problems[0].message)
     except ValueError as exc:
         problem(("project", "gross_floor_area"), str(exc))
-    for index, message in _unknown_fittings(project):
-        problem(("fittings", index, "type"), message)
+    if project.fittings:  # a type the WELS table does not know
+        from greenmark.calc.water import unknown_fitting_types
+
+        for item, message in unknown_fitting_types([f.type for f in project.fittings]):
+            problem(("fittings", item - 1, "type"), message)
     if "stage" not in project.inputs and (stage := stage_choice(scheme, info.stage)):
         values["stage"] = stage
 
     walk, foreign = crosswalk_for(project.project.scheme, loaded.path.parent, scheme)
+    bad = problem if not foreign else _ignore  # another scheme's values that do not fit: left out
     for own_name, raw in project.inputs.items():
         where = ("inputs", own_name)
         spec = scheme.inputs.get(name := walk.get(own_name, own_name))
@@ -488,23 +496,23 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
             continue  # assessed against another scheme: no counterpart here (said once)
         if spec is None:
             known = ", ".join(sorted(scheme.inputs))
-            problem(where, f"scheme {scheme.id} has no input {name!r} (inputs: {known})")
+            bad(where, f"scheme {scheme.id} has no input {name!r} (inputs: {known})")
             continue
         if spec.type == "boolean":
             if not isinstance(raw, bool):
-                problem(where, f"expected true or false, got {raw!r}")
+                bad(where, f"expected true or false, got {raw!r}")
                 continue
             values[name] = raw
             continue
         if spec.type == "choice":
             if not isinstance(raw, str) or raw not in (spec.choices or ()):
-                problem(where, f"expected one of: {', '.join(spec.choices or ())}; got {raw!r}")
+                bad(where, f"expected one of: {', '.join(spec.choices or ())}; got {raw!r}")
                 continue
             values[name] = raw
             continue
         # number / integer
         if isinstance(raw, bool | str):
-            problem(where, f"expected a number in {spec.unit}, got {raw!r}")
+            bad(where, f"expected a number in {spec.unit}, got {raw!r}")
             continue
         if isinstance(raw, Quantity):
             try:
@@ -515,17 +523,17 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
         else:
             number = float(raw)
         if not math.isfinite(number):
-            problem(where, "expected a finite number")
+            bad(where, "expected a finite number")
             continue
         if spec.type == "integer" and not float(number).is_integer():
-            problem(where, f"expected a whole number, got {number:g}")
+            bad(where, f"expected a whole number, got {number:g}")
             continue
         unit = "" if spec.unit in ("1", "") else f" {spec.unit}"
         if spec.min is not None and number < spec.min:
-            problem(where, f"{number:g}{unit} is below the minimum {spec.min:g}{unit}")
+            bad(where, f"{number:g}{unit} is below the minimum {spec.min:g}{unit}")
             continue
         if spec.max is not None and number > spec.max:
-            problem(where, f"{number:g}{unit} is above the maximum {spec.max:g}{unit}")
+            bad(where, f"{number:g}{unit} is above the maximum {spec.max:g}{unit}")
             continue
         values[name] = number
 
@@ -544,16 +552,6 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
     if problems:
         raise ProjectError(problems=problems)
     return values
-
-
-def _unknown_fittings(project: Project) -> list[tuple[int, str]]:
-    """``(row index, message)`` for each fitting whose type the WELS table does not know."""
-    if not project.fittings:
-        return []
-    from greenmark.calc.water import unknown_fitting_types
-
-    found = unknown_fitting_types([fitting.type for fitting in project.fittings])
-    return [(item - 1, message) for item, message in found]
 
 
 def not_applicable_marks(project: Project) -> dict[str, bool]:
