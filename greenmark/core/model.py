@@ -36,6 +36,22 @@ ItemId = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 BUILTIN_INPUTS = {"gfa": "m2"}
 
 
+#: A scheme's tables of entries, in the order a scheme file lists them.
+SCHEME_TABLES = (
+    "scheme",
+    "constants",
+    "inputs",
+    "derived",
+    "sections",
+    "groups",
+    "criteria",
+    "metrics",
+    "gates",
+    "tiers",
+    "badges",
+)
+
+
 #: Names reserved for results (see :func:`result_names`).
 RESULT_PREFIXES = ("sec_", "sec_pct_", "grp_", "pts_", "na_", "assessed_")
 

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from greenmark.core.model import (
+    SCHEME_TABLES,
     BandPoints,
     ChoicePoints,
     ConstantSpec,
@@ -23,19 +24,7 @@ from greenmark.core.model import (
 )
 
 #: The parts of a scheme compared, in the order they are listed.
-KINDS = (
-    "scheme",
-    "constants",
-    "inputs",
-    "derived",
-    "sections",
-    "groups",
-    "criteria",
-    "metrics",
-    "gates",
-    "tiers",
-    "badges",
-)
+KINDS = SCHEME_TABLES  # crosswalks are tables of names, left to a text diff
 
 #: Fields that explain rather than decide: compared only when asked for.
 TEXT_FIELDS = frozenset(

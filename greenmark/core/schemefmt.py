@@ -26,6 +26,7 @@ from pydantic import BaseModel
 from greenmark.core.errors import GreenmarkError, Problem, SchemeError
 from greenmark.core.inherit import LISTED, NAMED
 from greenmark.core.model import (
+    SCHEME_TABLES,
     BadgeSpec,
     ConstantSpec,
     CriterionSpec,
@@ -41,20 +42,7 @@ from greenmark.core.model import (
 from greenmark.core.tomlfile import decode_text, parse_toml, read_bytes, write_atomic
 
 #: Top-level tables in the order a canonical scheme file lists them.
-ORDER = (
-    "scheme",
-    "constants",
-    "inputs",
-    "derived",
-    "sections",
-    "groups",
-    "criteria",
-    "metrics",
-    "gates",
-    "tiers",
-    "badges",
-    "remove",
-)
+ORDER = (*SCHEME_TABLES, "crosswalk", "remove")
 
 #: The model whose field order sets the key order inside an entry of each table.
 MODELS: dict[str, type[BaseModel]] = {
