@@ -142,9 +142,10 @@ def calculate(name: str, project: _Tables, gfa_m2: float | None) -> tuple[float,
             return None
         if name == "concrete_usage_index":  # substructure rows are left out
             concrete = superstructure_concrete_m3(lines)
-            if not concrete > 0:  # an empty or all-zero BoQ is not a perfect one
+            cui = concrete / float(gfa_m2 or 1)
+            if not cui > 0:  # an empty, all-zero (or vanishingly small) BoQ is not a perfect one
                 return None
-            return concrete / float(gfa_m2 or 1), "m3/m2"
+            return cui, "m3/m2"
         total = float(embodied_carbon(project_boq(lines))[0])
         if not any(line.quantity > 0 for line in lines):
             return None
