@@ -85,7 +85,7 @@ def _render_test(report: SchemeTestReport) -> None:
     table.add_column("", no_wrap=True)
     table.add_column("Tier", no_wrap=True)
     table.add_column("Result", justify="right", no_wrap=True)
-    table.add_column("Badges", ratio=1, overflow="fold")
+    table.add_column("Badges", ratio=1, overflow="fold", min_width=8)
     marks = {
         "pass": ("✔ pass", "green"),
         "fail": ("✘ FAIL", "red"),

@@ -118,3 +118,13 @@ def test_a_points_scheme_needs_criteria_and_a_no_points_scheme_no_thresholds(cli
     done = cli("validate", str(bad))
     assert done.returncode == 2
     assert "a points-scored scheme needs criteria (or scoring = 'none')" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "scheme", ["gm-2021", "gm-2021-residential", "gm-2021-existing", "edge", "gbt-50378"]
+)
+def test_the_bundled_schemes_pass_their_fixtures(cli, scheme):
+    done = cli("scheme", "test", scheme, "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["failed"] == 0 and report["passed"] >= 3
