@@ -10,23 +10,11 @@ missing file, an absolute path, a path leading out of the folder) is left out.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-_CHUNK = 1 << 20
-
-
-def file_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 (hex) and size in bytes of a file, read in chunks."""
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+from greenmark.core.evidence import digest
 
 
 def _candidate(folder: Path, entry: str) -> tuple[str, Path] | None:
@@ -69,7 +57,7 @@ def evidence_files(project_path: str | Path, responses: Mapping[str, Any]) -> li
     files = []
     for name, target in sorted(evidence_paths(project_path, _entries(responses)).items()):
         try:
-            sha, size = file_digest(target)
+            sha, size = digest(target)
         except OSError:
             continue
         files.append({"path": name, "sha256": sha, "size": size})
