@@ -21,7 +21,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -67,6 +67,9 @@ from greenmark.portfolio.runners import (
     stop_signals,
 )
 from greenmark.portfolio.source import ReadOptions
+
+if TYPE_CHECKING:
+    from greenmark.portfolio.summary import PortfolioSummary
 
 DEFAULT_CHUNK_ROWS = 65_536
 SHOWN_PROBLEMS = 20
@@ -351,6 +354,11 @@ def batch(inputs: tuple[Path, ...], **options: Any) -> None:
         name = "" if stopped.signum == signal.SIGINT else f" by {stopped}"
         err_console().print(f"interrupted{name}")
         sys.exit(stopped.exit_code)
+    late = received.stopped()
+    if late is not None:  # came while the finished files were moved into place
+        name = "" if late.signum == signal.SIGINT else f" by {late}"
+        err_console().print(f"interrupted{name} after every output was written (kept, complete)")
+        sys.exit(late.exit_code)
 
 
 def _run(
@@ -456,32 +464,21 @@ def _run(
                     run_local(job, source, chunk_rows=chunk_rows, pool=pool)
                 bar.finish(source)
             stack.close()  # progress bar, pool and cluster down before the files are final
-            with received.defer():  # all files in place, or none
-                for writer in writers:
-                    writer.commit()
+            data = _summary_data(job, summary, sources) if summary is not None else None
+            received.finish()  # every output in place, or none
+            if data is not None and summary_path is not None:
+                _write(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            if data is not None and report_path is not None:
+                _write(report_path, render_html(data))
+            for writer in writers:
+                writer.commit()
         except BaseException:
             for writer in writers:
                 writer.discard()
             raise
 
-    if summary is not None:
-        counts = {
-            "read": job.read,
-            "scored": job.scored,
-            "skipped": job.skipped,
-            "out_of_scope": job.excluded,
-        }
-        if job.ids is not None:
-            counts["duplicate_ids"] = job.ids.count
-        data = summary.to_dict(counts, [s.name for s in sources])
-        data["skipped_by_reason"] = _by_reason(job.skipped_by)
-        data["out_of_scope_by_reason"] = _by_reason(job.out_of_scope)
-        if summary_path is not None:
-            _write(summary_path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-        if report_path is not None:
-            _write(report_path, render_html(data))
-        if not quiet and job.scored:
-            render_table(console, data)
+    if data is not None and not quiet and job.scored:
+        render_table(console, data)
     if job.skipped:
         if errors_path is None:
             for problem in job.first_problems[:SHOWN_PROBLEMS]:
@@ -525,6 +522,24 @@ def _by_reason(counts: dict[str, int]) -> list[dict[str, Any]]:
     """``[{reason, rows}]``, most rows first."""
     ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [{"reason": reason, "rows": rows} for reason, rows in ordered]
+
+
+def _summary_data(
+    job: BatchJob, summary: PortfolioSummary, sources: list[Source]
+) -> dict[str, Any]:
+    """The portfolio summary (counts, breakdowns and distributions) as written to JSON."""
+    counts = {
+        "read": job.read,
+        "scored": job.scored,
+        "skipped": job.skipped,
+        "out_of_scope": job.excluded,
+    }
+    if job.ids is not None:
+        counts["duplicate_ids"] = job.ids.count
+    data = summary.to_dict(counts, [s.name for s in sources])
+    data["skipped_by_reason"] = _by_reason(job.skipped_by)
+    data["out_of_scope_by_reason"] = _by_reason(job.out_of_scope)
+    return data
 
 
 def _write(path: Path, text: str) -> None:

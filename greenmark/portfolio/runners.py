@@ -239,30 +239,26 @@ class Stopped(KeyboardInterrupt):
 
 @dataclass
 class StopSignals:
-    """What :func:`stop_signals` received: the first signal, and whether to wait."""
+    """What :func:`stop_signals` received: the first signal, and whether it still stops the run."""
 
     signum: int | None = None
-    deferred: bool = False
+    finishing: bool = False
 
     def handle(self, signum: int, _frame: FrameType | None) -> None:
-        """Raise :class:`Stopped` on the first signal (later ones: cleanup is under way)."""
+        """Raise :class:`Stopped` on the first signal (later ones: cleanup is under way);
+        once the run is finishing, only record it."""
         if self.signum is not None:
             return
         self.signum = signum
-        if not self.deferred:
+        if not self.finishing:
             raise Stopped(signum)
 
-    @contextmanager
-    def defer(self) -> Iterator[None]:
-        """Hold a signal back while the block runs (moving finished files into place);
-        raise :class:`Stopped` after it if one came."""
-        self.deferred = True
-        try:
-            yield
-        finally:
-            self.deferred = False
+    def finish(self) -> None:
+        """From here on the run moves its finished files into place and reports: a signal
+        no longer stops it (every output in place, or none) and is reported at the end."""
         if self.signum is not None:
             raise Stopped(self.signum)
+        self.finishing = True
 
     def stopped(self) -> Stopped | None:
         """The stop to report, if a signal came."""

@@ -17,6 +17,7 @@ import pytest
 
 from batch.conftest import NRB_PARQUET, popen_greenmark, read_csv, write_csv
 from greenmark.portfolio.io import TableWriter, remove_stale_temps, temp_pattern
+from greenmark.portfolio.runners import Stopped, StopSignals
 
 LINUX = Path("/proc/self/stat").exists()
 
@@ -25,8 +26,9 @@ def nrb(rows: int = 20) -> pa.Table:
     return pq.read_table(NRB_PARQUET).slice(0, rows)
 
 
-def big_parquet(tmp_path: Path, copies: int = 200) -> Path:
-    """200,000 rows: several seconds of scoring on two workers, long enough to interrupt."""
+def big_parquet(tmp_path: Path, copies: int = 1000) -> Path:
+    """A million rows: several seconds of scoring on two workers, long enough to interrupt
+    well before the finished files are moved into place."""
     path = tmp_path / "big.parquet"
     pq.write_table(pa.concat_tables([pq.read_table(NRB_PARQUET)] * copies), path)
     return path
@@ -166,6 +168,22 @@ def test_stop_signals_clean_up_like_ctrl_c(tmp_path, signum, code):
     assert list(out_dir.iterdir()) == []  # no results, no errors file, no temporary files
     assert wait_gone(workers) == []
     assert spools_of(process.pid) == []
+
+
+def test_a_signal_while_the_files_are_moved_into_place_is_reported_not_obeyed():
+    received = StopSignals()
+    with pytest.raises(Stopped):
+        received.handle(signal.SIGTERM, None)  # mid-run: stops at once
+    received = StopSignals()
+    received.finish()
+    received.handle(signal.SIGHUP, None)  # finishing: recorded, the files still go in place
+    received.handle(signal.SIGTERM, None)  # a second signal changes nothing
+    late = received.stopped()
+    assert late is not None and late.signum == signal.SIGHUP and late.exit_code == 129
+    received = StopSignals()
+    received.signum = signal.SIGINT  # came before finishing, while a handler was unwinding
+    with pytest.raises(Stopped):
+        received.finish()
 
 
 @pytest.mark.skipif(not LINUX, reason="reads /proc")
