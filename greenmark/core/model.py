@@ -85,6 +85,11 @@ class SchemeInfo(_Model):
     """Percent schemes: the total the section weights must add up to, for every building
     type (e.g. 100, or 1); checked when the scheme loads."""
     building_types: list[Name] = Field(default_factory=list)
+    building_type_map: dict[Name, Name] = Field(default_factory=dict)
+    """Building types of the shared vocabulary (``criteria/vocabulary.toml``) that this
+    scheme rates under one of its own: ``{ office = "public" }``."""
+    owner: ShortText = ""
+    """Who publishes the scheme (``Building and Construction Authority``)."""
     source: LongText = ""
     validity_years: int | None = Field(default=None, ge=1, le=50)
     """Years a certificate issued under this scheme stays valid (none: the default, 3)."""
@@ -129,6 +134,10 @@ class InputSpec(_Model):
     role: Literal["design", "reference"] = "design"
     """``reference``: a baseline the design is measured against (a code budget, a reference
     building), never a lever: sensitivity and the designer do not propose changing it."""
+    shared: Name | None = None
+    """The term of the shared input vocabulary (``criteria/vocabulary.toml``) this input
+    is: a project's value under that term, or under another scheme's input of the same
+    term, feeds it, so one project file serves several schemes."""
 
 
 class DerivedSpec(_Model):
