@@ -28,6 +28,7 @@ from greenmark.core.model import (
     slug,
 )
 from greenmark.core.units import check_unit
+from greenmark.core.vocabulary import check_shared
 
 
 def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
@@ -262,6 +263,9 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
         for theirs, ours in mapping.items():
             if ours not in scheme.inputs:
                 add(("crosswalk", other, theirs), f"{ours!r} is not an input of this scheme")
+
+    # The shared vocabulary: known terms, mapped building types.
+    problems.extend(check_shared(scheme))
 
     # Floors from a tier: a known tier.
     tier_ids = [t.id for t in scheme.tiers]

@@ -29,6 +29,11 @@ def criteria_dir() -> Path:
     return Path(override) if override else _bundled("criteria")
 
 
+def shipped_criteria_dir() -> Path:
+    """The criteria folder shipped with greenmark, whatever ``GREENMARK_CRITERIA`` says."""
+    return _bundled("criteria")
+
+
 def templates_dir() -> Path:
     """Folder holding the Jinja2 report templates."""
     return _bundled("templates")
