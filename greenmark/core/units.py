@@ -1,7 +1,10 @@
-"""Unit handling at the edges, with pint: parse a unit, convert values to the scheme's unit.
+"""Unit handling at the edges: parse a unit, convert values to the scheme's unit.
 
 Conversion happens once, when a project or a portfolio column is read; the
-scoring core only ever sees numbers in the unit the scheme declares.
+scoring core only ever sees numbers in the unit the scheme declares. The spellings of
+:mod:`greenmark.core.units_table` (every unit the bundled schemes and samples use, and
+the usual export spellings) are checked and converted from that table, with pint's own
+numbers; pint is imported only for a unit outside it (or to explain a mismatch).
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import contextlib
 import difflib
 import math
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
 from greenmark.core.errors import UnitError
+from greenmark.core.units_table import GROUPS, SCALES
 
 # Domain units pint does not know, defined once here.
 _DEFINITIONS = (
@@ -24,14 +29,9 @@ _DEFINITIONS = (
     "tick = [wels_tick]",
     "MMBtu = 1000000 * Btu",
 )
-#: Unit spellings the bundled schemes and samples use, each
-#: known to parse (``tests/unit/test_units.py`` checks every one with pint): checking a
-#: scheme that uses only these needs no pint registry, which takes ~0.3 s to build.
-KNOWN_UNITS = frozenset(
-    ["", "1", "-", "%", "t", "K", "m2", "m3", "m/s", "h/yr", "yr", "tick", "kg/m2", "kg/m3",
-     "W/m2", "W/m2/K", "m2K/W", "m2/W", "m2/RT", "kW/RT", "m3/m2", "m3/m2/yr", "kWh/m2/yr",
-     "kgCO2e/kg", "kgCO2e/m2", "kgCO2e/kWh", "L/min"]
-)  # fmt: skip
+#: Unit spellings checked and converted without pint (the table's): the bundled schemes
+#: and samples use only these (``tests/unit/test_units_table.py`` checks it).
+KNOWN_UNITS = frozenset(unit for group in GROUPS for unit in group)
 _LONGEST_UNIT = 200  # characters; a unit is a short name, never a paragraph
 _POWER_SUFFIX = re.compile(r"\b(m|cm|mm|km|ft|in|yd)([23])(?![\d.])([A-Za-z]?)")
 
@@ -49,9 +49,10 @@ _ALIASES = (
 
 #: Spellings offered when a unit is not known (did you mean …?).
 _SUGGESTIONS = sorted(
-    KNOWN_UNITS
-    | {"ft2", "kBtu", "kBtu/ft2/yr", "kWh", "kWh/yr", "MWh", "GJ", "therm", "yr", "W", "kW",
-       "m2", "kgCO2e", "tCO2e", "L", "m3/yr", "RT"}
+    {"", "1", "-", "%", "t", "K", "m2", "m3", "m/s", "h/yr", "yr", "tick", "kg/m2", "kg/m3",
+     "W/m2", "W/m2/K", "m2K/W", "m2/W", "m2/RT", "kW/RT", "m3/m2", "m3/m2/yr", "kWh/m2/yr",
+     "kgCO2e/kg", "kgCO2e/m2", "kgCO2e/kWh", "L/min", "ft2", "kBtu", "kBtu/ft2/yr", "kWh",
+     "kWh/yr", "MWh", "GJ", "therm", "W", "kW", "kgCO2e", "tCO2e", "L", "m3/yr", "RT"}
 )  # fmt: skip
 
 
@@ -76,9 +77,14 @@ def registry() -> Any:
     return ureg
 
 
+def _key(text: str) -> str:
+    """A spelling as the table holds it (``m²`` is ``m2``)."""
+    return text.strip().replace("²", "2").replace("³", "3")
+
+
 def check_unit(text: str) -> None:
     """Raise :class:`UnitError` unless ``text`` is a unit; known spellings need no pint."""
-    if text.strip() not in KNOWN_UNITS:
+    if _key(text) not in KNOWN_UNITS:
         parse_unit(text)
 
 
@@ -99,7 +105,19 @@ def parse_unit(text: str) -> Any:
 
 @lru_cache(maxsize=1024)
 def conversion(from_unit: str, to_unit: str) -> tuple[float, float]:
-    """``(scale, offset)`` so that ``value_in_to = value_in_from * scale + offset``."""
+    """``(scale, offset)`` so that ``value_in_to = value_in_from * scale + offset``: from
+    the unit table when it holds both units (the same numbers pint gives), else pint's."""
+    source, target = _key(from_unit), _key(to_unit)
+    if source == target and source in KNOWN_UNITS:
+        return 1.0, 0.0
+    scale = SCALES.get((source, target))
+    if scale is not None:
+        return scale, 0.0
+    return pint_conversion(from_unit, to_unit)
+
+
+def pint_conversion(from_unit: str, to_unit: str) -> tuple[float, float]:
+    """:func:`conversion` worked out by pint (no table), or :class:`UnitError` saying why not."""
     source, target = parse_unit(from_unit), parse_unit(to_unit)
     ureg = registry()
     try:
@@ -132,3 +150,58 @@ def convert(value: Any, from_unit: str, to_unit: str) -> Any:
         return value
     scale, offset = conversion(from_unit, to_unit)
     return value * scale + offset
+
+
+def build_scales(groups: Iterable[Sequence[str]]) -> dict[tuple[str, str], float]:
+    """pint's scale between every two different spellings of each group, the data of
+    :mod:`greenmark.core.units_table`; refuses a group whose spellings differ in dimension
+    or convert with an offset."""
+    scales: dict[tuple[str, str], float] = {}
+    for group in groups:
+        dimension = parse_unit(group[0]).dimensionality
+        for unit in group:
+            if parse_unit(unit).dimensionality != dimension:
+                raise UnitError(f"{unit!r} is not of the dimension of {group[0]!r}")
+        for source in group:
+            for target in group:
+                if source == target:
+                    continue
+                scale, offset = pint_conversion(source, target)
+                if offset != 0.0:
+                    raise UnitError(f"{source!r} to {target!r} has an offset")
+                scales[source, target] = scale
+    return scales
+
+
+def table_source(groups: Iterable[Sequence[str]] = GROUPS) -> str:
+    """The text of ``units_table.py`` for ``groups``, with pint's numbers."""
+    groups = [tuple(group) for group in groups]
+    scales = build_scales(groups)
+    lines = [_TABLE_HEADER, "", "GROUPS: tuple[tuple[str, ...], ...] = ("]
+    lines += [
+        f"    ({', '.join(_quote(u) for u in group)}{',' if len(group) == 1 else ''}),"
+        for group in groups
+    ]
+    lines += [")", "", "SCALES: dict[tuple[str, str], float] = {"]
+    lines += [f"    ({_quote(a)}, {_quote(b)}): {scale!r}," for (a, b), scale in scales.items()]
+    lines += ["}", ""]
+    return "\n".join(lines)
+
+
+def _quote(text: str) -> str:
+    return '"' + text + '"'
+
+
+_TABLE_HEADER = '''"""The unit table: the spellings checked and converted without pint.
+
+Each group holds spellings of one dimension; ``SCALES`` gives pint's own scale from one
+spelling of a group to another (none of them has an offset), so a value converts exactly
+as pint would convert it. Generated, not written: ``tests/unit/test_units_table.py``
+checks it against pint; after adding a spelling (or when a new pint differs in the last
+digit) regenerate it with::
+
+    python -c "from greenmark.core.units import table_source as t; print(t(), end='')" \\
+        > greenmark/core/units_table.py
+"""
+
+# fmt: off'''
