@@ -11,8 +11,8 @@ from rich.text import Text
 
 from greenmark.cli.common import format_option, handles_errors, out_console
 from greenmark.core.compare import compare as compare_schemes
+from greenmark.core.compare import default_references
 from greenmark.core.project import load_project
-from greenmark.core.scheme import bundled_schemes
 
 
 @click.command()
@@ -33,8 +33,7 @@ def compare(project: Path, schemes: str | None, output_format: str) -> None:
     if schemes:
         references = [s.strip() for s in schemes.split(",") if s.strip()]
     else:
-        own = loaded.project.project.scheme
-        references = [own] + [e.id for e in bundled_schemes() if e.current and e.id != own]
+        references = default_references(loaded)
     outcomes = compare_schemes(loaded, references)
     if output_format == "json":
         click.echo(json.dumps([o.to_dict() for o in outcomes], indent=2, ensure_ascii=False))

@@ -65,6 +65,14 @@ from greenmark.core.tomlfile import write_atomic
     help="Sign the certificate with this issuer key (from `greenmark keys new`) and record "
     "it in the register.",
 )
+@click.option(
+    "--compare",
+    "compare_with",
+    metavar="A,B,…|all",
+    help="Add a section 'Under other rating systems' to the assessment report: the "
+    "building scored under these schemes (ids or files; 'all': every current bundled "
+    "scheme), indicative and provisional.",
+)
 @passphrase_options
 @register_option
 @handles_errors
@@ -75,6 +83,7 @@ def report(
     output: str | None,
     scheme_ref: str | None,
     issued: date | None,
+    compare_with: str | None,
     key_file: Path | None,
     passphrase_file: Path | None,
     ask_passphrase: bool,
@@ -91,6 +100,10 @@ def report(
 
     if key_file is not None and kind != "certificate":
         raise GreenmarkError("--sign signs certificates only (--kind certificate)")
+    if compare_with is not None and kind != "assessment":
+        raise GreenmarkError(
+            "--compare adds a section to the assessment report (--kind assessment)"
+        )
     target = Path(output) if output and output != "-" else None
     if output is None:
         target = default_output(project, kind, output_format)
@@ -101,6 +114,13 @@ def report(
     scheme = prepared.scored.scheme
     warn_if_other_scheme(prepared.scored.loaded, scheme)
     warn_if_superseded(prepared.scored.loaded, scheme)
+    if compare_with is not None:
+        from greenmark.reports.comparison import add_comparison, references_of
+
+        references = references_of(compare_with)
+        if not references:
+            raise GreenmarkError("--compare needs scheme ids or files (or 'all')")
+        add_comparison(prepared, references)
     if key is not None:
         from greenmark.reports.register import record
         from greenmark.reports.signing import sign_certificate

@@ -1,5 +1,6 @@
 """One building under several schemes: its rating, headline figure and next level under
-each, and what each scheme still needs that the project does not give."""
+each, and what each scheme still needs that the project does not give; and what moving
+the project over to another scheme keeps, renames and leaves out (:func:`plan_switch`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from greenmark.core.crosswalk import inputs_left_out
-from greenmark.core.errors import GreenmarkError
+from greenmark.core.crosswalk import carry_for, inputs_left_out
+from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.explain import fmt
-from greenmark.core.project import LoadedProject
-from greenmark.core.scheme import load_scheme, resolve_scheme
+from greenmark.core.model import Scheme
+from greenmark.core.project import LoadedProject, Project, Quantity, Response
+from greenmark.core.scheme import bundled_schemes, load_scheme, resolve_scheme, scheme_id_of
 from greenmark.core.scoring import ProjectScore, score_project
+from greenmark.core.tomlfile import dotted
 
 
 @dataclass
@@ -31,10 +34,20 @@ class SchemeOutcome:
     missing: list[str] = field(default_factory=list)  # inputs the scheme reads, not given
     left_out: list[str] = field(default_factory=list)  # project inputs it has no use for
     provisional: int = 0  # unverified values of the scheme
-    error: str | None = None
+    error: str | None = None  # where and why it could not be scored
+    reason: str | None = None  # why, without the file and line (for documents)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+def default_references(loaded: LoadedProject, *, own: bool = True) -> list[str]:
+    """The project's own scheme (unless ``own`` is False), then every current bundled
+    scheme besides it, by id."""
+    mine = loaded.project.project.scheme
+    mine_id = scheme_id_of(mine, loaded.path.parent) or mine
+    others = [e.id for e in bundled_schemes() if e.current and e.id != mine_id]
+    return [mine, *others] if own else others
 
 
 def compare(loaded: LoadedProject, references: list[str]) -> list[SchemeOutcome]:
@@ -45,7 +58,8 @@ def compare(loaded: LoadedProject, references: list[str]) -> list[SchemeOutcome]
             scheme = load_scheme(resolve_scheme(reference, loaded.path.parent))
             scored = score_project(loaded, scheme)
         except GreenmarkError as exc:
-            outcomes.append(SchemeOutcome(reference, error=str(exc.problems[0])))
+            problem = exc.problems[0]
+            outcomes.append(SchemeOutcome(reference, error=str(problem), reason=problem.message))
             continue
         outcomes.append(_outcome(loaded, scored))
     return outcomes
@@ -93,3 +107,153 @@ def _outcome(loaded: LoadedProject, scored: ProjectScore) -> SchemeOutcome:
         left_out=left_out,
         provisional=unverified,
     )
+
+
+@dataclass
+class SwitchPlan:
+    """A project moved over to another scheme (on a copy): what carries over and what not.
+
+    ``project`` is the moved copy, its history recording the switch and every value
+    renamed or left out; ``scored`` is that copy scored under ``scheme``.
+    """
+
+    reference: str  # as the project file will name the scheme
+    scheme: Scheme
+    project: Project
+    scored: ProjectScore
+    renamed: dict[str, str] = field(default_factory=dict)  # project input -> scheme's name
+    left_out: list[str] = field(default_factory=list)  # no counterpart, or does not fit
+    responses_kept: list[str] = field(default_factory=list)  # criterion ids
+    responses_dropped: list[str] = field(default_factory=list)  # no such criterion
+
+
+def plan_switch(loaded: LoadedProject, reference: str, who: str = "") -> SwitchPlan:
+    """``loaded`` moved over to the scheme ``reference`` (an id or a file), on a copy.
+
+    Inputs keep their value under the name the scheme gives them (its crosswalk from
+    the project's scheme, else the same name); those it has no counterpart for, or whose
+    value does not fit it (a choice it does not offer, a value out of its range), are
+    left out, and so are the responses to criteria it does not have. ``[project]
+    scheme`` names the new scheme, at its current version. Nothing is written; the
+    copy's history records the switch and each value renamed or left out.
+
+    Raises :class:`GreenmarkError` when the scheme cannot be found, is the project's own,
+    or cannot take the building (its building type, say).
+    """
+    folder = loaded.path.parent
+    scheme = load_scheme(resolve_scheme(reference, folder))
+    project = loaded.project
+    info = project.project
+    if scheme_id_of(info.scheme, folder) == scheme.id:
+        raise GreenmarkError(f"the project is already assessed against {scheme.id}")
+    carry = carry_for(info.scheme, folder, scheme)
+    inputs: dict[str, Any] = {}
+    renamed: dict[str, str] = {}
+    left_out: list[str] = []
+    # a name the scheme knows as it is wins over another one mapped onto it
+    ordered = sorted(project.inputs, key=lambda n: carry.target(n) != n)
+    for name in ordered:
+        target = carry.target(name)
+        if target is None or target not in scheme.inputs or target in inputs:
+            left_out.append(name)
+            continue
+        value = project.inputs[name]
+        unit = carry.units.get(name)  # a plain number in the unit it was entered in
+        if unit is not None and isinstance(value, int | float) and not isinstance(value, bool):
+            value = Quantity(value=float(value), unit=unit)
+        inputs[target] = value
+        if target != name:
+            renamed[name] = target
+    criteria = {c.id for c in scheme.criteria}
+    kept = [cid for cid in project.responses if cid in criteria]
+    dropped = [cid for cid in project.responses if cid not in criteria]
+    moved = project.model_copy(
+        update={
+            "project": info.model_copy(update={"scheme": reference, "scheme_version": None}),
+            "inputs": inputs,
+            "responses": {cid: project.responses[cid] for cid in kept},
+            "history": list(project.history),
+        }
+    )
+    scored = _score_dropping_misfits(loaded, moved, scheme, renamed, left_out)
+    _record(moved, project, info.scheme, reference, renamed, left_out, dropped, who)
+    order = list(project.inputs)
+    left_out.sort(key=order.index)
+    return SwitchPlan(reference, scheme, moved, scored, renamed, left_out, kept, dropped)
+
+
+def _score_dropping_misfits(
+    loaded: LoadedProject,
+    moved: Project,
+    scheme: Scheme,
+    renamed: dict[str, str],
+    left_out: list[str],
+) -> ProjectScore:
+    """Score ``moved`` under ``scheme`` (now its own), leaving out the inputs whose value
+    it refuses; any other problem (the building type, a table row) is raised."""
+    back = {new: old for old, new in renamed.items()}
+    while True:  # a value refused once is left out; the next round scores the rest
+        try:
+            return score_project(LoadedProject(moved, loaded.path, loaded.lines), scheme)
+        except GreenmarkError as exc:
+            misfits = {name for name in moved.inputs if _about(exc.problems, name)}
+            others = [p for p in exc.problems if not any(_about([p], n) for n in misfits)]
+            if others or not misfits:
+                raise GreenmarkError(problems=others or exc.problems) from None
+            for name in misfits:
+                del moved.inputs[name]
+                old = back.pop(name, name)
+                renamed.pop(old, None)
+                left_out.append(old)
+
+
+def _about(problems: list[Problem], name: str) -> bool:
+    where = dotted(("inputs", name))
+    return any(p.location == where or (p.location or "").startswith(f"{where}.") for p in problems)
+
+
+def _record(
+    moved: Project,
+    project: Project,
+    old_reference: str,
+    reference: str,
+    renamed: dict[str, str],
+    left_out: list[str],
+    dropped: list[str],
+    who: str,
+) -> None:
+    note = f"moved to {reference}"
+    moved.record("project.scheme", old_reference, reference, who)
+    for old, new in renamed.items():
+        value = _history(project.inputs[old])
+        moved.record(dotted(("inputs", old)), value, None, who, f"{note}: now inputs.{new}")
+        moved.record(dotted(("inputs", new)), None, value, who, f"{note}: was inputs.{old}")
+    for name in left_out:
+        value = _history(project.inputs[name])
+        moved.record(dotted(("inputs", name)), value, None, who, f"{note}: left out")
+    for cid in dropped:
+        text = _response_text(project.responses[cid])
+        moved.record(dotted(("responses", cid)), text, None, who, f"{note}: no such criterion")
+
+
+def _history(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str | Quantity):
+        return value
+    return str(value)
+
+
+def _response_text(response: Response) -> str:
+    """A response in one line, for the history."""
+    parts = []
+    if response.not_applicable:
+        parts.append("not applicable")
+    if response.answer:
+        parts.append(f"answer: {response.answer}")
+    if response.notes:
+        parts.append(f"notes: {response.notes}")
+    if response.review_state != "open":
+        parts.append(f"review: {response.review_state.replace('_', ' ')}")
+    files = len(response.evidence) + len(response.files)
+    if files:
+        parts.append(f"{files} evidence item{'s' if files != 1 else ''}")
+    return "; ".join(parts) or "response"

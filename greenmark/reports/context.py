@@ -350,6 +350,7 @@ def assessment_context(prepared: Prepared, *, charts: bool = True) -> dict[str, 
         "provisional_count": len(relied),
         "charts": _charts(prepared, movers) if charts else _no_charts(),
         "sensitivity": movers,
+        "comparison": prepared.comparison,
     }
     return context
 

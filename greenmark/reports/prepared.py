@@ -35,6 +35,8 @@ class Prepared:
     values: dict[str, Any]  # resolved inputs, scheme units
     certificate: Any  # greenmark.reports.certificate.Certificate
     _provisional: list[dict[str, Any]] | None = None
+    #: rows of "Under other rating systems" (:mod:`greenmark.reports.comparison`); None: no section
+    comparison: list[dict[str, Any]] | None = None
 
     def provisional(self) -> list[dict[str, Any]]:
         """:func:`provisional_values`, computed once (they do not depend on the date)."""
