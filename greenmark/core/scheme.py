@@ -4,7 +4,9 @@
 :mod:`greenmark.core.model` and runs the cross-checks of :mod:`greenmark.core.checks`
 (ids, references, formulas, units, band order, tier order, cycles), reporting *every*
 problem with its file, line and dotted field path. Also the bundled schemes and how a
-project's scheme reference resolves.
+project's scheme reference resolves. A checked scheme is kept on disk between runs
+(:mod:`greenmark.core.scheme_cache`), keyed by its file's content and everything else it
+depends on.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from greenmark.core.inherit import merge_scheme
 from greenmark.core.model import Scheme
 from greenmark.core.named import resolve_named_numbers
 from greenmark.core.resources import criteria_dir
+from greenmark.core.scheme_cache import load as load_cached
 from greenmark.core.tomlfile import (
     LineIndex,
     decode_text,
@@ -89,6 +92,12 @@ def _mtime(path: str | Path) -> float:
 
 @lru_cache(maxsize=32)
 def _load_scheme_cached(path: str, mtime: float) -> Scheme:
+    scheme: Scheme = load_cached(path, lambda: _chain_files(path), lambda: _build(path))
+    return scheme
+
+
+def _build(path: str) -> Scheme:
+    """Read, merge, validate and check a scheme file (no cache)."""
     data, text = _read_scheme_data(path, ())
     base = data.get("scheme", {}).get("extends") if isinstance(data.get("scheme"), dict) else None
     # line numbers locate problems only in a file read as it is, not in a merged one
@@ -120,6 +129,26 @@ def _read_scheme_data(path: str, chain: tuple[str, ...]) -> tuple[dict[str, Any]
     if problems:
         raise SchemeError(problems=problems)
     return merged, text
+
+
+def _chain_files(path: str) -> list[tuple[str, bytes]]:
+    """``(path, bytes)`` of a scheme file and of each file it extends, nearest first (what
+    the cache key is made of); raises when a file cannot be read or a base is unknown."""
+    found: list[tuple[str, bytes]] = []
+    current = path
+    while True:
+        raw = read_bytes(current)
+        found.append((current, raw))
+        info = _head_table(decode_text(raw, current), current)
+        base_id = info.get("extends") if isinstance(info, dict) else None
+        if base_id is None:
+            return found
+        if not isinstance(base_id, str):
+            raise SchemeError("expected a scheme id", file=current)
+        base = _find_base(base_id, Path(current).parent)
+        if base is None or str(base) in (name for name, _ in found):
+            raise SchemeError(f"scheme {base_id!r} not found or a cycle", file=current)
+        current = str(base)
 
 
 def _find_base(scheme_id: str, folder: Path) -> Path | None:
@@ -168,12 +197,23 @@ def _natural(text: str) -> tuple[object, ...]:
 
 
 _TABLE_START = re.compile(r"^\s*\[", re.MULTILINE)
+#: Where a file could start its ``scheme`` table or key: ``[scheme]``, ``[scheme.x]``,
+#: ``scheme.x =``, ``scheme =`` (bare or quoted). A file without any is no scheme.
+_SCHEME_KEY = re.compile(
+    r"""^[ \t]*(\[[ \t]*["']?scheme["']?[ \t]*[\].]|["']?scheme["']?[ \t]*[.=])""", re.MULTILINE
+)
 
 
 def _scheme_table(path: Path) -> Any:
     """The ``[scheme]`` table of a file, parsing that table alone when it stands apart
     (listing schemes then reads no criteria); the whole file otherwise."""
-    text = decode_text(read_bytes(path), str(path))
+    return _head_table(decode_text(read_bytes(path), str(path)), str(path))
+
+
+def _head_table(text: str, file: str) -> Any:
+    """The ``[scheme]`` table of a file's text (see :func:`_scheme_table`)."""
+    if _SCHEME_KEY.search(text) is None:
+        return None  # e.g. the measure catalogue or the vocabulary: not read as TOML here
     start = re.search(r"^\[scheme\][ \t]*(#.*)?$", text, re.MULTILINE)
     if start is not None:
         following = _TABLE_START.search(text, start.end())
@@ -182,7 +222,7 @@ def _scheme_table(path: Path) -> Any:
             return tomllib.loads(head).get("scheme")
         except tomllib.TOMLDecodeError:
             pass  # e.g. a multi-line string holding a "[": parse the whole file
-    return parse_toml(text, str(path)).get("scheme")
+    return parse_toml(text, file).get("scheme")
 
 
 def bundled_schemes(folder: Path | None = None) -> list[SchemeEntry]:
