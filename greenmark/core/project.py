@@ -43,8 +43,9 @@ from pydantic import (
     field_validator,
 )
 
-from greenmark.core.crosswalk import crosswalk_for, stage_choice
+from greenmark.core.crosswalk import carry_for, stage_choice
 from greenmark.core.errors import GreenmarkError, Problem, ProjectError, UnitError
+from greenmark.core.inputvalue import Quantity, read_value
 from greenmark.core.model import Scheme
 from greenmark.core.records import EvidenceFile, Scenario, SignOff
 from greenmark.core.tomlfile import (
@@ -61,6 +62,7 @@ from greenmark.core.tomlfile import (
     write_atomic,
 )
 from greenmark.core.units import convert
+from greenmark.core.vocabulary import building_type_in
 
 #: Pre-assessment, then design assessment, then verification (as built, or in operation).
 Stage = Literal["pre-assessment", "design", "as-built", "existing"]
@@ -71,6 +73,7 @@ MAX_GFA_M2 = 10_000_000.0
 SECTIONS = (
     "project",
     "inputs",
+    "inputs_for",
     "facades",
     "boq",
     "fittings",
@@ -99,13 +102,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid", str_strip_whitespace=True, strict=True, allow_inf_nan=False
     )
-
-
-class Quantity(_Model):
-    """A number with its unit, e.g. ``{ value = 85, unit = "kBtu/ft2/yr" }``."""
-
-    value: float
-    unit: ShortText = Field(min_length=1)
 
 
 # Strict members: TOML already gives native types, and ``1`` must not pass for ``true``.
@@ -248,6 +244,9 @@ class Project(_Model):
 
     project: ProjectInfo
     inputs: dict[ShortText, InputValue] = Field(default_factory=dict)
+    inputs_for: dict[ShortText, dict[ShortText, InputValue]] = Field(default_factory=dict)
+    """Values for one other scheme alone (``[inputs_for.edge] energy_savings = 31``): what
+    it measures against its own reference, or names otherwise (``building_type``)."""
     facades: list[Facade] = Field(default_factory=list)
     boq: list[BoqLine] = Field(default_factory=list)
     fittings: list[Fitting] = Field(default_factory=list)
@@ -462,15 +461,29 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
 
     values: dict[str, Any] = {}
     info = project.project
-    types = scheme.scheme.building_types
+    carry = carry_for(info.scheme, loaded.path.parent, scheme)
+    own_values = project.inputs_for.get(scheme.id, {})
     if info.building_type is not None:
-        if types and info.building_type not in types:
+        override = own_values.get("building_type")
+        where_type: tuple[str, ...] = ("project", "building_type")
+        if isinstance(override, str):
+            building_type: str | None = override
+            where_type = ("inputs_for", scheme.id, "building_type")
+        else:
+            building_type = building_type_in(scheme, info.building_type)
+        types = scheme.scheme.building_types
+        if building_type is None or (types and building_type not in types):
             problem(
-                ("project", "building_type"),
-                f"{info.building_type!r} is not a building type of scheme {scheme.id} "
-                f"(expected one of: {', '.join(types)})",
+                where_type,
+                f"{building_type or info.building_type!r} is not a building type of scheme "
+                f"{scheme.id} (expected one of: {', '.join(types)})"
+                + (
+                    f"; name it under [inputs_for.{scheme.id}] building_type"
+                    if carry.foreign
+                    else ""
+                ),
             )
-        values["building_type"] = info.building_type
+        values["building_type"] = building_type or info.building_type
     try:
         values["gfa"] = gross_floor_area(info)
         if values["gfa"] is not None:
@@ -487,55 +500,34 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
     if "stage" not in project.inputs and (stage := stage_choice(scheme, info.stage)):
         values["stage"] = stage
 
-    walk, foreign = crosswalk_for(project.project.scheme, loaded.path.parent, scheme)
-    bad = problem if not foreign else _ignore  # another scheme's values that do not fit: left out
+    bad = problem if not carry.foreign else _ignore  # another scheme's values: left out
     for own_name, raw in project.inputs.items():
-        where = ("inputs", own_name)
-        spec = scheme.inputs.get(name := walk.get(own_name, own_name))
-        if spec is None and foreign:
+        name = carry.target(own_name)
+        spec = scheme.inputs.get(name or "")
+        if spec is None and carry.foreign:
             continue  # assessed against another scheme: no counterpart here (said once)
         if spec is None:
             known = ", ".join(sorted(scheme.inputs))
-            bad(where, f"scheme {scheme.id} has no input {name!r} (inputs: {known})")
+            bad(("inputs", own_name), f"scheme {scheme.id} has no input {name!r} (inputs: {known})")
             continue
-        if spec.type == "boolean":
-            if not isinstance(raw, bool):
-                bad(where, f"expected true or false, got {raw!r}")
-                continue
-            values[name] = raw
+        reading = read_value(spec, raw, carry.units.get(own_name))
+        if reading.message is not None:
+            report = problem if reading.unit_error else bad
+            report(("inputs", own_name, *reading.where), reading.message)
             continue
-        if spec.type == "choice":
-            if not isinstance(raw, str) or raw not in (spec.choices or ()):
-                bad(where, f"expected one of: {', '.join(spec.choices or ())}; got {raw!r}")
-                continue
-            values[name] = raw
+        values[name or own_name] = reading.value
+    for name, raw in own_values.items():  # values given for this scheme alone
+        if name == "building_type":
             continue
-        # number / integer
-        if isinstance(raw, bool | str):
-            bad(where, f"expected a number in {spec.unit}, got {raw!r}")
+        where = ("inputs_for", scheme.id, name)
+        if (spec := scheme.inputs.get(name)) is None:
+            problem(where, f"scheme {scheme.id} has no input {name!r}")
             continue
-        if isinstance(raw, Quantity):
-            try:
-                number = float(convert(raw.value, raw.unit, spec.unit))
-            except UnitError as exc:
-                problem((*where, "unit"), exc.problems[0].message)
-                continue
+        reading = read_value(spec, raw)
+        if reading.message is not None:
+            problem((*where, *reading.where), reading.message)
         else:
-            number = float(raw)
-        if not math.isfinite(number):
-            bad(where, "expected a finite number")
-            continue
-        if spec.type == "integer" and not float(number).is_integer():
-            bad(where, f"expected a whole number, got {number:g}")
-            continue
-        unit = "" if spec.unit in ("1", "") else f" {spec.unit}"
-        if spec.min is not None and number < spec.min:
-            bad(where, f"{number:g}{unit} is below the minimum {spec.min:g}{unit}")
-            continue
-        if spec.max is not None and number > spec.max:
-            bad(where, f"{number:g}{unit} is above the maximum {spec.max:g}{unit}")
-            continue
-        values[name] = number
+            values[name] = reading.value
 
     if not problems:
         try:
@@ -545,7 +537,7 @@ def resolve_inputs(loaded: LoadedProject, scheme: Scheme) -> dict[str, Any]:
 
     criterion_ids = {c.id for c in scheme.criteria}
     for criterion_id in project.responses:
-        if criterion_id not in criterion_ids and not foreign:  # another scheme's ids: unused
+        if criterion_id not in criterion_ids and not carry.foreign:  # another scheme's ids: unused
             problem(
                 ("responses", criterion_id), f"scheme {scheme.id} has no criterion {criterion_id!r}"
             )

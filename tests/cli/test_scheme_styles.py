@@ -120,9 +120,7 @@ def test_a_points_scheme_needs_criteria_and_a_no_points_scheme_no_thresholds(cli
     assert "a points-scored scheme needs criteria (or scoring = 'none')" in done.stderr
 
 
-@pytest.mark.parametrize(
-    "scheme", ["gm-2021", "gm-2021-residential", "gm-2021-existing", "edge", "gbt-50378"]
-)
+@pytest.mark.parametrize("scheme", sorted(p.name for p in (ROOT / "criteria" / "tests").iterdir()))
 def test_the_bundled_schemes_pass_their_fixtures(cli, scheme):
     done = cli("scheme", "test", scheme, "--format", "json")
     assert done.returncode == 0, done.stdout + done.stderr

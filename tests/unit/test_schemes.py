@@ -23,7 +23,9 @@ SCHEME_FILES = sorted(p for p in CRITERIA.glob("*.toml") if b"[scheme]" in p.rea
 def test_bundled_schemes_are_found_by_id():
     entries = bundled_schemes()
     assert {e.path for e in entries} == set(SCHEME_FILES)
-    assert len({e.id for e in entries}) == len(entries), "scheme ids are unique"
+    versions = {(e.id, e.version) for e in entries}
+    assert len(versions) == len(entries), "one file per version of a scheme"
+    assert sum(e.current for e in entries) == len({e.id for e in entries}), "one current each"
 
 
 @pytest.mark.parametrize("path", SCHEME_FILES, ids=lambda p: p.stem)
