@@ -37,11 +37,10 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from greenmark.cli.batch_plan import build_plan, load_schemes
 from greenmark.cli.common import handles_errors
 from greenmark.core.errors import ExitCode, GreenmarkError
-from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.core.tomlfile import write_atomic
-from greenmark.portfolio.chunk import Plan
 from greenmark.portfolio.inputs import open_source
 from greenmark.portfolio.io import (
     OUTPUT_KINDS,
@@ -51,7 +50,8 @@ from greenmark.portfolio.io import (
     make_parent,
     remove_stale_temps,
 )
-from greenmark.portfolio.mapping import Binding, LoadedMapping, bind, direct_mapping, load_mapping
+from greenmark.portfolio.mapping import load_mapping
+from greenmark.portfolio.multi import MultiPlan, errors_schema
 from greenmark.portfolio.runners import (
     BatchJob,
     DuplicateIds,
@@ -69,6 +69,7 @@ from greenmark.portfolio.runners import (
 from greenmark.portfolio.source import ReadOptions
 
 if TYPE_CHECKING:
+    from greenmark.portfolio.crosstab import MultiSummary
     from greenmark.portfolio.summary import PortfolioSummary
 
 DEFAULT_CHUNK_ROWS = 65_536
@@ -140,94 +141,6 @@ class ProgressBar:
                 self.progress.update(task, completed=total)
 
 
-def _binding(
-    mapping: LoadedMapping | None, scheme: Any, sources: list[Source]
-) -> tuple[Binding | None, list[str]]:
-    """Bind the mapping (or the direct column-name mapping) and check every table has
-    the columns it names. Returns the binding and notes for stderr."""
-    tables = [s for s in sources if s.kind in ("csv", "parquet", "xlsx")]
-    notes: list[str] = []
-    for source in sources:
-        ignored = getattr(source, "ignored", [])
-        if ignored:
-            notes.append(
-                f"{source.name}: {len(ignored)} TOML files without a [project] table left out"
-            )
-    if mapping is not None and len(tables) < len(sources):
-        notes.append(
-            "the mapping applies to CSV, Parquet and spreadsheet inputs; project files carry "
-            "their own"
-        )
-    if not tables:
-        return None, notes
-    loaded = mapping if mapping is not None else direct_mapping(scheme, tables[0].columns)
-    binding = bind(loaded, scheme)
-    used = binding.used()
-    for source in tables:
-        binding.check_columns(source.columns, source.name)
-        source.check_types(used)
-    if mapping is None:
-        mapped = {f.column for f in binding.fields}
-        notes.append(
-            f"no --mapping: {len(mapped)} of {len(tables[0].columns)} columns used (named like "
-            "the scheme's inputs, or id, name, building_type, gfa), in the scheme's units"
-        )
-    if binding.unmapped_inputs:
-        shown = ", ".join(binding.unmapped_inputs[:8])
-        more = len(binding.unmapped_inputs) - 8
-        notes.append(
-            f"{len(binding.unmapped_inputs)} scheme inputs have no column (not assessed): {shown}"
-            + (f" and {more} more" if more > 0 else "")
-        )
-    return binding, notes
-
-
-def _routes(mapping: LoadedMapping, default: Any, detail: str, notes: list[str]) -> dict[str, Plan]:
-    """The other schemes a per-row scheme column names (its aliases' targets), each with
-    the mapping bound to it leniently (inputs it lacks left out)."""
-    spec = mapping.model.columns.scheme
-    if spec is None:
-        return {}
-    routes: dict[str, Plan] = {}
-    for target in dict.fromkeys(t.strip() for t in spec.aliases.values()):
-        key = target.lower()
-        if key == default.id.lower() or key in routes:
-            continue
-        try:
-            scheme = load_scheme(resolve_scheme(target, relative_to=mapping.path))
-        except GreenmarkError as exc:
-            raise GreenmarkError(
-                f"the scheme column's alias target {target!r}: {exc.problems[0].message}",
-                file=mapping.path,
-                location="columns.scheme.aliases",
-            ) from None
-        binding = bind(mapping, scheme, lenient=True)
-        left_out = [n for n in mapping.model.inputs if n not in scheme.inputs]
-        if left_out:
-            notes.append(f"{scheme.id} has no input {', '.join(left_out)}: left out for its rows")
-        plan = Plan.from_binding(scheme, binding)
-        plan.detail = detail
-        routes[key] = plan
-    return routes
-
-
-def _refuse_empty(binding: Binding, mapping: LoadedMapping | None, sources: list[Source]) -> None:
-    """A run that feeds no scheme input would score every row as "not assessed": refuse it."""
-    if any(f.role == "input" for f in binding.fields):
-        return
-    table = next(s for s in sources if s.kind != "projects")
-    shown = ", ".join(table.columns[:12]) + (", …" if len(table.columns) > 12 else "")
-    if mapping is None:
-        why = "no column is named like one of the scheme's inputs"
-    else:
-        why = "the mapping gives no [inputs]"
-    raise GreenmarkError(
-        f"nothing to score: {why} (columns: {shown}); start a mapping with "
-        f"`greenmark mapping init {table.name}`, or pass --allow-empty",
-        file=mapping.path if mapping is not None else table.path,
-    )
-
-
 def _check_outputs(inputs: list[Path], outputs: dict[str, Path | None]) -> None:
     resolved = {p.resolve() for p in inputs}
     seen: dict[Path, str] = {}
@@ -269,6 +182,13 @@ def _problem_line(problem: dict[str, Any]) -> str:
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--scheme", "scheme_ref", metavar="ID|PATH", help="Scheme to score against.")
+@click.option(
+    "--schemes",
+    "schemes_ref",
+    metavar="A,B,…",
+    help="Score every row under several schemes (ids or paths) in one pass: the first's "
+    "columns keep their names, the others' get their id as prefix (edge.tier).",
+)
 @click.option(
     "--mapping",
     "mapping_path",
@@ -367,6 +287,7 @@ def _run(
     inputs: tuple[Path, ...],
     *,
     scheme_ref: str | None,
+    schemes_ref: str | None,
     mapping_path: Path | None,
     out: Path | None,
     errors_path: Path | None,
@@ -384,6 +305,7 @@ def _run(
     quiet: bool,
 ) -> None:
     """The body of :func:`batch`; a signal in ``received`` stops it (see the module)."""
+    from greenmark.portfolio.crosstab import MultiSummary, render_comparison
     from greenmark.portfolio.summary import PortfolioSummary, render_table
     from greenmark.reports.portfolio import render_html
 
@@ -408,17 +330,8 @@ def _run(
                     file=source.path,
                 )
     mapping = load_mapping(mapping_path) if mapping_path is not None else None
-    reference = scheme_ref or (mapping.model.mapping.scheme if mapping else None)
-    if reference is None:
-        raise GreenmarkError("give --scheme ID|PATH (or name the scheme in the mapping file)")
-    scheme = load_scheme(resolve_scheme(reference))
-    binding, notes = _binding(mapping, scheme, sources)
-    if binding is not None and not allow_empty:
-        _refuse_empty(binding, mapping, sources)
-    plan = Plan.from_binding(scheme, binding) if binding else Plan(scheme, [])
-    plan.detail = detail
-    if mapping is not None and binding is not None:
-        plan.routes = _routes(mapping, scheme, detail, notes)
+    schemes = load_schemes(scheme_ref, schemes_ref, mapping)
+    plan, notes = build_plan(schemes, mapping, sources, detail=detail, allow_empty=allow_empty)
     if workers is None:
         workers = default_workers()
     if engine == "local" and all(_small(s, chunk_rows) for s in sources):
@@ -428,7 +341,9 @@ def _run(
             console.print(Text.assemble(("note: ", "dim"), note))
 
     wanted = summary_path is not None or report_path is not None or not quiet
-    summary = PortfolioSummary(plan) if wanted else None
+    summary: PortfolioSummary | MultiSummary | None = None
+    if wanted:
+        summary = MultiSummary(plan) if isinstance(plan, MultiPlan) else PortfolioSummary(plan)
     show_progress = not quiet and sys.stderr.isatty()
     for path in (out, errors_path, summary_path, report_path):
         if path is not None:
@@ -444,9 +359,7 @@ def _run(
             job.results = TableWriter(out, job.results_schema())
             writers.append(job.results)
             if errors_path is not None:
-                from greenmark.portfolio.chunk import ERRORS_SCHEMA
-
-                job.errors = TableWriter(errors_path, ERRORS_SCHEMA)
+                job.errors = TableWriter(errors_path, errors_schema(plan))
                 writers.append(job.errors)
             client = (
                 stack.enter_context(dask_client(scheduler, workers)) if engine == "dask" else None
@@ -477,12 +390,17 @@ def _run(
                 writer.discard()
             raise
 
-    if data is not None and not quiet and job.scored:
+    if data is not None and not quiet and (job.scored or job.partly):
         render_table(console, data)
+        if "cross_tabs" in data:
+            render_comparison(console, data)
     if job.skipped:
         if errors_path is None:
             for problem in job.first_problems[:SHOWN_PROBLEMS]:
-                console.print(Text.assemble(("skipped: ", "yellow"), _problem_line(problem)))
+                schemes = (problem.get("scheme") or "").replace(";", ", ")
+                under = f" under {schemes}" if schemes else ""
+                line = _problem_line(problem)
+                console.print(Text.assemble((f"skipped{under}: ", "yellow"), line))
             if job.problems > SHOWN_PROBLEMS:
                 console.print(
                     f"… and {job.problems - SHOWN_PROBLEMS:,} more problems "
@@ -507,15 +425,33 @@ def _run(
             for entry in _by_reason(reasons)[:SHOWN_PROBLEMS]:
                 line = f"  {entry['rows']:>9,}  {title}: {entry['reason']}"
                 console.print(Text(line, style="dim"))
+    if isinstance(plan, MultiPlan):
+        _per_scheme(console, plan, job)
+    every, some = (
+        (" under every scheme", " under one or more") if isinstance(plan, MultiPlan) else ("", "")
+    )
     console.print(
         Text(
-            f"read {job.read:,} rows: {job.scored:,} scored, {job.skipped:,} skipped"
+            f"read {job.read:,} rows: {job.scored:,} scored{every}, {job.skipped:,} skipped"
+            + (some if job.skipped else "")
+            + (f" ({job.partly:,} of them written for the others)" if job.partly else "")
             + (f", {job.excluded:,} out of scope" if job.excluded else "")
             + (f" -> {out}" if out is not None else "")
         )
     )
     if job.skipped:
         sys.exit(int(ExitCode.NOT_SCORED))
+
+
+def _per_scheme(console: Console, plan: MultiPlan, job: BatchJob) -> None:
+    """One line per scheme: rows scored and skipped under it."""
+    rows = job.read - job.excluded
+    scored = job.scored_by or [0] * len(plan.plans)
+    for scheme_id, prefix, count in zip(plan.ids, plan.prefixes, scored, strict=True):
+        columns = f"columns {prefix}…" if prefix else "columns without prefix"
+        console.print(
+            Text(f"  {scheme_id}: {count:,} scored, {rows - count:,} skipped ({columns})")
+        )
 
 
 def _by_reason(counts: dict[str, int]) -> list[dict[str, Any]]:
@@ -525,7 +461,7 @@ def _by_reason(counts: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def _summary_data(
-    job: BatchJob, summary: PortfolioSummary, sources: list[Source]
+    job: BatchJob, summary: PortfolioSummary | MultiSummary, sources: list[Source]
 ) -> dict[str, Any]:
     """The portfolio summary (counts, breakdowns and distributions) as written to JSON."""
     counts = {
@@ -536,6 +472,8 @@ def _summary_data(
     }
     if job.ids is not None:
         counts["duplicate_ids"] = job.ids.count
+    if isinstance(job.plan, MultiPlan):
+        counts["partly_scored"] = job.partly
     data = summary.to_dict(counts, [s.name for s in sources])
     data["skipped_by_reason"] = _by_reason(job.skipped_by)
     data["out_of_scope_by_reason"] = _by_reason(job.out_of_scope)

@@ -191,11 +191,25 @@ class MappingInfo(_Model):
     description: LongText = ""
     source: LongText = ""
     scheme: ShortText | None = None  # the scheme id this mapping was written for (default --scheme)
+    schemes: list[ShortText] | None = None  # or several, scored side by side (default --schemes)
     missing: list[ShortText] = Field(default_factory=lambda: list(DEFAULT_MISSING))
     thousands: Thousands = ","  # "" for none
     decimal: Decimal = "."
 
     _separators = field_validator("decimal")(_distinct)
+
+    @model_validator(mode="after")
+    def _scheme_or_schemes(self) -> MappingInfo:
+        if self.schemes is None:
+            return self
+        if self.scheme is not None:
+            raise ValueError("give scheme (one) or schemes (several), not both")
+        if len(self.schemes) < 2:
+            raise ValueError("schemes lists two or more schemes (one: scheme = ...)")
+        twice = sorted({s for s in self.schemes if self.schemes.count(s) > 1})
+        if twice:
+            raise ValueError(f"schemes names {', '.join(map(repr, twice))} twice")
+        return self
 
 
 class MetaColumns(_Model):
@@ -451,6 +465,37 @@ def _filters(
             )
             found.append((plan, (kind, index)))
     return found
+
+
+def check_for_schemes(loaded: LoadedMapping, schemes: list[Scheme]) -> None:
+    """With several schemes each binds the mapping leniently (inputs it lacks left out):
+    refuse an input, building type or type bound that none of them knows."""
+    ids = ", ".join(s.id for s in schemes)
+    inputs = {name for s in schemes for name in s.inputs}
+    types = {t for s in schemes for t in s.scheme.building_types}
+    problems: list[Problem] = []
+    model = loaded.model
+
+    def unknown(location: tuple[str | int, ...], what: str, name: str, known: set[str]) -> None:
+        message = f"none of the schemes ({ids}) has {what} {name!r}" + _suggest(name, known)
+        problems.append(loaded.problem(location, message))
+
+    for name, spec in model.inputs.items():
+        if name not in inputs:
+            unknown(("inputs", name), "an input", name, inputs)
+        elif types:
+            for kind in spec.plausible_by_type:
+                if kind not in types:
+                    where = ("inputs", name, "plausible_by_type", kind)
+                    unknown(where, "a building type", kind, types)
+    building_type = model.columns.building_type
+    if building_type is not None and types:
+        for key, target in building_type.aliases.items():
+            if target not in types:
+                where = ("columns", "building_type", "aliases", key)
+                unknown(where, "a building type", target, types)
+    if problems:
+        raise GreenmarkError(problems=problems)
 
 
 def bind(loaded: LoadedMapping, scheme: Scheme, lenient: bool = False) -> Binding:

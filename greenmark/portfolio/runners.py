@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from greenmark.core.errors import GreenmarkError
-from greenmark.portfolio.chunk import ERRORS_SCHEMA, ChunkResult, Plan, score_chunk, score_projects
+from greenmark.portfolio.chunk import ERRORS_SCHEMA, ChunkResult
 from greenmark.portfolio.io import (
     Chunk,
     ParquetSource,
@@ -53,6 +53,14 @@ from greenmark.portfolio.io import (
     Source,
     TableWriter,
     owned,
+)
+from greenmark.portfolio.multi import (
+    AnyPlan,
+    MultiPlan,
+    errors_schema,
+    plans_of,
+    score_batch,
+    score_project_files,
 )
 
 Progress = Callable[[Source, Chunk], None]
@@ -68,7 +76,7 @@ class Summarizer(Protocol):
 class BatchJob:
     """Collects chunk results in input order: numbers rows, writes, summarises, counts."""
 
-    plan: Plan
+    plan: AnyPlan
     results: TableWriter | None = None
     errors: TableWriter | None = None
     summary: Summarizer | None = None
@@ -85,6 +93,8 @@ class BatchJob:
     out_of_scope: Counter[str] = field(default_factory=Counter)  # rows by filter reason
     skipped_by: Counter[str] = field(default_factory=Counter)  # rows by first problem
     ids: DuplicateIds | None = None  # set when an id column is mapped
+    partly: int = 0  # several schemes: rows written, skipped under some of them
+    scored_by: list[int] = field(default_factory=list)  # several schemes: rows each scored
 
     def results_schema(self) -> pa.Schema:
         schema = self.plan.results_schema()
@@ -118,10 +128,19 @@ class BatchJob:
                 pc.equal(errors.column("source"), ""), source.name, errors.column("source")
             )
             errors = errors.set_column(0, "source", names)
+        scored = result.scored
+        if isinstance(self.plan, MultiPlan) and results.num_rows:
+            masks = self.plan.scored_masks(results)
+            every = int(np.logical_and.reduce(masks).sum())
+            self.partly += scored - every
+            self.scored_by = self.scored_by or [0] * len(masks)
+            for index, mask in enumerate(masks):
+                self.scored_by[index] += int(mask.sum())
+            scored = every
         self.read += result.read
-        self.scored += result.scored
+        self.scored += scored
         self.excluded += result.excluded
-        self.skipped += result.read - result.scored - result.excluded
+        self.skipped += result.read - scored - result.excluded
         self.out_of_scope.update(result.out_of_scope)
         self.skipped_by.update(result.skipped_by)
         self.problems += errors.num_rows
@@ -152,6 +171,8 @@ class BatchJob:
             },
             schema=ERRORS_SCHEMA,
         )
+        if isinstance(self.plan, MultiPlan):  # not a scheme's problem: no scheme named
+            errors = errors.append_column("scheme", pa.nulls(len(reasons), pa.string()))
         self.malformed += len(reasons)
         by = {"line not read (wrong number of fields)": len(reasons)}
         result = ChunkResult(len(reasons), self.plan.empty_results(), errors, skipped_by=by)
@@ -326,10 +347,10 @@ def single_threaded_blas() -> None:
                 break
 
 
-_worker_plan: Plan | None = None
+_worker_plan: AnyPlan | None = None
 
 
-def _init_worker(plan: Plan, parent: int) -> None:
+def _init_worker(plan: AnyPlan, parent: int) -> None:
     """Pool worker start: Ctrl-C and hang-ups are the parent's to handle, SIGTERM ends the
     worker at once (the parent removes its files); die with the parent; compile once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -341,7 +362,8 @@ def _init_worker(plan: Plan, parent: int) -> None:
     _arrow_without_pandas()
     global _worker_plan
     _worker_plan = plan
-    plan.compiled  # noqa: B018 - compile now, not in the first chunk
+    for each in plans_of(plan):
+        each.compiled  # noqa: B018 - compile now, not in the first chunk
 
 
 class _NoPandas(importlib.abc.MetaPathFinder):
@@ -391,12 +413,12 @@ def _ready() -> int:
     return os.getpid()
 
 
-def _score(plan: Plan, source: str, chunk: Chunk) -> ChunkResult:
+def _score(plan: AnyPlan, source: str, chunk: Chunk) -> ChunkResult:
     if chunk.paths is not None:
-        return score_projects(plan, chunk.paths)
+        return score_project_files(plan, chunk.paths)
     if chunk.batch is None:  # only malformed lines
-        return ChunkResult(0, plan.empty_results(), ERRORS_SCHEMA.empty_table())
-    return score_chunk(plan, chunk.batch, source)
+        return ChunkResult(0, plan.empty_results(), errors_schema(plan).empty_table())
+    return score_batch(plan, chunk.batch, source)
 
 
 class Spool:
@@ -496,10 +518,10 @@ def _score_in_worker(
     """Pool task: score one spooled chunk (or project files); spool the results back."""
     assert _worker_plan is not None
     if paths is not None:
-        result = score_projects(_worker_plan, paths)
+        result = score_project_files(_worker_plan, paths)
     else:
         assert batch_path is not None
-        result = score_chunk(_worker_plan, take(batch_path), source)
+        result = score_batch(_worker_plan, take(batch_path), source)
     return _spool_result(folder, result)
 
 
@@ -514,7 +536,7 @@ def _score_row_group(
     assert _worker_plan is not None
     done = []
     for batch in groups.read(index, chunk_rows):
-        result = score_chunk(_worker_plan, batch, source)
+        result = score_batch(_worker_plan, batch, source)
         done.append((batch.num_rows, _spool_result(folder, result)))
     return done
 
@@ -545,7 +567,7 @@ class Pool:
 
 
 @contextmanager
-def process_pool(plan: Plan, workers: int) -> Iterator[Pool | None]:
+def process_pool(plan: AnyPlan, workers: int) -> Iterator[Pool | None]:
     """A pool of ``workers`` processes (None for one worker: score in this process).
 
     The workers are started before any input is read (fork is cheap and sees no
@@ -656,8 +678,8 @@ def _run_row_groups(
 # ----------------------------------------------------------------------------- dask
 
 
-def _score_partition(frame: Any, plan: Plan, source: str) -> Any:
-    """``map_partitions`` body: a pandas partition through :func:`score_chunk`.
+def _score_partition(frame: Any, plan: AnyPlan, source: str) -> Any:
+    """``map_partitions`` body: a pandas partition through :func:`score_batch`.
 
     Returns a one-row frame holding the :class:`ChunkResult` (Arrow tables pass
     through Dask unchanged, so the results are exactly the local engine's).
@@ -666,7 +688,7 @@ def _score_partition(frame: Any, plan: Plan, source: str) -> Any:
 
     single_threaded_blas()
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    result = score_chunk(plan, table, source)
+    result = score_batch(plan, table, source)
     return pd.DataFrame({"result": pd.Series([result], dtype=object)})
 
 

@@ -412,11 +412,14 @@ def render_table(console: Any, summary: dict[str, Any]) -> None:
 
     scheme = summary["scheme"]
     counts = summary["counts"]
+    compared = summary.get("compared")  # several schemes: this is the first one's summary
+    scored = compared[0]["scored"] if compared else counts.get("scored", 0)
+    name = escape(f"{scheme['id']} {scheme['version']}")
     console.print(
-        f"[bold]Portfolio[/] — {scheme['id']} {scheme['version']}: "
-        f"{counts.get('scored', 0):,} buildings scored"
+        f"[bold]Portfolio[/] — {name}: {scored:,} buildings scored"
+        + (f" (the first of {len(compared)} schemes compared)" if compared else "")
     )
-    tiers = Table(title="Tier mix", title_justify="left")
+    tiers = Table(title="Tier mix" + (f" — {name}" if compared else ""), title_justify="left")
     tiers.add_column("tier")
     tiers.add_column("buildings", justify="right")
     tiers.add_column("share", justify="right")
