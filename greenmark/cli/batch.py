@@ -397,8 +397,8 @@ def _run(
     if job.skipped:
         if errors_path is None:
             for problem in job.first_problems[:SHOWN_PROBLEMS]:
-                schemes = (problem.get("scheme") or "").replace(";", ", ")
-                under = f" under {schemes}" if schemes else ""
+                named = (problem.get("scheme") or "").replace(";", ", ")
+                under = f" under {named}" if named else ""
                 line = _problem_line(problem)
                 console.print(Text.assemble((f"skipped{under}: ", "yellow"), line))
             if job.problems > SHOWN_PROBLEMS:
