@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from rich.console import Console, Group
@@ -134,29 +135,60 @@ def render_result(console: Console, result: BuildingResult) -> None:
     console.print(Panel(Group(*lines), title="Result", title_align="left"))
 
 
-def render_schemes(console: Console, entries: Sequence[SchemeEntry]) -> None:
-    """Print the bundled schemes and their versions: in effect from, and which is current;
-    under the table, what superseded each legacy scheme and from when."""
+@dataclass(frozen=True)
+class SchemeFacts:
+    """What ``greenmark schemes`` shows of a scheme beyond its ``[scheme]`` table."""
+
+    owner: str = ""
+    verified: int | None = None  # values marked verified (None: the file did not load)
+    unverified: int | None = None
+    error: str | None = None
+
+
+def render_schemes(
+    console: Console, entries: Sequence[SchemeEntry], facts: Sequence[SchemeFacts]
+) -> None:
+    """Print the bundled schemes and their versions: owner, in effect from, which is
+    current, and how many of each scheme's values are verified against the owner's own
+    text; under the table, what superseded each legacy scheme and from when."""
     table = Table(title="Bundled schemes", title_justify="left")
-    table.add_column("ID", style="bold", no_wrap=True)
+    table.add_column("Scheme", ratio=3)
     table.add_column("Version", no_wrap=True)
     table.add_column("In effect", no_wrap=True)
-    table.add_column("Title")
+    table.add_column("Owner", ratio=2)
+    table.add_column("Values verified", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     notes = []
-    for entry in entries:
+    for entry, fact in zip(entries, facts, strict=True):
         status = scheme_status(entry)
         short = "superseded" if entry.superseded_by else status
+        if fact.verified is None or fact.unverified is None:
+            counts = Text("does not load", style="red")
+            notes.append(Text.assemble((entry.id, "bold"), f": {fact.error}"))
+        else:
+            total = fact.verified + fact.unverified
+            counts = Text(
+                f"{fact.verified} of {total}", style="green" if not fact.unverified else ""
+            )
         table.add_row(
-            entry.id,
+            Text.assemble((entry.id, "bold"), "\n", (entry.title, "dim")),
             entry.version,
             entry.effective_from.isoformat() if entry.effective_from else "",
-            entry.title,
+            fact.owner,
+            counts,
             Text(short, style="green" if short == "current" else "yellow"),
         )
         if entry.superseded_by:
             notes.append(Text.assemble((entry.id, "bold"), f": {status}"))
     console.print(table)
+    console.print(
+        Text(
+            "Values verified: the scheme's constants, sections, criteria, gates, levels and "
+            "badges read in the owner's own text; the others are provisional "
+            "(`greenmark validate criteria -v` lists each with its source).",
+            style="dim",
+        )
+    )
     for note in notes:
         console.print(note)
 

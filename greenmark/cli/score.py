@@ -19,11 +19,18 @@ from greenmark.cli.common import (
     out_console,
     scheme_option,
 )
-from greenmark.cli.render import long_date, render_result, render_schemes, scheme_status
+from greenmark.cli.render import (
+    SchemeFacts,
+    long_date,
+    render_result,
+    render_schemes,
+    scheme_status,
+)
 from greenmark.core.crosswalk import inputs_left_out
+from greenmark.core.errors import GreenmarkError
 from greenmark.core.model import Scheme
 from greenmark.core.project import LoadedProject, load_project
-from greenmark.core.scheme import bundled_schemes, scheme_id_of
+from greenmark.core.scheme import bundled_schemes, load_scheme, scheme_id_of
 from greenmark.core.scoring import scheme_for, score_project
 
 
@@ -136,6 +143,7 @@ def schemes(output_format: str) -> None:
     """List the bundled schemes and their versions: in effect from, which version is
     current, and what superseded a legacy scheme (from when)."""
     entries = bundled_schemes()
+    facts = [_facts(e.path) for e in entries]
     if output_format == "json":
         click.echo(
             json.dumps(
@@ -144,20 +152,34 @@ def schemes(output_format: str) -> None:
                         "id": e.id,
                         "version": e.version,
                         "title": e.title,
+                        "owner": fact.owner,
                         "path": str(e.path),
                         "effective_from": _iso(e.effective_from),
                         "current": e.current,
                         "superseded_by": e.superseded_by,
                         "superseded_from": _iso(e.superseded_from),
                         "status": scheme_status(e),
+                        "values_verified": fact.verified,
+                        "values_unverified": fact.unverified,
+                        "error": fact.error,
                     }
-                    for e in entries
+                    for e, fact in zip(entries, facts, strict=True)
                 ],
                 indent=2,
             )
         )
     else:
-        render_schemes(out_console(), entries)
+        render_schemes(out_console(), entries, facts)
+
+
+def _facts(path: Path) -> SchemeFacts:
+    """Owner and value counts of one scheme file (or why it does not load)."""
+    try:
+        scheme = load_scheme(path)
+    except GreenmarkError as exc:
+        return SchemeFacts(error=str(exc.problems[0]))
+    verified, unverified = scheme.value_counts()
+    return SchemeFacts(scheme.scheme.owner, verified, unverified)
 
 
 def _iso(day: date | None) -> str | None:

@@ -338,6 +338,14 @@ class Scheme(_Model):
     def version(self) -> str:
         return self.scheme.version
 
+    def value_counts(self) -> tuple[int, int]:
+        """``(verified, unverified)``: the scheme's named constants and its sections,
+        groups, criteria, gates, tiers and badges, by their ``verified`` flag."""
+        flags = [c.verified for c in self.constants.values()]
+        for kind in ("sections", "groups", "criteria", "gates", "tiers", "badges"):
+            flags += [item.verified for item in getattr(self, kind)]
+        return sum(flags), len(flags) - sum(flags)
+
     def criterion(self, criterion_id: str) -> CriterionSpec:
         for criterion in self.criteria:
             if criterion.id == criterion_id:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from tests_paths import ROOT, SAMPLES
 
+from greenmark.core.scheme import load_scheme, unverified_constants
+
 OFFICE = str(SAMPLES / "demo-office.toml")
 
 
@@ -92,6 +94,19 @@ def test_schemes_lists_bundled(cli):
     assert ids["demo"]["version"] == "1.0"
     table = cli("schemes", columns=200)
     assert "demo" in table.stdout and "Demonstration scheme" in table.stdout
+    gm = ids["gm-2021"]
+    assert gm["owner"] == "Building and Construction Authority (BCA), Singapore"
+    scheme = load_scheme(gm["path"])
+    values = len(scheme.constants) + sum(
+        len(getattr(scheme, kind))
+        for kind in ("sections", "groups", "criteria", "gates", "tiers", "badges")
+    )
+    unverified = [where for where, _ in unverified_constants(scheme)]
+    assert (gm["values_verified"], gm["values_unverified"]) == (
+        values - len(unverified),
+        len(unverified),
+    )
+    assert f"{values - len(unverified)} of {values}" in table.stdout
 
 
 def test_validate_good_files_and_unverified_count(cli):
