@@ -27,6 +27,16 @@ async def type_into(pilot: Pilot[None], selector: str, text: str, submit: bool =
     return field
 
 
+async def until(pilot: Pilot[None], condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Let the app run until ``condition`` holds (work queued after a refresh, a screen
+    pushed from a callback), at most ``seconds``: a loaded machine needs more than one
+    pause; the condition is asserted by the caller afterwards."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not condition() and loop.time() < deadline:
+        await pilot.pause(0.05)
+
+
 def main_screen(pilot: Pilot[None]) -> MainScreen:
     screen = pilot.app.screen
     assert isinstance(screen, MainScreen), screen

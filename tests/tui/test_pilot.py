@@ -15,7 +15,7 @@ from greenmark.tui.screens.main import MainScreen, TopBar
 from greenmark.tui.screens.summary import SummaryScreen
 from greenmark.tui.widgets.quiet import QuietStatic
 from greenmark.tui.widgets.tree import NodeRef
-from tui.helpers import main_screen, run_async, score_text, type_into
+from tui.helpers import main_screen, run_async, score_text, type_into, until
 
 SIZE = (100, 32)
 
@@ -293,7 +293,7 @@ async def test_external_change_before_saving_is_not_overwritten(demo_file: Path,
         theirs = demo_file.read_text().replace("eui = 128", "eui = 110")
         demo_file.write_text(theirs)
         await type_into(pilot, "#input-ettv Input", "35", submit=True)  # autosave finds it
-        await pilot.pause()
+        await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
         assert isinstance(app.screen, ConflictScreen)
         assert demo_file.read_text() == theirs  # nothing overwritten behind the prompt
         await pilot.press("escape")  # decide later: autosave paused
