@@ -50,7 +50,11 @@ def load_schemes(
     schemes: list[Scheme] = []
     named: dict[str, str] = {}
     for reference in references:
-        scheme = load_scheme(resolve_scheme(reference, relative_to=relative_to))
+        try:
+            path = resolve_scheme(reference, relative_to=relative_to)
+        except GreenmarkError as exc:
+            raise GreenmarkError(f"{where}: {exc.problems[0].message}") from None
+        scheme = load_scheme(path)
         if scheme.id in named:
             first = named[scheme.id]
             both = f" (as {first!r} and {reference!r})" if first != reference else ""
@@ -71,7 +75,13 @@ def build_plan(
     """The plan of the run (one scheme, or several side by side) and notes for stderr."""
     if len(schemes) == 1:
         scheme = schemes[0]
-        binding, notes = _binding(mapping, scheme, sources)
+        # a mapping written for several schemes names inputs this one may lack
+        several = mapping is not None and bool(mapping.model.mapping.schemes)
+        binding, notes = _binding(mapping, scheme, sources, lenient=several)
+        if several and mapping is not None:
+            left_out = [n for n in mapping.model.inputs if n not in scheme.inputs]
+            if left_out:
+                notes.append(f"{scheme.id} has no input {', '.join(left_out)}: left out")
         if binding is not None and not allow_empty:
             _refuse_empty(binding, mapping, sources)
         plan = Plan.from_binding(scheme, binding) if binding else Plan(scheme, [])
@@ -109,7 +119,11 @@ def build_plan(
 
 
 def _binding(
-    mapping: LoadedMapping | None, scheme: Scheme, sources: list[Source], several: bool = False
+    mapping: LoadedMapping | None,
+    scheme: Scheme,
+    sources: list[Source],
+    several: bool = False,
+    lenient: bool = False,
 ) -> tuple[Binding | None, list[str]]:
     """Bind the mapping (or the direct column-name mapping) and check every table has
     the columns it names. Returns the binding and notes for stderr (with ``several``
@@ -130,7 +144,7 @@ def _binding(
     if not tables:
         return None, notes
     loaded = mapping if mapping is not None else direct_mapping(scheme, tables[0].columns)
-    binding = bind(loaded, scheme, lenient=several)
+    binding = bind(loaded, scheme, lenient=several or lenient)
     used = binding.used()
     for source in tables:
         binding.check_columns(source.columns, source.name)
