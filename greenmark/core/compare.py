@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from greenmark.core.crosswalk import carry_for, inputs_left_out
+from greenmark.core.engine import GateStatus, Scores, Status
 from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.explain import fmt
 from greenmark.core.model import Scheme
@@ -71,19 +72,13 @@ def _outcome(loaded: LoadedProject, scored: ProjectScore) -> SchemeOutcome:
     needs = ""
     if nxt is not None:
         if result.scoring != "none" and nxt.points_needed > 0:
-            unit = "%" if result.scoring == "percent" else " points"
-            needs = f"{fmt(round(nxt.points_needed, 2))}{unit} short"
+            short = round(nxt.points_needed, 2)
+            unit = "%" if result.scoring == "percent" else " point" if short == 1 else " points"
+            needs = f"{fmt(short)}{unit} short"
         if nxt.blocking:
             blocking = f"{len(nxt.blocking)} requirement{'s' if len(nxt.blocking) > 1 else ''}"
             needs = f"{needs} and {blocking}" if needs else blocking
-    compiled = scores.compiled
-    read: set[str] = set()
-    for c in compiled.criteria:
-        read |= c.rule_inputs | c.applies_inputs
-    for condition in [*compiled.gates, *compiled.badges, *compiled.tier_conditions]:
-        if condition is not None:
-            read |= condition.inputs | condition.applies_inputs
-    missing = sorted(n for n in read if n in scheme.inputs and np.isnan(scores.env[n][0]))
+    missing = _missing(scheme, scores)
     info = loaded.project.project
     left_out = inputs_left_out(
         info.scheme, loaded.path.parent, [str(n) for n in loaded.project.inputs], scheme
@@ -107,6 +102,26 @@ def _outcome(loaded: LoadedProject, scored: ProjectScore) -> SchemeOutcome:
         left_out=left_out,
         provisional=unverified,
     )
+
+
+def _missing(scheme: Scheme, scores: Scores) -> list[str]:
+    """Inputs the scheme reads for this building and the project does not give: those of
+    criteria and gates that apply to it (one not applicable by building type, stage or
+    another input reads nothing more), its badges and its levels' conditions."""
+    compiled = scores.compiled
+    read: set[str] = set()
+    for c in compiled.criteria:
+        read |= c.applies_inputs
+        if scores.status[0, c.index] != Status.NOT_APPLICABLE:
+            read |= c.rule_inputs
+    for g in compiled.gates:
+        read |= g.applies_inputs
+        if scores.gate_status[0, g.index] != GateStatus.NOT_APPLICABLE:
+            read |= g.inputs
+    for condition in [*compiled.badges, *compiled.tier_conditions]:
+        if condition is not None:
+            read |= condition.inputs | condition.applies_inputs
+    return sorted(n for n in read if n in scheme.inputs and np.isnan(scores.env[n][0]))
 
 
 @dataclass

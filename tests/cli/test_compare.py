@@ -19,10 +19,10 @@ def test_compare_scores_one_building_under_five_schemes(cli):
     assert outcomes["gm-2021"]["tier"] == "platinum" and outcomes["gm-2021"]["missing"] == []
     # the existing-buildings stream reads one input the new-building project lacks
     assert outcomes["gm-2021-existing"]["missing"] == ["mt_baseline_evaluation"]
-    # EDGE's savings are against its own base case: nothing of Green Mark's maps onto them
+    # EDGE's savings are against its own base case: the project gives them for EDGE alone
     edge = outcomes["edge"]
-    assert edge["tier"] is None and edge["headline"] == "Energy savings n/a"
-    assert edge["missing"] == ["energy_savings", "materials_savings", "water_savings"]
+    assert edge["tier"] == "advanced" and edge["headline"] == "Energy savings 47 %"
+    assert edge["missing"] == []
     assert "ac_system" in outcomes["gm-nrb"]["missing"]
     assert outcomes["gm-nrb"]["left_out"]  # gm-2021 inputs gm-nrb has no use for
 
