@@ -49,6 +49,8 @@ def _kind_of(path: Path) -> str:
 
     if is_catalogue(data):
         return "measures"
+    if isinstance(data.get("terms"), dict):
+        return "vocabulary"
     if _factor_table(path) is not None:
         return "factors"
     return "unknown"
@@ -132,12 +134,21 @@ def _check_measures(path: Path) -> tuple[str, Unverified]:
     return f"measures catalogue: {len(catalogue.measures)} measures", unverified_values(catalogue)
 
 
+def _check_vocabulary(path: Path) -> tuple[str, Unverified]:
+    from greenmark.core.vocabulary import load_vocabulary
+
+    vocabulary = load_vocabulary(path)
+    kinds = f"{len(vocabulary.terms)} terms, {len(vocabulary.building_types)} building types"
+    return f"shared input vocabulary: {kinds}", []
+
+
 _CHECKERS: dict[str, Callable[[Path], tuple[str, Unverified]]] = {
     "scheme": _check_scheme,
     "project": _check_project,
     "factors": _check_factors,
     "measures": _check_measures,
     "mapping": _check_mapping,
+    "vocabulary": _check_vocabulary,
 }
 """What ``validate`` does per kind of file: a description and its unverified values."""
 

@@ -206,3 +206,14 @@ def test_a_green_mark_project_feeds_edge_and_china_from_one_file(tmp_path):
     assert china["building_type"] == "public"
     nrb = resolve_inputs(loaded, load_scheme(resolve_scheme("gm-nrb")))
     assert nrb["renewable_share"] == 18  # gm-2021's on-site share, the same term
+
+
+def test_validate_reads_a_vocabulary_file_and_names_its_defects(cli, tmp_path):
+    done = cli("validate", str(ROOT / "criteria" / "vocabulary.toml"))
+    assert done.returncode == 0, done.stderr
+    assert "shared input vocabulary: " in done.stdout
+    bad = tmp_path / "vocabulary.toml"
+    bad.write_text('[terms.eui]\nlabel = "EUI"\nunit = 3\n', encoding="utf-8")
+    done = cli("validate", str(bad))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{bad}:3: terms.eui.unit: expected text, got 3" in done.stderr
