@@ -9,8 +9,10 @@ scheme, unreadable file, or no column feeding any scheme input without
 ``--allow-empty``). Ctrl-C, SIGTERM and SIGHUP stop the run
 the same way: no output left behind, exit code 128 + the signal number (130 for
 Ctrl-C, 143 for SIGTERM, 129 for SIGHUP), as shells report a process killed by it.
-Missing output folders are created. Temporary files of an earlier run that was
-killed outright (``.NAME.<random>.tmp`` next to an output) are removed.
+With ``--schemes`` each row is scored under every scheme in one pass
+(:mod:`greenmark.portfolio.multi`). Missing output folders are created. Temporary
+files of an earlier run that was killed outright (``.NAME.<random>.tmp`` next to an
+output) are removed.
 """
 
 from __future__ import annotations
@@ -261,6 +263,9 @@ def batch(inputs: tuple[Path, ...], **options: Any) -> None:
     implausible per the mapping) are skipped and listed with their reason and line; exit
     code 1 when any row was skipped. Rows the mapping's filters leave out are out of
     scope: counted by reason, not errors. Start a mapping with `greenmark mapping init`.
+
+    With --schemes a row is skipped only under the schemes that refuse one of its values,
+    and scored under the others (`skipped_under` and the errors file's `scheme` say which).
     """
     started = time.time()
     received = StopSignals()
