@@ -120,6 +120,11 @@ class GreenmarkApp(App[None]):
         yield SystemCommand(
             "Change history", "Every recorded change: who, when, old, new", main.action_history
         )
+        yield SystemCommand(
+            "Other schemes",
+            "The project under other rating schemes side by side; switch it to one",
+            main.action_compare,
+        )
         yield SystemCommand("Write certificate", "Write the certificate report", main.action_report)
         yield SystemCommand(
             "Next unassessed", "Go to the next criterion not assessed", main.action_next_unassessed

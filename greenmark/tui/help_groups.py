@@ -8,6 +8,7 @@ from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Tree
 
+from greenmark.tui.screens.compare import CompareScreen
 from greenmark.tui.screens.dialogs import ConflictScreen
 from greenmark.tui.screens.help import HelpGroups, bindings_of, key_text
 from greenmark.tui.screens.history import HistoryScreen
@@ -44,6 +45,7 @@ def help_groups(app: App[object], main_screen: type[Screen[Any]]) -> HelpGroups:
         ("Summary screen", bindings_of([SummaryScreen])),
         ("Path to target screen", bindings_of([PathScreen])),
         ("History screen", bindings_of([HistoryScreen])),
+        ("Other schemes screen", bindings_of([CompareScreen])),
         ("File changed on disk", bindings_of([ConflictScreen])),
     ]
 

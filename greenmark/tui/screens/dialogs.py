@@ -49,10 +49,10 @@ class ConflictScreen(ModalScreen[str]):
             yield Static(text, id="dialog-text")
             with Horizontal(id="dialog-buttons"):
                 if not self.missing:
-                    yield Button("Reload from disk [r]", id="reload", variant="primary")
-                yield Button("Overwrite [o]", id="overwrite", variant="warning")
-                yield Button("Save mine as copy [c]", id="copy")
-                yield Button("Later [esc]", id="later")
+                    yield Button(Text("Reload from disk [r]"), id="reload", variant="primary")
+                yield Button(Text("Overwrite [o]"), id="overwrite", variant="warning")
+                yield Button(Text("Save mine as copy [c]"), id="copy")
+                yield Button(Text("Later [esc]"), id="later")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "later")
@@ -64,14 +64,18 @@ class ConflictScreen(ModalScreen[str]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; No is the default."""
+    """A yes/no question; No is the default. A long question scrolls."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen #dialog-text { max-height: 70vh; overflow-y: auto; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str | Text) -> None:
         super().__init__()
         self.question = question
 
@@ -79,8 +83,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(id="dialog"):
             yield Static(self.question, id="dialog-text")
             with Horizontal(id="dialog-buttons"):
-                yield Button("Yes [y]", id="yes", variant="warning")
-                yield Button("No [n]", id="no", variant="primary")
+                yield Button(Text("Yes [y]"), id="yes", variant="warning")
+                yield Button(Text("No [n]"), id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

@@ -18,7 +18,7 @@ from greenmark.core.project import Project
 from greenmark.core.scoring import ProjectScore
 from greenmark.core.stages import signed_off
 from greenmark.tui.marks import criterion_inputs, gate_inputs
-from greenmark.tui.screens.saving import SavingScreen
+from greenmark.tui.screens.others import OtherScreens
 from greenmark.tui.session import TABLES, Session, Step, Table, Target
 from greenmark.tui.tables import BOQ, FACADES, FITTINGS
 from greenmark.tui.values import Refused, show_value
@@ -75,7 +75,7 @@ class TopBar(Static):
         self.update(grid, layout=False)
 
 
-class MainScreen(SavingScreen):
+class MainScreen(OtherScreens):
     """Where the assessor works."""
 
     HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (declared so by Textual)
@@ -111,6 +111,12 @@ class MainScreen(SavingScreen):
         Binding("H", "history", "History", tooltip="Every recorded change: who, when, old, new"),
         Binding("c", "scenarios", "Scenarios", tooltip="Proposals beside the assessed values"),
         Binding("t", "stage", "Stage", tooltip="Sign-off, revision, what blocks the next stage"),
+        Binding(
+            "o",
+            "compare",
+            "Other schemes",
+            tooltip="The project under other schemes side by side; switch it to one",
+        ),
         Binding(
             "p",
             "path",
@@ -538,49 +544,6 @@ class MainScreen(SavingScreen):
             index = next(i for i, g in enumerate(compiled.gates) if g.id == ref.id)
             return name in gate_inputs(compiled, index)
         return False
-
-    # ------------------------------------------------------------------ other screens
-
-    def action_summary(self) -> None:
-        from greenmark.tui.screens.summary import SummaryScreen
-
-        self.flush_edits()
-        self.app.push_screen(SummaryScreen(self.session))
-
-    def action_history(self) -> None:
-        from greenmark.tui.screens.history import HistoryScreen
-
-        self.flush_edits()
-        self.app.push_screen(HistoryScreen(self.session))
-
-    def action_scenarios(self) -> None:
-        from greenmark.tui.screens.scenarios import ScenariosScreen
-
-        self.flush_edits()
-        self.app.push_screen(ScenariosScreen(self.session, host=self))
-
-    def action_stage(self) -> None:
-        from greenmark.tui.screens.stage import StageScreen
-
-        self.flush_edits()
-        self.app.push_screen(StageScreen(self.session, host=self))
-
-    def stage_changed(self) -> None:
-        """After a sign-off, a new revision or a new stage: redraw and save at once."""
-        self.call_later(self.refresh_all)
-        self.call_after_refresh(self.autosave)
-
-    def action_path(self) -> None:
-        from greenmark.tui.screens.path import PathScreen
-
-        self.flush_edits()
-        self.app.push_screen(PathScreen(self.session, host=self))
-
-    def action_help(self) -> None:
-        from greenmark.tui.help_groups import help_groups, help_notes
-        from greenmark.tui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(help_groups(self.app, type(self)), help_notes()))
 
 
 def _cell(value: Any) -> str:

@@ -16,6 +16,7 @@ HINTS: dict[str, list[tuple[str, str]]] = {
         ("p", "path"),
         ("c", "scenarios"),
         ("t", "stage"),
+        ("o", "schemes"),
         ("r", "report"),
         ("^z", "undo"),
         ("?", "help"),

@@ -106,8 +106,10 @@ class ProjectPane(VerticalScroll):
             live=False,
             id="project-address",
         )
-        types = scheme.scheme.building_types
+        types = list(scheme.scheme.building_types)
         if types:
+            if info.building_type and info.building_type not in types:
+                types.append(info.building_type)  # a shared type the scheme files under its own
             yield ChoiceEditor(
                 self.controller,
                 target("building_type"),
