@@ -1,7 +1,8 @@
 """The ``greenmark`` command group and entry point.
 
 Every command lives in its own module, imported by name only when it runs, so
-``greenmark --version`` loads neither numpy nor pydantic.
+``greenmark --version`` loads neither numpy nor pydantic, nor rich (this module imports
+click alone; the error reporting of :mod:`greenmark.cli.common` loads when needed).
 
 Data goes to stdout, diagnostics to stderr; bad input gives a clear message and
 exit code 2, never a traceback (exit codes live in :mod:`greenmark.core.errors`).
@@ -9,17 +10,15 @@ exit code 2, never a traceback (exit codes live in :mod:`greenmark.core.errors`)
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
 import threading
+import types
 
 import click
 
-from greenmark.cli.common import (
-    err_console,
-    report_problems,
-)
 from greenmark.core.errors import ExitCode, GreenmarkError
 from greenmark.core.version import __version__
 
@@ -87,6 +86,7 @@ def cli(ctx: click.Context) -> None:
 
     Run without a command in a terminal to open the assessor's UI on a sample building.
     """
+    _loaded()
     if ctx.invoked_subcommand is None:
         if sys.stdin.isatty() and sys.stdout.isatty():
             try:
@@ -104,15 +104,14 @@ def cli(ctx: click.Context) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``argv`` None: this process is the command)."""
     if argv is None:
-        # pydantic otherwise reads every installed package's metadata for plugins
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+        _starting()
     try:
         cli.main(args=argv, prog_name="greenmark", standalone_mode=False)
     except click.exceptions.Abort:
-        err_console().print("interrupted")
+        _say_interrupted()
         sys.exit(int(ExitCode.INTERRUPTED))
     except KeyboardInterrupt:
-        err_console().print("interrupted")
+        _say_interrupted()
         sys.exit(int(ExitCode.INTERRUPTED))
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
@@ -120,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
         exc.show()
         sys.exit(int(ExitCode.INVALID))
     except GreenmarkError as exc:  # pragma: no cover - commands handle their own
+        from greenmark.cli.common import report_problems
+
         report_problems(exc.problems)
         sys.exit(int(exc.exit_code))
     except BrokenPipeError:  # e.g. `greenmark score x --format json | head`
@@ -127,6 +128,77 @@ def main(argv: list[str] | None = None) -> None:
     if argv is None:
         _leave_now()
     sys.exit(int(ExitCode.OK))
+
+
+def _starting() -> None:
+    """What this process sets before it loads anything else (``greenmark`` as a command,
+    not :func:`main` called by a program): nothing the user set is overridden.
+
+    - pydantic would otherwise read every installed package's metadata for plugins, and
+      even with plugins off it imports ``importlib.metadata`` (and with it ``email``,
+      ``socket``, ``zipfile`` ...) to look for them: see :func:`_no_pydantic_plugins`;
+    - OpenBLAS would start a thread per core when numpy loads (tens of milliseconds on
+      every command); greenmark's matrix products are tall and thin, where the threads
+      buy nothing (batch runs its BLAS on one thread in any case);
+    - the cyclic garbage collector would walk the young objects again and again while
+      the command's modules load (a good part of a short command's time): it is off
+      until they are loaded (:func:`_loaded`), and what they built is then left out of
+      its walks for the rest of the run (``gc.freeze``).
+    """
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _no_pydantic_plugins()
+    if gc.isenabled():
+        gc.disable()
+        global _collector_paused
+        _collector_paused = True
+
+
+_collector_paused = False
+_PLUGIN_LOADER = "pydantic.plugin._loader"
+
+
+def _no_pydantic_plugins() -> None:
+    """With pydantic's plugins off (``PYDANTIC_DISABLE_PLUGINS``, as :func:`_starting`
+    sets unless the user says otherwise), stand in for its plugin loader: its
+    ``get_plugins()`` then returns no plugins without importing ``importlib.metadata``
+    first. Any other name asked of the stand-in loads the real module and answers from it
+    (a newer pydantic that asks for more still gets it)."""
+    if os.environ.get("PYDANTIC_DISABLE_PLUGINS") not in ("__all__", "1", "true"):
+        return
+    if _PLUGIN_LOADER in sys.modules:
+        return
+
+    def get_plugins() -> tuple[()]:
+        return ()
+
+    def real(name: str) -> object:
+        if name.startswith("__"):  # the import system asking (is it a package?)
+            raise AttributeError(name)
+        if sys.modules.get(_PLUGIN_LOADER) is stand_in:
+            del sys.modules[_PLUGIN_LOADER]
+        return getattr(importlib.import_module(_PLUGIN_LOADER), name)
+
+    stand_in = types.ModuleType(_PLUGIN_LOADER, "greenmark: pydantic plugins are off")
+    stand_in.get_plugins = get_plugins  # type: ignore[attr-defined]
+    stand_in.__getattr__ = real  # type: ignore[method-assign]
+    sys.modules[_PLUGIN_LOADER] = stand_in
+
+
+def _loaded() -> None:
+    """The command's modules are loaded: the garbage collector runs again (see
+    :func:`_starting`)."""
+    global _collector_paused
+    if _collector_paused:
+        _collector_paused = False
+        gc.freeze()
+        gc.enable()
+
+
+def _say_interrupted() -> None:
+    from greenmark.cli.common import err_console
+
+    err_console().print("interrupted")
 
 
 def _leave_now() -> None:

@@ -21,13 +21,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from greenmark.core.checks import check_scheme
 from greenmark.core.errors import GreenmarkError, Problem, SchemeError
 from greenmark.core.inherit import merge_scheme
 from greenmark.core.model import Scheme
 from greenmark.core.named import resolve_named_numbers
 from greenmark.core.resources import criteria_dir
 from greenmark.core.scheme_cache import load as load_cached
+from greenmark.core.scheme_cache import scheme_heads
 from greenmark.core.tomlfile import (
     LineIndex,
     decode_text,
@@ -72,6 +72,8 @@ def parse_scheme(data: dict[str, Any], text: str | None = None, file: str | None
         raise SchemeError(problems=problems) from None
     if problems:  # pragma: no cover - a name left in a number position never validates
         raise SchemeError(problems=problems)
+    from greenmark.core.checks import check_scheme  # not needed for a scheme from the cache
+
     found = check_scheme(scheme)
     if found:
         raise SchemeError(problems=[_locate(loc, lines, file, msg) for loc, msg in found])
@@ -227,31 +229,65 @@ def _head_table(text: str, file: str) -> Any:
 
 def bundled_schemes(folder: Path | None = None) -> list[SchemeEntry]:
     """Schemes shipped in ``criteria/`` (files with a ``[scheme]`` table), sorted by id."""
-    entries = []
-    for path in sorted((folder or criteria_dir()).glob("*.toml")):
-        try:
-            info = _scheme_table(path)
-        except GreenmarkError:
-            continue
-        if isinstance(info, dict) and isinstance(info.get("id"), str):
-            entries.append(
-                SchemeEntry(
-                    info["id"],
-                    str(info.get("version", "")),
-                    str(info.get("title", "")),
-                    path,
-                    _date(info.get("effective_from")),
-                    info.get("superseded_by")
-                    if isinstance(info.get("superseded_by"), str)
-                    else None,
-                    _date(info.get("superseded_from")),
-                )
-            )
+    paths = sorted((folder or criteria_dir()).glob("*.toml"))
+    entries = [
+        SchemeEntry(
+            str(head["id"]),
+            str(head["version"]),
+            str(head["title"]),
+            path,
+            _day(head["effective_from"]),
+            head["superseded_by"],
+            _day(head["superseded_from"]),
+        )
+        for path, head in zip(paths, scheme_heads(paths, _summary, _SUMMARY), strict=True)
+        if head is not None
+    ]
     entries.sort(key=lambda e: (e.id, e.sort_key()))
     latest: dict[str, SchemeEntry] = {}
     for entry in entries:
         latest[entry.id] = entry  # sorted: the last of an id is its current version
     return [replace(e, current=latest[e.id] is e) for e in entries]
+
+
+#: The fields of :func:`_summary` and their kinds (see :func:`scheme_heads`).
+_SUMMARY = {
+    "id": "text",
+    "version": "text",
+    "title": "text",
+    "effective_from": "day?",
+    "superseded_by": "text?",
+    "superseded_from": "day?",
+}
+
+
+def _summary(path: Path, raw: bytes) -> dict[str, str | None] | None:
+    """What :class:`SchemeEntry` needs of a file's ``[scheme]`` table, as text (what the
+    listing cache keeps); None for a file that holds no scheme or cannot be read."""
+    try:
+        info = _head_table(decode_text(raw, str(path)), str(path))
+    except GreenmarkError:
+        return None
+    if not (isinstance(info, dict) and isinstance(info.get("id"), str)):
+        return None
+    successor = info.get("superseded_by")
+    return {
+        "id": info["id"],
+        "version": str(info.get("version", "")),
+        "title": str(info.get("title", "")),
+        "effective_from": _iso(info.get("effective_from")),
+        "superseded_by": successor if isinstance(successor, str) else None,
+        "superseded_from": _iso(info.get("superseded_from")),
+    }
+
+
+def _iso(value: object) -> str | None:
+    day = _date(value)
+    return day.isoformat() if day is not None else None
+
+
+def _day(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def _date(value: object) -> date | None:

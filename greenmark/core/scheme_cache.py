@@ -12,6 +12,11 @@ An entry holds one scheme file's :class:`~greenmark.core.model.Scheme` as
   folders (the shared vocabulary and the bundled schemes a scheme may extend);
 - the scheme file's path and the SHA-256 of its bytes and of every file it extends.
 
+Listing the schemes of a folder reads the ``[scheme]`` table of every file in it; what
+the listing needs of each file is kept too, in ``schemes-index.json`` (plain JSON, no
+pickle), under the SHA-256 of the file's bytes, with greenmark's version and the state of
+its code as above (:func:`scheme_heads`).
+
 Anything else is a miss, never an error: no cache folder, an unreadable, truncated or
 corrupt entry, another key, an entry written by another version. A miss builds the
 scheme as if there were no cache and then stores it (atomically: a temporary file renamed
@@ -30,20 +35,27 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import pickle
 import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from greenmark.core.errors import GreenmarkError
 from greenmark.core.model import Scheme
 from greenmark.core.resources import criteria_dir, shipped_criteria_dir
+from greenmark.core.tomlfile import read_bytes
 from greenmark.core.version import __version__
 
 FORMAT = b"greenmark-scheme-cache 1\n"
+INDEX = "schemes-index.json"
+_INDEX_SIZE = 512  # files remembered in the index (the oldest go first)
+Summary = dict[str, str | None]
 _PACKAGE = Path(__file__).resolve().parent.parent  # greenmark/
 _CODE_FOLDERS = ("core", "calc")
 
@@ -91,6 +103,83 @@ def load(path: str, files: Callable[[], list[tuple[str, bytes]]], build: Callabl
     return scheme
 
 
+def scheme_heads(
+    paths: list[Path],
+    summarise: Callable[[Path, bytes], Summary | None],
+    fields: dict[str, str],
+) -> list[Summary | None]:
+    """``summarise(path, bytes)`` of each file (None for a file that cannot be read),
+    from the index when it knows the file's content, worked out and remembered otherwise.
+    ``summarise`` returns None or a dict of exactly ``fields``, name -> kind: ``text``,
+    ``text?`` (text or None), ``day?`` (an ISO date or None); an index whose entries are
+    not all of that shape is not used."""
+    raws: list[bytes | None] = []
+    for path in paths:
+        try:
+            raws.append(read_bytes(path))
+        except GreenmarkError:
+            raws.append(None)
+    folder = cache_dir() if enabled() else None
+    if folder is None:
+        pairs = zip(paths, raws, strict=True)
+        return [None if raw is None else summarise(path, raw) for path, raw in pairs]
+    key = _digest(_runtime(), _code_stamp(), json.dumps(fields, sort_keys=True).encode())
+    known = _read_index(folder / INDEX, key, fields)
+    found: list[Summary | None] = []
+    added = False
+    for path, raw in zip(paths, raws, strict=True):
+        if raw is None:
+            found.append(None)
+            continue
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest in known:
+            found.append(known[digest])
+        else:
+            found.append(known.setdefault(digest, summarise(path, raw)))
+            added = True
+    if added:
+        _write_index(folder, key, known)
+    return found
+
+
+def _read_index(index: Path, key: str, fields: dict[str, str]) -> dict[str, Summary | None]:
+    try:
+        with open(index, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data["key"] != key:
+            return {}
+        files = data["files"]
+        if isinstance(files, dict) and all(_is_summary(v, fields) for v in files.values()):
+            return files
+    except Exception:  # missing, unreadable, not JSON, another shape: start afresh
+        pass
+    return {}
+
+
+def _is_summary(value: object, fields: dict[str, str]) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict) or value.keys() != fields.keys():
+        return False
+    for name, kind in fields.items():
+        item = value[name]
+        if item is None and kind.endswith("?"):
+            continue
+        if not isinstance(item, str):
+            return False
+        if kind == "day?":
+            try:
+                date.fromisoformat(item)
+            except ValueError:
+                return False
+    return True
+
+
+def _write_index(folder: Path, key: str, files: dict[str, Summary | None]) -> None:
+    kept = dict(list(files.items())[-_INDEX_SIZE:])
+    _write_atomic(folder, folder / INDEX, json.dumps({"key": key, "files": kept}).encode())
+
+
 def _read(entry: Path, folder: Path, key: bytes) -> Scheme | None:
     try:
         if not _private(folder):
@@ -106,18 +195,27 @@ def _read(entry: Path, folder: Path, key: bytes) -> Scheme | None:
 
 
 def _write(entry: Path, folder: Path, key: bytes, scheme: Scheme) -> None:
+    try:
+        data = pickle.dumps(scheme, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a scheme that does not pickle: no entry
+        return
+    _write_atomic(folder, entry, FORMAT + key + data)
+
+
+def _write_atomic(folder: Path, target: Path, data: bytes) -> None:
+    """``data`` into ``target`` whole or not at all; nothing when the folder cannot be
+    made or written, or others may write to it."""
     temporary = None
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(folder):
             return
-        data = pickle.dumps(scheme, protocol=pickle.HIGHEST_PROTOCOL)
         handle, temporary = tempfile.mkstemp(prefix=".scheme-", suffix=".tmp", dir=folder)
         with os.fdopen(handle, "wb") as out:
-            out.write(FORMAT + key + data)
-        os.replace(temporary, entry)
+            out.write(data)
+        os.replace(temporary, target)
         temporary = None
-    except Exception:  # read-only, full, gone, or a scheme that does not pickle: no entry
+    except Exception:  # read-only, full, gone: nothing stored
         pass
     finally:
         if temporary is not None:

@@ -3,6 +3,7 @@ anything doubtful is a miss, and the cache never turns into an error."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import shutil
@@ -263,3 +264,68 @@ def test_a_scheme_with_problems_is_never_stored(cache: Path, tmp_path: Path) -> 
         _fresh(broken)
     assert [str(p) for p in first.value.problems] == [str(p) for p in second.value.problems]
     assert not _entries(cache)
+
+
+def _listing(folder: Path | None = None) -> list[scheme_module.SchemeEntry]:
+    return bundled_schemes(folder)
+
+
+def test_the_listing_is_the_same_from_the_index(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _listing()
+    assert (cache / scheme_cache.INDEX).is_file()
+    with monkeypatch.context() as patch:
+        patch.setattr(scheme_module, "_summary", _never)
+        assert _listing() == first  # every file from the index
+    with monkeypatch.context() as patch:
+        patch.setenv("GREENMARK_NO_CACHE", "1")
+        assert _listing() == first
+    assert {e.id for e in first} >= {"gm-2021", "gm-nrb", "demo"}
+
+
+def _never(*_args: object) -> None:
+    raise AssertionError("read again, not taken from the index")
+
+
+def test_an_edited_file_is_listed_as_it_is_now(cache: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "schemes"
+    folder.mkdir()
+    copy = folder / "gm-2021.toml"
+    shutil.copy(GM_2021, copy)
+    (folder / "notes.toml").write_text("[other]\nscheme = 1\n", encoding="utf-8")
+    (entry,) = _listing(folder)
+    assert entry.id == "gm-2021" and entry.superseded_by is None
+    text = copy.read_text(encoding="utf-8")
+    copy.write_text(
+        text.replace("[scheme]", '[scheme]\nsuperseded_by = "gm-2030"', 1), encoding="utf-8"
+    )
+    os.utime(copy, ns=(0, 0))
+    (entry,) = _listing(folder)
+    assert entry.superseded_by == "gm-2030"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not json",
+        b'{"key": "other", "files": {}}',
+        b"[1, 2]",
+        pytest.param(None, id="right key, wrong shape"),
+        pytest.param(b"bad date", id="right key, bad date"),
+    ],
+)
+def test_a_damaged_index_is_ignored(cache: Path, content: bytes | None) -> None:
+    expected = _listing()
+    index = cache / scheme_cache.INDEX
+    data = json.loads(index.read_text(encoding="utf-8"))
+    if content is None:
+        data["files"] = {digest: {"id": 3} for digest in data["files"]}
+        content = json.dumps(data).encode()
+    elif content == b"bad date":
+        for summary in data["files"].values():
+            if summary is not None:
+                summary["effective_from"] = "2021-13-45"
+        content = json.dumps(data).encode()
+    index.write_bytes(content)
+    assert _listing() == expected
