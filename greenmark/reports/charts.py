@@ -6,15 +6,22 @@ date in the metadata, element ids prefixed per chart (so several charts can shar
 one HTML document), and text kept as SVG ``<text>`` in DejaVu Sans. Text that comes
 from a project (facade or material names) is escaped by matplotlib and never parsed
 as mathtext.
+
+Being deterministic, a chart is drawn once per process for given data (and matplotlib
+settings): :func:`_remembered` keeps the last few, so a report rendered again (another
+format, a re-issue, a preview) does not draw its charts again.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 GREEN_DARK = "#1d5c3f"
 GREEN = "#2f8a5b"
@@ -50,6 +57,37 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REF = re.compile(r'(href="#|url\(#)([^")]+)')
 _SIZE = re.compile(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"')
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+
+
+_REMEMBERED = 32  # charts kept (about 10 KB each)
+_remembered_charts: OrderedDict[str, str] = OrderedDict()
+_remembered_lock = threading.Lock()
+_Chart = TypeVar("_Chart", bound=Callable[..., str])
+
+
+def _remembered(chart: _Chart) -> _Chart:
+    """``chart`` drawn once for the same arguments and matplotlib settings: the key is the
+    ``repr`` of both (plain data: numbers, text, :class:`Bar`), the value the SVG text."""
+
+    @functools.wraps(chart)
+    def remembered(*args: Any, **kwargs: Any) -> str:
+        import matplotlib
+
+        settings = sorted(dict.items(matplotlib.rcParams))  # as set, not as read
+        key = repr((chart.__name__, args, sorted(kwargs.items()), settings))
+        with _remembered_lock:
+            found = _remembered_charts.get(key)
+            if found is not None:
+                _remembered_charts.move_to_end(key)
+                return found
+        drawn = chart(*args, **kwargs)
+        with _remembered_lock:
+            _remembered_charts[key] = drawn
+            while len(_remembered_charts) > _REMEMBERED:
+                _remembered_charts.popitem(last=False)
+        return drawn
+
+    return remembered  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -111,6 +149,7 @@ def _num(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+@_remembered
 def sections_chart(
     sections: Sequence[dict[str, Any]], *, percent: bool = False, width_in: float = 7.2
 ) -> str:
@@ -155,6 +194,7 @@ def sections_chart(
         return _svg(fig, "sections")
 
 
+@_remembered
 def envelope_chart(
     facades: Sequence[Bar],
     limit: float | None,
@@ -204,6 +244,7 @@ def envelope_chart(
         return _svg(fig, "envelope")
 
 
+@_remembered
 def bar_chart(
     labels: Sequence[str],
     values: Sequence[float],
@@ -241,6 +282,7 @@ def bar_chart(
         return _svg(fig, prefix)
 
 
+@_remembered
 def carbon_chart(materials: Sequence[Bar], *, width_in: float = 7.2) -> str:
     """Embodied carbon by material, tCO2e, largest first, with each material's share."""
     rows = sorted(materials, key=lambda b: -b.value)
@@ -255,6 +297,7 @@ def carbon_chart(materials: Sequence[Bar], *, width_in: float = 7.2) -> str:
     )
 
 
+@_remembered
 def eui_chart(
     eui: float, thresholds: Sequence[Bar], *, unit: str = "kWh/m²/yr", width_in: float = 7.2
 ) -> str:
@@ -292,6 +335,7 @@ def eui_chart(
         return _svg(fig, "eui")
 
 
+@_remembered
 def sensitivity_chart(rows: Sequence[tuple[str, float, float]], *, width_in: float = 7.2) -> str:
     """The inputs that move the total most: for each ``(label, gain, loss)`` the most the
     total rises (green, right) and falls (red, left) by changing that input alone within
