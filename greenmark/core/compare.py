@@ -129,7 +129,7 @@ class SwitchPlan:
     """A project moved over to another scheme (on a copy): what carries over and what not.
 
     ``project`` is the moved copy, its history recording the switch and every value
-    renamed or left out; ``scored`` is that copy scored under ``scheme``.
+    renamed, taken or set aside; ``scored`` is that copy scored under ``scheme``.
     """
 
     reference: str  # as the project file will name the scheme
@@ -138,6 +138,8 @@ class SwitchPlan:
     scored: ProjectScore
     renamed: dict[str, str] = field(default_factory=dict)  # project input -> scheme's name
     left_out: list[str] = field(default_factory=list)  # no counterpart, or does not fit
+    kept_for: str | None = None  # the old scheme's id: left_out kept under inputs_for.<id>
+    taken: list[str] = field(default_factory=list)  # from [inputs_for.<new id>] into inputs
     responses_kept: list[str] = field(default_factory=list)  # criterion ids
     responses_dropped: list[str] = field(default_factory=list)  # no such criterion
 
@@ -145,12 +147,14 @@ class SwitchPlan:
 def plan_switch(loaded: LoadedProject, reference: str, who: str = "") -> SwitchPlan:
     """``loaded`` moved over to the scheme ``reference`` (an id or a file), on a copy.
 
-    Inputs keep their value under the name the scheme gives them (its crosswalk from
-    the project's scheme, else the same name); those it has no counterpart for, or whose
-    value does not fit it (a choice it does not offer, a value out of its range), are
-    left out, and so are the responses to criteria it does not have. ``[project]
-    scheme`` names the new scheme, at its current version. Nothing is written; the
-    copy's history records the switch and each value renamed or left out.
+    Inputs keep their value under the name the scheme gives them (its crosswalk or the
+    shared term both schemes name, else the same name; a plain number entered in another
+    unit keeps that unit); the values given for the scheme alone (``[inputs_for.<id>]``)
+    become its inputs. Inputs it has no counterpart for, or whose value does not fit it,
+    are left out of its score and kept for the old scheme alone under
+    ``[inputs_for.<old id>]``; the responses to criteria it does not have are dropped.
+    ``[project] scheme`` names the new scheme, at its current version. Nothing is written;
+    the copy's history records the switch and each value moved.
 
     Raises :class:`GreenmarkError` when the scheme cannot be found, is the project's own,
     or cannot take the building (its building type, say).
@@ -159,9 +163,12 @@ def plan_switch(loaded: LoadedProject, reference: str, who: str = "") -> SwitchP
     scheme = load_scheme(resolve_scheme(reference, folder))
     project = loaded.project
     info = project.project
-    if scheme_id_of(info.scheme, folder) == scheme.id:
+    own = scheme_id_of(info.scheme, folder)
+    if own == scheme.id:
         raise GreenmarkError(f"the project is already assessed against {scheme.id}")
     carry = carry_for(info.scheme, folder, scheme)
+    given = dict(project.inputs_for.get(scheme.id, {}))  # they won for this scheme: now own
+    building_type = given.pop("building_type", None)
     inputs: dict[str, Any] = {}
     renamed: dict[str, str] = {}
     left_out: list[str] = []
@@ -169,7 +176,7 @@ def plan_switch(loaded: LoadedProject, reference: str, who: str = "") -> SwitchP
     ordered = sorted(project.inputs, key=lambda n: carry.target(n) != n)
     for name in ordered:
         target = carry.target(name)
-        if target is None or target not in scheme.inputs or target in inputs:
+        if target is None or target not in scheme.inputs or target in inputs or target in given:
             left_out.append(name)
             continue
         value = project.inputs[name]
@@ -179,6 +186,10 @@ def plan_switch(loaded: LoadedProject, reference: str, who: str = "") -> SwitchP
         inputs[target] = value
         if target != name:
             renamed[name] = target
+    inputs.update(given)
+    others = {k: dict(v) for k, v in project.inputs_for.items() if k != scheme.id}
+    if building_type is not None:  # how it files the building stays its own
+        others[scheme.id] = {"building_type": building_type}
     criteria = {c.id for c in scheme.criteria}
     kept = [cid for cid in project.responses if cid in criteria]
     dropped = [cid for cid in project.responses if cid not in criteria]
@@ -186,15 +197,23 @@ def plan_switch(loaded: LoadedProject, reference: str, who: str = "") -> SwitchP
         update={
             "project": info.model_copy(update={"scheme": reference, "scheme_version": None}),
             "inputs": inputs,
+            "inputs_for": others,
             "responses": {cid: project.responses[cid] for cid in kept},
             "history": list(project.history),
         }
     )
-    scored = _score_dropping_misfits(loaded, moved, scheme, renamed, left_out)
-    _record(moved, project, info.scheme, reference, renamed, left_out, dropped, who)
-    order = list(project.inputs)
-    left_out.sort(key=order.index)
-    return SwitchPlan(reference, scheme, moved, scored, renamed, left_out, kept, dropped)
+    taken = list(given)
+    scored = _score_dropping_misfits(loaded, moved, scheme, renamed, left_out, taken)
+    left_out.sort(key=list(project.inputs).index)
+    if own is not None and left_out:
+        mine = others.setdefault(own, {})
+        for name in left_out:
+            mine.setdefault(name, project.inputs[name])
+    plan = SwitchPlan(
+        reference, scheme, moved, scored, renamed, left_out, own, taken, kept, dropped
+    )
+    _record(plan, project, info.scheme, who)
+    return plan
 
 
 def _score_dropping_misfits(
@@ -203,6 +222,7 @@ def _score_dropping_misfits(
     scheme: Scheme,
     renamed: dict[str, str],
     left_out: list[str],
+    taken: list[str],
 ) -> ProjectScore:
     """Score ``moved`` under ``scheme`` (now its own), leaving out the inputs whose value
     it refuses; any other problem (the building type, a table row) is raised."""
@@ -217,6 +237,9 @@ def _score_dropping_misfits(
                 raise GreenmarkError(problems=others or exc.problems) from None
             for name in misfits:
                 del moved.inputs[name]
+                if name in taken:  # given for this scheme and refused by it: dropped
+                    taken.remove(name)
+                    continue
                 old = back.pop(name, name)
                 renamed.pop(old, None)
                 left_out.append(old)
@@ -227,26 +250,23 @@ def _about(problems: list[Problem], name: str) -> bool:
     return any(p.location == where or (p.location or "").startswith(f"{where}.") for p in problems)
 
 
-def _record(
-    moved: Project,
-    project: Project,
-    old_reference: str,
-    reference: str,
-    renamed: dict[str, str],
-    left_out: list[str],
-    dropped: list[str],
-    who: str,
-) -> None:
-    note = f"moved to {reference}"
-    moved.record("project.scheme", old_reference, reference, who)
-    for old, new in renamed.items():
+def _record(plan: SwitchPlan, project: Project, old_reference: str, who: str) -> None:
+    moved, note = plan.project, f"moved to {plan.reference}"
+    moved.record("project.scheme", old_reference, plan.reference, who)
+    for old, new in plan.renamed.items():
         value = _history(project.inputs[old])
         moved.record(dotted(("inputs", old)), value, None, who, f"{note}: now inputs.{new}")
         moved.record(dotted(("inputs", new)), None, value, who, f"{note}: was inputs.{old}")
-    for name in left_out:
+    given = project.inputs_for.get(plan.scheme.id, {})
+    for name in plan.taken:
+        value = _history(given[name])
+        where = f"inputs_for.{plan.scheme.id}.{name}"
+        moved.record(dotted(("inputs", name)), None, value, who, f"{note}: was {where}")
+    aside = f"kept as inputs_for.{plan.kept_for}" if plan.kept_for else "left out"
+    for name in plan.left_out:
         value = _history(project.inputs[name])
-        moved.record(dotted(("inputs", name)), value, None, who, f"{note}: left out")
-    for cid in dropped:
+        moved.record(dotted(("inputs", name)), value, None, who, f"{note}: {aside}")
+    for cid in plan.responses_dropped:
         text = _response_text(project.responses[cid])
         moved.record(dotted(("responses", cid)), text, None, who, f"{note}: no such criterion")
 

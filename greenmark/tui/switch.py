@@ -1,9 +1,10 @@
 """Moving the open project to another scheme (:func:`greenmark.core.compare.plan_switch`).
 
-Like a stage step, a switch is not undoable (the inputs and responses left out belong to
-the other scheme): it clears the undo history, and the screen saves at once through the
-session's save path. The history records the new scheme and every value renamed or left
-out, so nothing goes without a trace.
+Like a stage step, a switch is not undoable (the responses dropped belong to the other
+scheme's criteria): it clears the undo history, and the screen saves at once through the
+session's save path. Inputs the new scheme has no use for are kept for the old one alone
+(``[inputs_for.<old id>]``), and the history records the new scheme and every value
+moved, so nothing goes without a trace.
 """
 
 from __future__ import annotations
@@ -69,15 +70,20 @@ def confirm_text(session: Session, plan: SwitchPlan, provisional: int = 0) -> Te
         "\n\n",
         ("[project] scheme", "bold"),
         f' becomes "{plan.reference}" and the file is saved at once; not undoable '
-        "with ctrl+z, but the history keeps every value left out.",
+        "with ctrl+z, but the history records every value moved.",
     )
     if plan.renamed:
         pairs = [f"{old} → {new}" for old, new in plan.renamed.items()]
         text.append(f"\nRenamed ({len(pairs)}): ", "bold")
         text.append(names(pairs))
+    if plan.taken:
+        text.append(f"\nFrom [inputs_for.{scheme.id}] ({len(plan.taken)}): ", "bold")
+        text.append(names(plan.taken))
     if plan.left_out:
         text.append(f"\nInputs left out ({len(plan.left_out)}): ", "bold yellow")
         text.append(names(plan.left_out))
+        if plan.kept_for:
+            text.append(f" (kept for {plan.kept_for} alone under [inputs_for.{plan.kept_for}])")
     else:
         text.append("\nNo input is left out.", "green")
     dropped, total = plan.responses_dropped, len(plan.responses_dropped + plan.responses_kept)

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
-from greenmark.core.compare import plan_switch
+from greenmark.core.compare import compare, plan_switch
 from greenmark.core.project import load_project
 from greenmark.core.records import SignOff
 from greenmark.tui.help_groups import help_groups
@@ -87,7 +87,7 @@ async def test_a_chosen_set_and_a_scheme_that_cannot_take_the_building(
         screen = await _open(pilot, "gm-nrb,gm-rb")
         assert [reference for reference, _ in screen.rows] == ["gm-nrb", "gm-rb"]
         nrb = screen.rows[0][1]
-        assert nrb.tier_title == "Certified" and nrb.provisional > 0
+        assert nrb.error is None and nrb.provisional > 0
         assert f"Left out ({len(nrb.left_out)})" in _detail(screen)
         await pilot.press("j")
         assert "cannot score this project" in _detail(screen)
@@ -113,7 +113,8 @@ async def test_switching_asks_first_and_no_leaves_everything(office: Path, make_
         assert "Switch Kallang Riverside Offices from gm-2021 to gm-nrb" in question
         assert '[project] scheme becomes "gm-nrb"' in question
         assert f"Inputs left out ({len(plan.left_out)}): {plan.left_out[0]}" in question
-        assert "renewable_onsite_share → renewable_share" in question
+        assert all(f"{old} → {new}" in question for old, new in plan.renamed.items())
+        assert "(kept for gm-2021 alone under [inputs_for.gm-2021])" in question
         dropped = len(plan.responses_dropped)
         assert f"Responses dropped ({dropped} of {dropped})" in question
         assert "indicative, provisional" in question
@@ -127,8 +128,9 @@ async def test_switching_asks_first_and_no_leaves_everything(office: Path, make_
 @run_async
 async def test_switching_saves_the_scheme_losslessly_and_records_it(office: Path, make_app) -> None:
     original = office.read_text(encoding="utf-8")
-    recorded = len(load_project(office).project.history)
+    before = load_project(office).project
     plan = plan_switch(load_project(office), "gm-nrb")
+    assert plan.left_out and plan.renamed and plan.responses_dropped
     app = make_app(office)
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, "gm-nrb")
@@ -140,36 +142,60 @@ async def test_switching_saves_the_scheme_losslessly_and_records_it(office: Path
         session = app.session
         assert session.scheme.id == "gm-nrb" and not session.unsaved
         assert "gm-nrb 4.1-gm.1" in main.query_one(TopBar).text
-        assert "Certified" in score_text(pilot)
+        assert f"Tier   {plan.scored.result.tier_title}" in score_text(pilot)
         assert not session.undo_stack  # a switch is not undone with ctrl+z
         await pilot.press("ctrl+z")
         assert session.scheme.id == "gm-nrb"
 
     text = office.read_text(encoding="utf-8")
-    loaded = load_project(office)
-    info = loaded.project.project
-    assert info.scheme == "gm-nrb" and info.scheme_version is None
+    after = load_project(office).project
+    assert after.project.scheme == "gm-nrb" and after.project.scheme_version is None
     assert 'scheme = "gm-nrb"' in text and "scheme_version" not in text
-    inputs = loaded.project.inputs
-    assert inputs["renewable_share"] == 18 and "renewable_onsite_share" not in inputs
-    assert not set(plan.left_out) & set(inputs)
-    assert not set(plan.responses_dropped) & set(loaded.project.responses)
+    for old, new in plan.renamed.items():
+        assert after.inputs[new] == before.inputs[old] and old not in after.inputs
+    # what gm-nrb has no use for is kept for gm-2021 alone, as it was
+    assert not set(plan.left_out) & set(after.inputs)
+    assert after.inputs_for["gm-2021"] == {n: before.inputs[n] for n in plan.left_out}
+    assert {k: v for k, v in after.inputs_for.items() if k != "gm-2021"} == before.inputs_for
+    assert not set(plan.responses_dropped) & set(after.responses)
     # everything else as it was: the comments, the tables, the untouched values
-    head = original[: original.index("[project]")]
-    assert text.startswith(head)
-    tables = original[original.index("\n[[facades]]\n") : original.index("\n[responses")]
+    assert text.startswith(original[: original.index("[project]")])
+    tables = original[original.index("\n[[facades]]\n") : original.index("\n# ----")]
     assert tables in text
     assert 'address = "31 Kallang Avenue, Singapore 339416"' in text
-    # the history: the scheme, each rename and each value left out, by the assessor
-    history = loaded.project.history[recorded:]
+    # the history: the scheme, each rename and each value set aside, by the assessor
+    history = after.history[len(before.history) :]
     entries = {(e.field, e.note.split(": ")[-1]) for e in history}
     switch = next(e for e in history if e.field == "project.scheme")
     assert (switch.old, switch.new, switch.who) == ("gm-2021", "gm-nrb", "tester")
-    assert ("inputs.renewable_share", "was inputs.renewable_onsite_share") in entries
-    assert all((f"inputs.{name}", "left out") in entries for name in plan.left_out)
-    # and it opens again under its new scheme
+    assert all(
+        (f"inputs.{new}", f"was inputs.{old}") in entries for old, new in plan.renamed.items()
+    )
+    kept = "kept as inputs_for.gm-2021"
+    assert all((f"inputs.{name}", kept) in entries for name in plan.left_out)
+    assert all((f"responses.{c}", "no such criterion") in entries for c in plan.responses_dropped)
+    # it opens again under its new scheme, and under gm-2021 it scores as it did
     reopened = Session.open(office, "tester")
-    assert reopened.scored.result.tier == "certified"
+    assert reopened.scored.result.tier == plan.scored.result.tier
+    outcome = compare(load_project(office), ["gm-2021"])[0]
+    assert outcome.tier == "platinum" and outcome.headline == "77 points"
+
+
+@run_async
+async def test_a_scheme_the_project_gives_values_for_alone(office: Path, make_app) -> None:
+    """Values under [inputs_for.edge] become the project's inputs once it is on edge."""
+    given = load_project(office).project.inputs_for["edge"]
+    app = make_app(office)
+    async with app.run_test(size=SIZE) as pilot:
+        await _open(pilot, "edge")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"From [inputs_for.edge] ({len(given)})" in str(app.screen.question)
+        await pilot.press("y")
+        await _settle(pilot)
+    after = load_project(office).project
+    assert "edge" not in after.inputs_for
+    assert all(after.inputs[name] == value for name, value in given.items())
 
 
 @run_async

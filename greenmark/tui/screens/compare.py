@@ -272,9 +272,10 @@ class CompareScreen(Screen[None]):
             self.app.pop_screen()
             self.app.call_later(self.host.scheme_changed)
             left = len(plan.left_out)
+            aside = f"kept for {plan.kept_for} alone" if plan.kept_for else "left out"
             self.notify(
                 f"Now assessed against {plan.scheme.id} {plan.scheme.version}"
-                + (f"; {left} input{'s' if left != 1 else ''} left out" if left else ""),
+                + (f"; {left} input{'s' if left != 1 else ''} {aside}" if left else ""),
                 title="Scheme switched",
             )
 
