@@ -702,13 +702,11 @@ def bind(loaded: LoadedMapping, scheme: Scheme, lenient: bool = False) -> Bindin
         not_numeric(meta.building_type, location, "building type")
         if types and not lenient:
             check_aliases(meta.building_type, location, types, "a building type of the scheme")
+        settings = common(meta.building_type, location)
+        settings["aliases"] = _filed_types(settings["aliases"], scheme)
         fields.append(
             FieldPlan(
-                "building_type",
-                "building_type",
-                kind="choice",
-                options=tuple(types),
-                **common(meta.building_type, location),
+                "building_type", "building_type", kind="choice", options=tuple(types), **settings
             )
         )
     if meta.gfa is not None:
@@ -838,3 +836,17 @@ def bind(loaded: LoadedMapping, scheme: Scheme, lenient: bool = False) -> Bindin
         for _, where in filters
     ]
     return Binding(fields, loaded, unmapped, [plan for plan, _ in filters], lines)
+
+
+def _filed_types(
+    aliases: tuple[tuple[str, str], ...], scheme: Scheme
+) -> tuple[tuple[str, str], ...]:
+    """A building-type column's aliases, then the shared building types the scheme files
+    under its own (``building_type_map``: an office is a public building under GB/T
+    50378), also where an alias leads to one of them."""
+    filed = scheme.scheme.building_type_map
+    if not filed:
+        return aliases
+    composed = tuple((raw, filed.get(target, target)) for raw, target in aliases)
+    named = {raw for raw, _ in aliases}
+    return composed + tuple((shared, own) for shared, own in filed.items() if shared not in named)
