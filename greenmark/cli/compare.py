@@ -52,10 +52,13 @@ def compare(project: Path, schemes: str | None, output_format: str) -> None:
     table.add_column("Still needs", ratio=1, overflow="fold")
     for o in outcomes:
         if o.error is not None:
-            table.add_row(o.scheme, Text("–", style="red"), "", Text(o.error, style="red"), "")
+            table.add_row(o.scheme, Text("not scored (below)", style="red"), "", "", "")
             continue
         table.add_row(f"{o.scheme} {o.version}", _rating(o), o.headline, _next(o), _needs(o) or "–")
     console.print(table)
+    for o in outcomes:
+        if o.error is not None:
+            console.print(Text.assemble((o.scheme, "bold"), ": ", (o.error, "red")))
     _footnote(console, outcomes)
 
 

@@ -33,3 +33,7 @@ def test_compare_table_and_a_scheme_that_cannot_take_the_building(cli):
     text = " ".join(done.stdout.split())
     assert "Kallang Riverside Offices under 2 schemes" in text
     assert "Platinum" in text and "'office' is not a building type of scheme gm-rb" in text
+    assert "gm-rb │ not scored (below)" in text and "(provisional)" in text
+    narrow = " ".join(cli("compare", str(OFFICE), "--schemes", "gm-2021,gm-rb").stdout.split())
+    assert "gm-2021 2021.3 Platinum (provisional) · 77 points next: top level reached" in narrow
+    assert "gm-rb not scored" in narrow and "not a building type of scheme gm-rb" in narrow
