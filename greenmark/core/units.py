@@ -10,7 +10,6 @@ numbers; pint is imported only for a unit outside it (or to explain a mismatch).
 from __future__ import annotations
 
 import contextlib
-import difflib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -33,18 +32,18 @@ _DEFINITIONS = (
 #: and samples use only these (``tests/unit/test_units_table.py`` checks it).
 KNOWN_UNITS = frozenset(unit for group in GROUPS for unit in group)
 _LONGEST_UNIT = 200  # characters; a unit is a short name, never a paragraph
-_POWER_SUFFIX = re.compile(r"\b(m|cm|mm|km|ft|in|yd)([23])(?![\d.])([A-Za-z]?)")
+_POWER_SUFFIX = r"\b(m|cm|mm|km|ft|in|yd)([23])(?![\d.])([A-Za-z]?)"
 
 
 #: Spellings common in building-energy exports that pint does not know, as whole words
 #: (any case): square feet and metres; kBtu, MMBtu, kWh and MWh in any case.
 _ALIASES = (
-    (re.compile(r"(?<![A-Za-z])(?:sq\.?\s?ft|sqft|sf)(?![A-Za-z])", re.IGNORECASE), "ft**2"),
-    (re.compile(r"(?<![A-Za-z])(?:sq\.?\s?m|sqm)(?![A-Za-z])", re.IGNORECASE), "m**2"),
-    (re.compile(r"(?<![A-Za-z])kbtu(?![A-Za-z])", re.IGNORECASE), "kBtu"),
-    (re.compile(r"(?<![A-Za-z])mmbtu(?![A-Za-z])", re.IGNORECASE), "MMBtu"),
-    (re.compile(r"(?<![A-Za-z])kwh(?![A-Za-z])", re.IGNORECASE), "kWh"),
-    (re.compile(r"(?<![A-Za-z])mwh(?![A-Za-z])", re.IGNORECASE), "MWh"),
+    (r"(?<![A-Za-z])(?:sq\.?\s?ft|sqft|sf)(?![A-Za-z])", "ft**2"),
+    (r"(?<![A-Za-z])(?:sq\.?\s?m|sqm)(?![A-Za-z])", "m**2"),
+    (r"(?<![A-Za-z])kbtu(?![A-Za-z])", "kBtu"),
+    (r"(?<![A-Za-z])mmbtu(?![A-Za-z])", "MMBtu"),
+    (r"(?<![A-Za-z])kwh(?![A-Za-z])", "kWh"),
+    (r"(?<![A-Za-z])mwh(?![A-Za-z])", "MWh"),
 )
 
 #: Spellings offered when a unit is not known (did you mean …?).
@@ -60,9 +59,9 @@ def _normalise(text: str) -> str:
     """Accept the everyday spellings (``m2``, ``kWh/m2/yr``, ``ft²``, ``kBtu/sf``) that pint
     does not."""
     text = text.strip().replace("²", "2").replace("³", "3")
-    for pattern, replacement in _ALIASES:
-        text = pattern.sub(replacement, text)
-    return _POWER_SUFFIX.sub(lambda m: f"{m[1]}**{m[2]}" + (f"*{m[3]}" if m[3] else ""), text)
+    for pattern, replacement in _ALIASES:  # compiled on first use (pint's path only)
+        text = re.sub(pattern, replacement, text, flags=re.IGNORECASE)
+    return re.sub(_POWER_SUFFIX, lambda m: f"{m[1]}**{m[2]}" + (f"*{m[3]}" if m[3] else ""), text)
 
 
 @lru_cache(maxsize=1)
@@ -98,6 +97,8 @@ def parse_unit(text: str) -> Any:
     try:
         return registry().parse_units(_normalise(text))
     except Exception as exc:
+        import difflib  # only to suggest a spelling
+
         close = difflib.get_close_matches(text.strip(), _SUGGESTIONS, n=3, cutoff=0.6)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise UnitError(f"unknown unit {text!r} ({type(exc).__name__}){hint}") from None
