@@ -13,7 +13,7 @@ An entry holds one scheme file's :class:`~greenmark.core.model.Scheme` as
 - the scheme file's path and the SHA-256 of its bytes and of every file it extends.
 
 Listing the schemes of a folder reads the ``[scheme]`` table of every file in it; what
-the listing needs of each file is kept too, in ``schemes-index.json`` (plain JSON, no
+the listing needs of each file is kept too, in ``schemes-index-*.json`` (plain JSON, no
 pickle), under the SHA-256 of the file's bytes, with greenmark's version and the state of
 its code as above (:func:`scheme_heads`).
 
@@ -53,7 +53,7 @@ from greenmark.core.tomlfile import read_bytes
 from greenmark.core.version import __version__
 
 FORMAT = b"greenmark-scheme-cache 1\n"
-INDEX = "schemes-index.json"
+INDEX = "schemes-index-{runtime}.json"  # one per greenmark, Python and pydantic
 _INDEX_SIZE = 512  # files remembered in the index (the oldest go first)
 Summary = dict[str, str | None]
 _PACKAGE = Path(__file__).resolve().parent.parent  # greenmark/
@@ -124,7 +124,8 @@ def scheme_heads(
         pairs = zip(paths, raws, strict=True)
         return [None if raw is None else summarise(path, raw) for path, raw in pairs]
     key = _digest(_runtime(), _code_stamp(), json.dumps(fields, sort_keys=True).encode())
-    known = _read_index(folder / INDEX, key, fields)
+    index = index_file(folder)
+    known = _read_index(index, key, fields)
     found: list[Summary | None] = []
     added = False
     for path, raw in zip(paths, raws, strict=True):
@@ -138,8 +139,13 @@ def scheme_heads(
             found.append(known.setdefault(digest, summarise(path, raw)))
             added = True
     if added:
-        _write_index(folder, key, known)
+        _write_index(folder, index, key, known)
     return found
+
+
+def index_file(folder: Path) -> Path:
+    """The listing index of this greenmark (and Python, pydantic) in ``folder``."""
+    return folder / INDEX.format(runtime=_digest(_runtime())[:16])
 
 
 def _read_index(index: Path, key: str, fields: dict[str, str]) -> dict[str, Summary | None]:
@@ -175,9 +181,9 @@ def _is_summary(value: object, fields: dict[str, str]) -> bool:
     return True
 
 
-def _write_index(folder: Path, key: str, files: dict[str, Summary | None]) -> None:
+def _write_index(folder: Path, index: Path, key: str, files: dict[str, Summary | None]) -> None:
     kept = dict(list(files.items())[-_INDEX_SIZE:])
-    _write_atomic(folder, folder / INDEX, json.dumps({"key": key, "files": kept}).encode())
+    _write_atomic(folder, index, json.dumps({"key": key, "files": kept}).encode())
 
 
 def _read(entry: Path, folder: Path, key: bytes) -> Scheme | None:

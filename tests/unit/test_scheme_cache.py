@@ -274,7 +274,7 @@ def test_the_listing_is_the_same_from_the_index(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _listing()
-    assert (cache / scheme_cache.INDEX).is_file()
+    assert scheme_cache.index_file(cache).is_file()
     with monkeypatch.context() as patch:
         patch.setattr(scheme_module, "_summary", _never)
         assert _listing() == first  # every file from the index
@@ -317,7 +317,7 @@ def test_an_edited_file_is_listed_as_it_is_now(cache: Path, tmp_path: Path) -> N
 )
 def test_a_damaged_index_is_ignored(cache: Path, content: bytes | None) -> None:
     expected = _listing()
-    index = cache / scheme_cache.INDEX
+    index = scheme_cache.index_file(cache)
     data = json.loads(index.read_text(encoding="utf-8"))
     if content is None:
         data["files"] = {digest: {"id": 3} for digest in data["files"]}
