@@ -340,10 +340,12 @@ class Scheme(_Model):
 
     def value_counts(self) -> tuple[int, int]:
         """``(verified, unverified)``: the scheme's named constants and its sections,
-        groups, criteria, gates, tiers and badges, by their ``verified`` flag."""
+        groups, criteria, gates, tiers and badges, by their ``verified`` flag (a section or
+        group that holds no number and is not marked unverified has nothing to count)."""
         flags = [c.verified for c in self.constants.values()]
         for kind in ("sections", "groups", "criteria", "gates", "tiers", "badges"):
-            flags += [item.verified for item in getattr(self, kind)]
+            items = getattr(self, kind)
+            flags += [i.verified for i in items if not i.verified or _holds_values(i)]
         return sum(flags), len(flags) - sum(flags)
 
     def criterion(self, criterion_id: str) -> CriterionSpec:
@@ -502,3 +504,13 @@ def dependency_order(graph: dict[str, set[str]]) -> list[str]:
     for node in graph:
         visit(node)
     return order
+
+
+def _holds_values(item: object) -> bool:
+    """False for a section or group that only names and groups (no cap, floor, weight or
+    conversion): it has nothing to verify. Criteria, gates, tiers and badges always do."""
+    if not isinstance(item, SectionSpec | GroupSpec):
+        return True
+    keys = ("cap", "bonus_cap", "floor", "floor_percent", "weight")
+    numbers = [getattr(item, key, None) for key in keys]
+    return any(n is not None for n in numbers) or getattr(item, "conversion", 1.0) != 1
