@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CRITERIA = ROOT / "criteria"
 SAMPLES = ROOT / "samples"
+
+# Checked schemes are cached between runs; the tests keep theirs out of the user's cache
+# folder (one folder per test process, inherited by the CLI subprocesses they start).
+os.environ.setdefault("GREENMARK_CACHE_DIR", tempfile.mkdtemp(prefix="greenmark-test-cache-"))
 
 
 def run_cli(*args: str, cwd: Path | None = None, columns: int = 80) -> subprocess.CompletedProcess:
