@@ -1,10 +1,13 @@
 """The vectorised scoring engine: compile a scheme once, score N buildings in one call.
 
-There is one code path: a single building is a batch of one. Inputs are a
-mapping of name -> float64 array of length N, with NaN meaning "not given";
-booleans are 0/1 and choices are option indices (see :func:`encode_inputs`).
-Everything in :func:`score` is whole-array numpy work; the per-building
-explanations are built on demand by :mod:`greenmark.core.explain`.
+A single building is a batch of one. Inputs are a mapping of name -> float64 array
+of length N, with NaN meaning "not given"; booleans are 0/1 and choices are option
+indices (see :func:`encode_inputs`). Everything in :func:`score` is whole-array numpy
+work, except that large batches (:data:`engine_batch.THRESHOLD` buildings and up) hand
+the per-criterion and per-building bookkeeping to compiled kernels
+(:mod:`greenmark.core.engine_batch`, :mod:`greenmark.core.engine_kernels`), which give
+the same results bit for bit; the per-building explanations are built on demand by
+:mod:`greenmark.core.explain`.
 
 Kept as one idea past 600 lines: compiling and scoring share the compiled arrays'
 layout, which no other module should need to know.
@@ -15,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from greenmark.core import engine_batch
 from greenmark.core.errors import SchemeError
 from greenmark.core.formula import Formula, _as_bool
 from greenmark.core.model import (
@@ -135,6 +140,23 @@ class CompiledScheme:
     @property
     def input_names(self) -> list[str]:
         return [*self.scheme.inputs, *BUILTIN_INPUTS, "building_type"]
+
+    @cached_property
+    def program(self) -> engine_batch.CriteriaProgram:
+        """The criteria laid out for the large-batch kernels (built on first use)."""
+        return engine_batch.criteria_program(self)
+
+    @cached_property
+    def reads_points(self) -> bool:
+        """True when a result formula (a metric, a gate, tier or badge condition) reads
+        a criterion's points (``pts_<id>``)."""
+        formulas = [f for _, f in self.metrics]
+        for condition in [*self.gates, *self.badges, *self.tier_conditions]:
+            if condition is not None:
+                formulas.append(condition.condition)
+                if condition.applies is not None:
+                    formulas.append(condition.applies)
+        return any(name.startswith("pts_") for f in formulas for name in f.names)
 
 
 def _base_inputs(
@@ -417,8 +439,6 @@ class Scores:
     compiled: CompiledScheme
     size: int
     env: dict[str, Any]  # name -> array (inputs, derived, results, metrics) or scalar constant
-    values: Array  # [N, criteria] the value each rule looked at (NaN when not assessed)
-    points: Array  # [N, criteria]
     status: Array  # [N, criteria] int8 Status
     section_points: Array  # [N, sections] after caps, bonus included
     section_core: Array  # [N, sections] capped, bonus excluded
@@ -434,10 +454,42 @@ class Scores:
     tier_index: Array  # [N] highest tier reached, -1 for none
     badges: Array  # [N, badges] bool
     points_needed: Array  # [N] points (or %) short of the next tier, NaN when at the top
+    _points: Array | None = field(default=None, repr=False, compare=False)
+    _values: Array | None = field(default=None, repr=False, compare=False)
+    _not_applicable: Mapping[str, Array] | None = field(default=None, repr=False, compare=False)
 
     @property
     def scheme(self) -> Scheme:
         return self.compiled.scheme
+
+    @property
+    def points(self) -> Array:
+        """[N, criteria] each criterion's points. A large batch whose result formulas read
+        no criterion's points leaves them out; they are then scored again, from
+        :attr:`env`, when first read (by the same kernels: the same bits)."""
+        if self._points is None:
+            found = engine_batch.score_criteria(
+                self.compiled,
+                self.env,
+                self.size,
+                self._not_applicable,
+                _type_rows_of(self.compiled, self.env),
+                with_points=True,
+            )
+            if found is None:  # pragma: no cover - the kernels scored this batch already
+                found = _score_criteria(self.compiled, self.env, self.size, self._not_applicable)
+            assert found[0] is not None
+            self._points = found[0]
+            _put_points(self.compiled, self.env, self._points)
+        return self._points
+
+    @property
+    def values(self) -> Array:
+        """[N, criteria] the value each rule looked at: only explanations read it, so it
+        is evaluated (from :attr:`env`) on first use."""
+        if self._values is None:
+            self._values = engine_batch.criterion_values(self.compiled, self.env, self.size)
+        return self._values
 
     def tier_id(self, i: int) -> str | None:
         index = int(self.tier_index[i])
@@ -499,64 +551,34 @@ def _bands_reached(at: Array, key: Array) -> Array:
     return reached
 
 
-def score(
+def _score_criteria(
     compiled: CompiledScheme,
-    inputs: Mapping[str, Array],
-    *,
-    size: int | None = None,
-    not_applicable: Mapping[str, Array] | None = None,
-    explain: bool = True,
-) -> Scores:
-    """Score a batch of buildings; ``inputs`` maps input names to arrays (NaN = not given).
-
-    ``not_applicable`` maps criterion ids to boolean arrays marking criteria the
-    assessor declared not applicable. ``explain=False`` (batch scoring) skips the
-    values matrix that only explanations read: :attr:`Scores.values` is then (N, 0).
-    """
-    scheme = compiled.scheme
-    if size is None:
-        size = len(next(iter(inputs.values()))) if inputs else 1
-    n = size
-    env: dict[str, Any] = dict(compiled.constants)
-    defaults = compiled.defaults
-    for name in compiled.input_names:
-        given = inputs.get(name)
-        if given is None:
-            env[name] = np.full(n, defaults.get(name, np.nan))
-        else:
-            column = np.asarray(given, dtype=np.float64)
-            if column.shape != (n,):
-                raise ValueError(f"input {name!r} has shape {column.shape}, expected ({n},)")
-            if name in defaults:  # an input the scheme gives a default: fill the blanks
-                column = np.where(np.isnan(column), defaults[name], column)
-            env[name] = column
-    for flag, (owner, option) in compiled.needed_flags.items():
-        env[flag] = env[owner] == option
-    for name, derived in compiled.derived:
-        column = derived(env, n).astype(np.float64, copy=False)
-        # inf/-inf (a division by zero) is no value: it must never reach a cap as full points
-        env[name] = np.where(np.isfinite(column), column, np.nan)
-
-    missing_cache: dict[frozenset[str], Array] = {}
+    env: Mapping[str, Any],
+    n: int,
+    not_applicable: Mapping[str, Array] | None,
+    missing_cache: dict[frozenset[str], Array] | None = None,
+) -> tuple[Array, Array, tuple[Array, Array, Array, Array, Array]]:
+    """Every criterion's points and status, and the sections' core points, bonus points,
+    points, maximum and percent, with numpy (the kernels of
+    :mod:`greenmark.core.engine_kernels` do the same for large batches)."""
+    if missing_cache is None:
+        missing_cache = {}
     n_criteria = len(compiled.criteria)
     # Column-major ("F") so that filling one criterion's column is a contiguous write.
-    values = np.full((n, n_criteria if explain else 0), np.nan, order="F")
-    points = np.zeros((n, n_criteria), order="F")
+    points = np.empty((n, n_criteria), order="F")
     status = np.empty((n, n_criteria), dtype=np.int8, order="F")
     # per-section sums, added criterion by criterion (a criterion counts 1 / its section's
-    # conversion); cheaper than matrix products over the [N, criteria] points
-    n_sections = len(scheme.sections)
+    # conversion, applied once summed)
+    n_sections = len(compiled.scheme.sections)
     core_raw = np.zeros((n, n_sections), order="F")
     bonus_raw = np.zeros((n, n_sections), order="F")
     max_raw = np.zeros((n, n_sections), order="F")
-    type_rows: Array | None = None  # each building's row in a by-type table (-1: default)
+    type_rows = _type_rows_of(compiled, env)
     for c in compiled.criteria:
         col = c.index
         top: float | Array = c.max_points
         if c.max_by_type is not None:
-            if type_rows is None:
-                codes = env["building_type"]
-                type_rows = np.where(np.isnan(codes), -1, codes).astype(np.intp)
+            assert type_rows is not None
             top = c.max_by_type[type_rows]
         if c.kind == "choice":
             assert c.choice_input is not None
@@ -579,8 +601,6 @@ def score(
                 earned = np.where(_as_bool(value), c.give[1], 0.0)
         if c.max_by_type is not None:  # a type's smaller maximum caps every rule
             earned = np.minimum(earned, top)
-        if explain:
-            values[:, col] = value
         # Masks from the cache are shared between criteria: never modify them in place.
         not_given = _missing(env, c.rule_inputs, n, missing_cache)
         if c.kind != "choice" and value.dtype.kind == "f":
@@ -622,14 +642,77 @@ def score(
     if compiled.converts:  # own points to scheme points after summing (60 / 6 is 10 exactly)
         for raw in (core_raw, bonus_raw, max_raw):
             raw /= compiled.conversion
-
-    # Sections, groups and totals, caps applied.
     section_core = np.minimum(core_raw, compiled.section_cap)
     section_bonus = np.minimum(bonus_raw, compiled.bonus_cap)
     section_points = section_core + section_bonus
     section_max = np.minimum(max_raw, compiled.section_cap)
     with np.errstate(invalid="ignore", divide="ignore"):
         section_percent = np.where(section_max > 0, 100.0 * section_core / section_max, np.nan)
+    sections = (section_core, section_bonus, section_points, section_max, section_percent)
+    return points, status, sections
+
+
+def _type_rows_of(compiled: CompiledScheme, env: Mapping[str, Any]) -> Array | None:
+    """Each building's row in a by-type table (-1: the default), when a criterion has
+    maxima by building type."""
+    if all(c.max_by_type is None for c in compiled.criteria):
+        return None
+    codes = env["building_type"]
+    return np.where(np.isnan(codes), -1, codes).astype(np.intp)
+
+
+def _put_points(compiled: CompiledScheme, env: dict[str, Any], points: Array) -> None:
+    """Each criterion's points into ``env`` as ``pts_<id>``, for result formulas."""
+    for c in compiled.criteria:
+        env[f"pts_{slug(c.id)}"] = points[:, c.index]
+
+
+class _Env(dict[str, Any]):
+    """The names formulas read. When a large batch left the criteria's points out,
+    reading a ``pts_<id>`` scores them (see :attr:`Scores.points`)."""
+
+    scores: Scores | None = None
+
+    def __missing__(self, key: str) -> Any:
+        scores = self.scores
+        if scores is not None and key.startswith("pts_") and scores._points is None:
+            scores.points  # noqa: B018 - fills every pts_<id>
+            if key in self:
+                return self[key]
+        raise KeyError(key)
+
+
+def _environment(compiled: CompiledScheme, inputs: Mapping[str, Array], n: int) -> _Env:
+    """Constants, inputs (defaults filled), the choice flags formulas read, and the
+    derived quantities."""
+    env = _Env(compiled.constants)
+    defaults = compiled.defaults
+    for name in compiled.input_names:
+        given = inputs.get(name)
+        if given is None:
+            env[name] = np.full(n, defaults.get(name, np.nan))
+        else:
+            column = np.asarray(given, dtype=np.float64)
+            if column.shape != (n,):
+                raise ValueError(f"input {name!r} has shape {column.shape}, expected ({n},)")
+            if name in defaults:  # an input the scheme gives a default: fill the blanks
+                column = np.where(np.isnan(column), defaults[name], column)
+            env[name] = column
+    for flag, (owner, option) in compiled.needed_flags.items():
+        env[flag] = env[owner] == option
+    for name, derived in compiled.derived:
+        column = derived(env, n).astype(np.float64, copy=False)
+        # inf/-inf (a division by zero) is no value: it must never reach a cap as full points
+        env[name] = np.where(np.isfinite(column), column, np.nan)
+    return env
+
+
+def _totals(
+    compiled: CompiledScheme, env: Mapping[str, Any], sections: tuple[Array, ...]
+) -> tuple[Array, Array, Array, Array]:
+    """Group points, total points, total maximum and total percent, with numpy."""
+    scheme = compiled.scheme
+    section_core, section_bonus, _, section_max, section_percent = sections
     group_core = np.minimum(section_core @ compiled.group_matrix, compiled.group_cap)
     group_points = group_core + section_bonus @ compiled.group_matrix
     group_max = np.minimum(section_max @ compiled.group_matrix, compiled.group_cap)
@@ -654,43 +737,43 @@ def score(
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
             total_percent = np.where(total_max > 0, 100.0 * total_core / total_max, 0.0)
+    return group_points, total_points, total_max, total_percent
 
-    env["total_points"] = total_points
-    env["total_percent"] = total_percent
-    for s, section in enumerate(scheme.sections):
-        env[f"sec_{section.id}"] = section_points[:, s]
-        env[f"sec_pct_{section.id}"] = section_percent[:, s]
-    for g, group in enumerate(scheme.groups):
-        env[f"grp_{group.id}"] = group_points[:, g]
-    for c in compiled.criteria:
-        env[f"pts_{slug(c.id)}"] = points[:, c.index]
-    for name, index, not_applicable_flag in compiled.applicability:  # only those formulas read
-        column_status = status[:, index]
-        env[name] = (
-            column_status == Status.NOT_APPLICABLE
-            if not_applicable_flag
-            else column_status != Status.NOT_ASSESSED
-        )
-    for name, metric in compiled.metrics:
-        env[name] = metric(env, n).astype(np.float64, copy=False)
 
-    # Gates.
+def _conditions(
+    compiled: CompiledScheme,
+    env: dict[str, Any],
+    n: int,
+    section_points: Array,
+    section_max: Array,
+    group_points: Array,
+    totals: tuple[Array, Array, Array],
+    missing_cache: dict[frozenset[str], Array] | None = None,
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Gate statuses, floors met, each tier's own requirements met, the tier reached,
+    badges and the points short of the next tier."""
+    scheme = compiled.scheme
+    if missing_cache is None:
+        missing_cache = {}
+    # Gates: PASSED or FAILED, NOT_ASSESSED when an input is missing, N/A when applies_if
+    # does not hold (its inputs given).
     gate_status = np.empty((n, len(compiled.gates)), dtype=np.int8, order="F")
     for gate in compiled.gates:
-        passed = _as_bool(gate.condition(env, n))
+        column = gate_status[:, gate.index]
+        np.add(_as_bool(gate.condition(env, n)), GateStatus.FAILED, out=column, dtype=np.int8)
         not_given = _missing(env, gate.inputs, n, missing_cache)
-        na = np.zeros(n, dtype=bool)
         if gate.applies is not None:
             applies_missing = _missing(env, gate.applies_inputs, n, missing_cache)
             na = ~applies_missing & ~_as_bool(gate.applies(env, n))
             not_given = not_given | applies_missing
-        result = np.where(passed, GateStatus.PASSED, GateStatus.FAILED)
-        result = np.where(not_given, GateStatus.NOT_ASSESSED, result)
-        gate_status[:, gate.index] = np.where(na, GateStatus.NOT_APPLICABLE, result)
+            column[not_given] = GateStatus.NOT_ASSESSED
+            column[na] = GateStatus.NOT_APPLICABLE
+        else:
+            column[not_given] = GateStatus.NOT_ASSESSED
     gate_ok = (gate_status == GateStatus.PASSED) | (gate_status == GateStatus.NOT_APPLICABLE)
 
     # Floors (each from its tier up; by default every tier).
-    floors = []
+    floors: list[Array | None] = []  # None: no floor (always met)
     for s, section in enumerate(scheme.sections):
         if section.floor is not None:
             floors.append(section_points[:, s] >= section.floor - 1e-9)
@@ -699,32 +782,39 @@ def score(
                 section_points[:, s] >= section.floor_percent / 100.0 * section_max[:, s] - 1e-9
             )
         else:
-            floors.append(np.ones(n, dtype=bool))
+            floors.append(None)
     for g, group in enumerate(scheme.groups):
-        floors.append(
-            group_points[:, g] >= group.floor - 1e-9
-            if group.floor is not None
-            else np.ones(n, dtype=bool)
-        )
-    floor_ok = np.stack(floors, axis=1) if floors else np.ones((n, 0), dtype=bool)
+        floors.append(group_points[:, g] >= group.floor - 1e-9 if group.floor is not None else None)
+    floor_ok = np.ones((n, len(floors)), dtype=bool, order="F")
+    for k, floor in enumerate(floors):
+        if floor is not None:
+            floor_ok[:, k] = floor
     floor_rank = compiled.floor_rank
 
     # Tiers: own threshold and condition, gates from that tier down, floors; cumulative.
+    total_points, total_percent, total_max = totals
     n_tiers = len(scheme.tiers)
     tier_ok = np.empty((n, n_tiers), dtype=bool, order="F")
-    gates_so_far = np.ones(n, dtype=bool)
+    shortfalls = []
+    gates_so_far: Array | None = None  # None: all pass so far
     for t in range(n_tiers):
         for gate in compiled.gates:
             if gate.rank == t:
-                gates_so_far = gates_so_far & gate_ok[:, gate.index]
-        floors_here = floor_ok[:, floor_rank <= t].all(axis=1)  # floors from this tier down
+                ok_here = gate_ok[:, gate.index]
+                gates_so_far = ok_here if gates_so_far is None else gates_so_far & ok_here
         short = tier_shortfall(compiled, t, total_points, total_percent, total_max)
-        ok = (short <= 1e-9) & gates_so_far & floors_here
+        shortfalls.append(short)
+        ok = tier_ok[:, t]
+        np.less_equal(short, 1e-9, out=ok)
+        if gates_so_far is not None:
+            ok &= gates_so_far
+        for k, floor in enumerate(floors):  # floors from this tier down
+            if floor is not None and floor_rank[k] <= t:
+                ok &= floor
         tier_condition = compiled.tier_conditions[t]
         if tier_condition is not None:
             holds = _as_bool(tier_condition.condition(env, n))
             ok &= holds & ~_missing(env, tier_condition.inputs, n, missing_cache)
-        tier_ok[:, t] = ok
     tier_index = np.logical_and.accumulate(tier_ok, axis=1).sum(axis=1) - 1
 
     badges = np.empty((n, len(compiled.badges)), dtype=bool, order="F")
@@ -738,17 +828,86 @@ def score(
 
     points_needed = np.full(n, np.nan)  # NaN at the top tier
     for t in range(n_tiers):
-        rows = tier_index + 1 == t
-        if rows.any():
-            short = tier_shortfall(compiled, t, total_points, total_percent, total_max)
-            points_needed[rows] = short[rows]
+        np.copyto(points_needed, shortfalls[t], where=tier_index + 1 == t)
+    return gate_status, floor_ok, tier_ok, tier_index, badges, points_needed
 
-    return Scores(
+
+def score(
+    compiled: CompiledScheme,
+    inputs: Mapping[str, Array],
+    *,
+    size: int | None = None,
+    not_applicable: Mapping[str, Array] | None = None,
+    explain: bool = True,
+) -> Scores:
+    """Score a batch of buildings; ``inputs`` maps input names to arrays (NaN = not given).
+
+    ``not_applicable`` maps criterion ids to boolean arrays marking criteria the
+    assessor declared not applicable. The values matrix that only explanations read
+    (:attr:`Scores.values`) is evaluated when first read, so ``explain`` changes
+    nothing; it is kept for callers that pass it.
+
+    Batches of :func:`engine_batch.threshold` buildings or more are scored by compiled
+    kernels (:mod:`greenmark.core.engine_kernels`), with the same results bit for bit;
+    unless a result formula reads a criterion's points, those are then left out until
+    :attr:`Scores.points` is read. Either way the result keeps references to the input
+    arrays (explanations and late points are evaluated from them): do not change them.
+    """
+    del explain
+    scheme = compiled.scheme
+    if size is None:
+        size = len(next(iter(inputs.values()))) if inputs else 1
+    n = size
+    env = _environment(compiled, inputs, n)
+    missing_cache: dict[frozenset[str], Array] = {}
+    batch = n >= engine_batch.threshold()
+    found = None
+    if batch:
+        found = engine_batch.score_criteria(
+            compiled,
+            env,
+            n,
+            not_applicable,
+            _type_rows_of(compiled, env),
+            with_points=compiled.reads_points,
+        )
+    if found is None:
+        found = _score_criteria(compiled, env, n, not_applicable, missing_cache)
+    points, status, sections = found
+    section_core, _, section_points, section_max, section_percent = sections
+    summed = engine_batch.score_totals(compiled, env, sections) if batch else None
+    group_points, total_points, total_max, total_percent = summed or _totals(
+        compiled, env, sections
+    )
+
+    env["total_points"] = total_points
+    env["total_percent"] = total_percent
+    for s, section in enumerate(scheme.sections):
+        env[f"sec_{section.id}"] = section_points[:, s]
+        env[f"sec_pct_{section.id}"] = section_percent[:, s]
+    for g, group in enumerate(scheme.groups):
+        env[f"grp_{group.id}"] = group_points[:, g]
+    if points is not None:
+        _put_points(compiled, env, points)
+    for name, index, not_applicable_flag in compiled.applicability:  # only those formulas read
+        column_status = status[:, index]
+        env[name] = (
+            column_status == Status.NOT_APPLICABLE
+            if not_applicable_flag
+            else column_status != Status.NOT_ASSESSED
+        )
+    for name, metric in compiled.metrics:
+        env[name] = metric(env, n).astype(np.float64, copy=False)
+    totals = (total_points, total_percent, total_max)
+    conditions = _conditions(
+        compiled, env, n, section_points, section_max, group_points, totals, missing_cache
+    )
+    gate_status, floor_ok, tier_ok, tier_index, badges, points_needed = conditions
+
+    scores = Scores(
         compiled=compiled,
         size=n,
         env=env,
-        values=values,
-        points=points,
         status=status,
         section_points=section_points,
         section_core=section_core,
@@ -764,7 +923,11 @@ def score(
         tier_index=tier_index,
         badges=badges,
         points_needed=points_needed,
+        _points=points,
+        _not_applicable=not_applicable,
     )
+    env.scores = scores
+    return scores
 
 
 def tier_shortfall(

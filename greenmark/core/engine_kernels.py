@@ -1,0 +1,498 @@
+"""Compiled single-pass kernels for scoring large batches (numba).
+
+The engine (:mod:`greenmark.core.engine`) evaluates the scheme's formulas with numpy
+and hands everything else to these kernels: which inputs each building lacks (one
+pass over the input columns), and every criterion's points, status and section sums
+(one pass over the rule values, block by block, so that per-section sums stay in
+cache). They do exactly what the engine's numpy path does, operation for operation
+(the same IEEE operations in the same order, numpy's tie rules for ``minimum`` and
+``clip``), so both paths give the same bits; ``tests/unit/test_engine_kernels.py``
+checks it on random inputs.
+
+This module imports numba and compiles (or loads from the disk cache) every kernel
+when it is first imported; the engine imports it only for batches of
+:data:`greenmark.core.engine_batch.THRESHOLD` buildings or more, so scoring one project
+never pays for it.
+Compiled code is cached as the calculators' kernels are (:mod:`greenmark.calc.kernels`):
+in ``NUMBA_CACHE_DIR`` if set, else next to this module, else in the user's cache
+folder; with no writable folder the kernels are compiled in memory, once per process.
+
+Kernels take their per-criterion columns by address (a column of ``intp`` holding
+each array's data pointer), so that one signature serves every scheme whatever its
+number of inputs and criteria; the caller keeps the arrays alive and C-contiguous
+for the duration of the call. Kernels are single-threaded (batch runs use one process
+per core) and release the GIL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numba
+import numpy as np
+from numba import types
+from numba.extending import intrinsic
+
+__all__ = ["BANDS", "CHOICE", "FORMULA", "YES", "criteria", "nan_bits", "totals"]
+
+BLOCK = 2048
+"""Buildings per block: the per-section sums of one block stay in the L1/L2 cache."""
+
+# rule kinds (CompiledCriterion.kind)
+FORMULA, BANDS, YES, CHOICE = 0, 1, 2, 3
+# Status codes (greenmark.core.engine.Status)
+_NOT_ASSESSED, _NOT_MET, _NOT_APPLICABLE = 0, 1, 4
+
+
+def _pointer_to(item: Any) -> Any:
+    """An intrinsic turning an integer address into a pointer to ``item``s."""
+
+    def typing(typingctx: Any, address: Any) -> Any:
+        signature = types.CPointer(item)(types.intp)
+
+        def codegen(context: Any, builder: Any, sig: Any, args: Any) -> Any:
+            return builder.inttoptr(args[0], context.get_value_type(sig.return_type))
+
+        return signature, codegen
+
+    return intrinsic(typing)
+
+
+_f8_pointer: Any = _pointer_to(types.float64)
+_u1_pointer: Any = _pointer_to(types.uint8)  # numpy booleans and int8 are one byte too
+
+
+def _jit(signature: Any) -> Callable[[Callable[..., Any]], Any]:
+    def wrap(func: Callable[..., Any]) -> Any:
+        try:
+            return numba.njit(signature, cache=True, nogil=True, error_model="numpy")(func)
+        except RuntimeError:  # "cannot cache function ...: no locator available"
+            return numba.njit(signature, nogil=True, error_model="numpy")(func)
+
+    return wrap
+
+
+_ints = types.Array(types.intp, 1, "C", readonly=True)
+_bytes = types.Array(types.uint8, 1, "C", readonly=True)
+_floats = types.Array(types.float64, 1, "C", readonly=True)
+_words = types.Array(types.uint64, 2, "C", readonly=True)
+_out_words = types.Array(types.uint64, 2, "C")
+_out_status = types.Array(types.int8, 2, "F")
+_matrix = types.Array(types.float64, 2, "A", readonly=True)
+_out_any = types.Array(types.float64, 2, "A")
+_out_floats = types.Array(types.float64, 1, "C")
+
+
+@_jit(types.void(types.intp, _ints, _out_words))
+def nan_bits(n: int, columns: Any, bits: Any) -> None:
+    """Bit ``k % 64`` of ``bits[k // 64, i]`` set where column ``k`` (float64, by address)
+    is NaN at row ``i``; ``bits`` is (words, n), every other bit cleared. One column at
+    a time over all rows: faster than blocks of rows over all columns (fewer streams)."""
+    for w in range(bits.shape[0]):
+        row = bits[w]
+        for i in range(n):
+            row[i] = 0
+    for k in range(columns.size):
+        column = numba.carray(_f8_pointer(columns[k]), n)
+        row = bits[k >> 6]
+        bit = np.uint64(k & 63)
+        for i in range(n):
+            x = column[i]
+            row[i] |= np.uint64(x != x) << bit
+
+
+@numba.njit(inline="always")
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum``: NaN if either is NaN, else the smaller, ``b`` on a tie."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a < b else b
+
+
+@numba.njit(inline="always")
+def _status(
+    e: float,
+    t: float,
+    word: Any,
+    rule_bits: Any,
+    applies_bits: Any,
+    finite: bool,
+    x: float,
+    holds: Any,
+    by_type: bool,
+    mark: Any,
+) -> tuple[float, Any, bool]:
+    """A criterion's points, status and N/A flag for one building, as the numpy path
+    decides them: not given (a rule input missing, no finite value, an applies_if input
+    missing), not applicable (applies_if false, a type maximum of 0, the assessor's
+    mark; wins over not given), else the points earned."""
+    applies_missing = (word & applies_bits) != 0
+    not_given = ((word & rule_bits) != 0) | (finite & ((x - x) != 0.0)) | applies_missing
+    na = ((applies_missing ^ True) & (holds == 0)) | (by_type & (t == 0.0)) | (mark != 0)
+    not_given = not_given & (na ^ True)
+    p = 0.0 if (not_given | na) else e
+    code = np.uint8(_NOT_MET) + np.uint8(p > 0.0) + np.uint8(p >= t - 1e-9)
+    code = np.uint8(_NOT_APPLICABLE) if na else code
+    code = np.uint8(_NOT_ASSESSED) if not_given else code
+    return p, code, na
+
+
+@_jit(
+    types.intp(
+        types.intp,  # n
+        _bytes,  # kind
+        _ints,  # section
+        _bytes,  # bonus
+        _ints,  # value address (float64)
+        _ints,  # applies_if address (booleans; 0: none)
+        _ints,  # assessor's N/A marks address (booleans; 0: none)
+        _floats,  # top (the maximum)
+        _ints,  # per-building maxima address (0: none)
+        _bytes,  # lower is better (bands)
+        _floats,  # band thresholds, all criteria
+        _ints,  # where each criterion's thresholds start (criteria + 1)
+        _floats,  # points tables, all criteria
+        _ints,  # where each criterion's table starts (criteria + 1)
+        _words,  # NaN bits (words, n)
+        _words,  # rule inputs, bit masks (criteria, words)
+        _words,  # applies inputs, bit masks (criteria, words)
+        _floats,  # sections: own points per scheme point
+        _floats,  # sections: cap
+        _floats,  # sections: bonus cap
+        types.intp,  # points (n, criteria), float64, column-major: address (0: not wanted)
+        types.intp,  # status (n, criteria), int8, column-major: address
+        _ints,  # section core points, bonus points, points, maximum and percent: addresses
+    )
+)
+def criteria(
+    n: int,
+    kind: Any,
+    section: Any,
+    bonus: Any,
+    value_at: Any,
+    applies_at: Any,
+    marked_at: Any,
+    top: Any,
+    top_at: Any,
+    lower: Any,
+    at: Any,
+    at_start: Any,
+    give: Any,
+    give_start: Any,
+    bits: Any,
+    rule_mask: Any,
+    applies_mask: Any,
+    conversion: Any,
+    section_cap: Any,
+    bonus_cap: Any,
+    points_at: int,
+    status_at: int,
+    sections_at: Any,
+) -> int:
+    """Every criterion's status (and points, when ``points_at`` is not 0), and each
+    section's core points, bonus points, points, maximum and percent (float64
+    (n, sections) column-major, by address), as the engine's numpy path computes them:
+    summed in the section's own points criterion by criterion, converted, then capped.
+
+    Works block by block; within a block, one loop per criterion does the whole
+    bookkeeping (an absent applies_if, mark or per-building maximum reads a neutral
+    block, so that the loop has no branch to take). Returns -1, or the index of a
+    choice criterion with an option index outside its table (the caller then runs the
+    numpy path, which says so); the outputs are then only partly written.
+    """
+    n_criteria = kind.size
+    n_sections = section_cap.size
+    n_words = bits.shape[0]
+    core_b = np.zeros((n_sections, BLOCK))
+    extra_b = np.zeros((n_sections, BLOCK))
+    most_b = np.zeros((n_sections, BLOCK))
+    ones = np.ones(BLOCK, dtype=np.uint8)  # applies_if holds
+    zeros = np.zeros(BLOCK, dtype=np.uint8)  # not marked
+    top_b = np.empty(BLOCK)  # the maximum
+    points_b = np.empty(BLOCK)  # points not wanted
+    reached = np.empty(BLOCK, dtype=np.intp)  # bands reached, option index
+    table_b = np.empty(BLOCK)  # the table's entry
+    words_b = np.empty(BLOCK, dtype=np.uint64)  # bit 0: rule input missing, 1: applies input
+    for lo in range(0, n, BLOCK):
+        hi = min(n, lo + BLOCK)
+        m = hi - lo
+        core_b[:] = 0.0
+        extra_b[:] = 0.0
+        most_b[:] = 0.0
+        for c in range(n_criteria):
+            k = kind[c]
+            finite = k != CHOICE
+            x_of = numba.carray(_f8_pointer(value_at[c] + 8 * lo), m)
+            holds_of = numba.carray(_u1_pointer(applies_at[c] + lo), m) if applies_at[c] else ones
+            mark_of = numba.carray(_u1_pointer(marked_at[c] + lo), m) if marked_at[c] else zeros
+            by_type = top_at[c] != 0
+            if by_type:
+                top_of = numba.carray(_f8_pointer(top_at[c] + 8 * lo), m)
+            else:
+                top_of = top_b
+                scalar_top = top[c]
+                for j in range(m):
+                    top_b[j] = scalar_top
+            if n_words == 1:
+                word_of = bits[0][lo:hi]
+                rule_bits = rule_mask[c, 0]
+                applies_bits = applies_mask[c, 0]
+            else:  # fold the words into two bits
+                for j in range(m):
+                    words_b[j] = 0
+                for w in range(n_words):
+                    row = bits[w]
+                    rule_w, applies_w = rule_mask[c, w], applies_mask[c, w]
+                    for j in range(m):
+                        word = row[lo + j]
+                        words_b[j] |= np.uint64((word & rule_w) != 0) | (
+                            np.uint64((word & applies_w) != 0) << np.uint64(1)
+                        )
+                word_of = words_b
+                rule_bits = np.uint64(1)
+                applies_bits = np.uint64(2)
+            out = (
+                numba.carray(_f8_pointer(points_at + 8 * (c * n + lo)), m)
+                if points_at
+                else points_b
+            )
+            state = numba.carray(_u1_pointer(status_at + c * n + lo), m)
+            s = section[c]
+            is_bonus = bonus[c] != 0
+            sums = extra_b[s] if is_bonus else core_b[s]
+            most = most_b[s]
+            g0 = give_start[c]
+            if k == BANDS:  # thresholds reached (a NaN reaches none)
+                is_lower = lower[c] != 0
+                for j in range(m):
+                    key = -x_of[j] if is_lower else x_of[j]
+                    size = abs(key)
+                    # np.maximum(1.0, |key|), then the rounding allowance
+                    points_b[j] = key + 1e-9 * (1.0 if size < 1.0 else size)
+                    reached[j] = 0
+                for q in range(at_start[c], at_start[c + 1]):
+                    edge = at[q]
+                    for j in range(m):
+                        reached[j] += points_b[j] >= edge
+            elif k == CHOICE:  # the option index (NaN: the first)
+                n_give = give_start[c + 1] - g0
+                for j in range(m):
+                    x = x_of[j]
+                    if x != x:
+                        code = 0
+                    elif -9.2e18 < x < 9.2e18:
+                        code = int(x)
+                        if code < 0:
+                            code += n_give
+                        if code < 0 or code >= n_give:
+                            return c
+                    else:
+                        return c
+                    reached[j] = code
+            if k == FORMULA:
+                for j in range(m):
+                    x, t = x_of[j], top_of[j]
+                    # np.clip: with array bounds the bound wins a tie, with scalars the value
+                    clipped = x if x > 0.0 else 0.0
+                    clipped = clipped if clipped < t else t
+                    scalar = 0.0 if x < 0.0 else x
+                    scalar = t if scalar > t else scalar
+                    e = _minimum(clipped, t) if by_type else scalar
+                    p, code8, na = _status(
+                        e,
+                        t,
+                        word_of[j],
+                        rule_bits,
+                        applies_bits,
+                        finite,
+                        x,
+                        holds_of[j],
+                        by_type,
+                        mark_of[j],
+                    )
+                    out[j] = p
+                    state[j] = code8
+                    sums[j] += p
+                    most[j] += 0.0 if (na or is_bonus) else t
+            elif k == YES:
+                yes = give[g0 + 1]
+                for j in range(m):
+                    x, t = x_of[j], top_of[j]
+                    e = yes if x != 0.0 else 0.0
+                    e = _minimum(e, t) if by_type else e
+                    p, code8, na = _status(
+                        e,
+                        t,
+                        word_of[j],
+                        rule_bits,
+                        applies_bits,
+                        finite,
+                        x,
+                        holds_of[j],
+                        by_type,
+                        mark_of[j],
+                    )
+                    out[j] = p
+                    state[j] = code8
+                    sums[j] += p
+                    most[j] += 0.0 if (na or is_bonus) else t
+            else:  # BANDS (then np.minimum with the maximum) and CHOICE: a table entry
+                capped = k == BANDS
+                for j in range(m):  # gathered apart: in the loop below it is 2x slower
+                    table_b[j] = give[g0 + reached[j]]
+                for j in range(m):
+                    x, t = x_of[j], top_of[j]
+                    e = table_b[j]
+                    e = _minimum(e, t) if capped else e
+                    e = _minimum(e, t) if by_type else e
+                    p, code8, na = _status(
+                        e,
+                        t,
+                        word_of[j],
+                        rule_bits,
+                        applies_bits,
+                        finite,
+                        x,
+                        holds_of[j],
+                        by_type,
+                        mark_of[j],
+                    )
+                    out[j] = p
+                    state[j] = code8
+                    sums[j] += p
+                    most[j] += 0.0 if (na or is_bonus) else t
+        for s in range(n_sections):
+            per, cap, cap_bonus = conversion[s], section_cap[s], bonus_cap[s]
+            core_r, extra_r, most_r = core_b[s], extra_b[s], most_b[s]
+            if per != 1.0:  # own points to scheme points after summing
+                for j in range(m):
+                    core_r[j] /= per
+                    extra_r[j] /= per
+                    most_r[j] /= per
+            offset = 8 * (s * n + lo)
+            core_o = numba.carray(_f8_pointer(sections_at[0] + offset), m)
+            bonus_o = numba.carray(_f8_pointer(sections_at[1] + offset), m)
+            points_o = numba.carray(_f8_pointer(sections_at[2] + offset), m)
+            most_o = numba.carray(_f8_pointer(sections_at[3] + offset), m)
+            percent_o = numba.carray(_f8_pointer(sections_at[4] + offset), m)
+            for j in range(m):
+                core_s = _minimum(core_r[j], cap)
+                bonus_s = _minimum(extra_r[j], cap_bonus)
+                most_s = _minimum(most_r[j], cap)
+                core_o[j] = core_s
+                bonus_o[j] = bonus_s
+                points_o[j] = core_s + bonus_s
+                most_o[j] = most_s
+                percent_o[j] = 100.0 * core_s / most_s if most_s > 0.0 else np.nan
+    return -1
+
+
+_MAX_FLOAT = np.finfo(np.float64).max
+
+
+@_jit(
+    types.intp(
+        _matrix,  # section core points (n, sections)
+        _matrix,  # section bonus points
+        _matrix,  # section maximum
+        _matrix,  # section percent
+        _bytes,  # sections in no group
+        _matrix,  # group core points before the cap (n, groups): section core @ groups
+        _matrix,  # group bonus points: section bonus @ groups
+        _matrix,  # group maximum before the cap: section maximum @ groups
+        _floats,  # group caps
+        types.boolean,  # percent scoring
+        _floats,  # building type codes (percent scoring)
+        _matrix,  # section weights (building types + 1, sections), last: default
+        types.boolean,  # fixed weights: an all-N/A section keeps its weight
+        _out_any,  # group points (n, groups)
+        _out_floats,  # total points
+        _out_floats,  # total maximum
+        _out_floats,  # total percent
+    )
+)
+def totals(
+    section_core: Any,
+    section_bonus: Any,
+    section_max: Any,
+    section_percent: Any,
+    ungrouped: Any,
+    group_core_raw: Any,
+    group_bonus: Any,
+    group_max_raw: Any,
+    group_cap: Any,
+    percent_scoring: bool,
+    type_codes: Any,
+    weights: Any,
+    fixed_weights: bool,
+    group_points: Any,
+    total_points: Any,
+    total_max: Any,
+    total_percent: Any,
+) -> int:
+    """Group points and the totals, as the engine's numpy path computes them: every sum
+    over sections or groups from the first term to the last (numpy's order for up to
+    seven terms, the only case the engine hands over). Returns -1, or a row whose
+    building type has no row in ``weights`` (the numpy path then says so)."""
+    n, n_sections = section_core.shape
+    n_groups = group_cap.size
+    n_types = weights.shape[0]
+    for i in range(n):
+        core = 0.0
+        first = True
+        for s in range(n_sections):
+            if ungrouped[s]:
+                core = section_core[i, s] if first else core + section_core[i, s]
+                first = False
+        most = 0.0
+        first = True
+        for s in range(n_sections):
+            if ungrouped[s]:
+                most = section_max[i, s] if first else most + section_max[i, s]
+                first = False
+        group_core_sum = 0.0
+        group_max_sum = 0.0
+        for g in range(n_groups):
+            group_core = _minimum(group_core_raw[i, g], group_cap[g])
+            group_points[i, g] = group_core + group_bonus[i, g]
+            group_max = _minimum(group_max_raw[i, g], group_cap[g])
+            group_core_sum = group_core if g == 0 else group_core_sum + group_core
+            group_max_sum = group_max if g == 0 else group_max_sum + group_max
+        core = core + group_core_sum
+        most = most + group_max_sum
+        bonus = 0.0
+        for s in range(n_sections):
+            bonus = section_bonus[i, s] if s == 0 else bonus + section_bonus[i, s]
+        total_points[i] = core + bonus
+        total_max[i] = most
+        if not percent_scoring:
+            total_percent[i] = 100.0 * core / most if most > 0.0 else 0.0
+            continue
+        code = type_codes[i]
+        row = -1 if code != code else int(code) if -9.2e18 < code < 9.2e18 else n_types
+        if row < 0:
+            row += n_types
+        if row < 0 or row >= n_types:
+            return i
+        weighted = 0.0
+        weight_sum = 0.0
+        for s in range(n_sections):
+            weight = weights[row, s]
+            valid = section_max[i, s] > 0.0
+            percent = section_percent[i, s]
+            if percent != percent:  # np.nan_to_num
+                percent = 0.0
+            elif percent == np.inf:
+                percent = _MAX_FLOAT
+            elif percent == -np.inf:
+                percent = -_MAX_FLOAT
+            term = weight * percent if valid else 0.0
+            weighted = term if s == 0 else weighted + term
+            counted = weight if fixed_weights or valid else 0.0
+            weight_sum = counted if s == 0 else weight_sum + counted
+        share = weighted / weight_sum if weight_sum > 0.0 else 0.0
+        total_percent[i] = share + bonus
+    return -1
