@@ -43,6 +43,7 @@ from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import read_toml
 from greenmark.portfolio.source import Chunk, Source
+from greenmark.portfolio.stitch import ParquetStitcher, encode_parquet, parquet_options
 
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
 
@@ -315,6 +316,34 @@ def _neutralise(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(risky, quoted, column)
 
 
+@dataclass(frozen=True)
+class PartEncoder:
+    """Encodes rows as :class:`TableWriter` writes them to a file of ``kind`` (picklable, for
+    pool workers): a whole Parquet file (joined by :class:`ParquetStitcher`), CSV lines with
+    formulas neutralised, JSON objects separated by commas, or JSON lines."""
+
+    kind: str
+    schema: pa.Schema
+
+    def encode(self, table: pa.Table) -> bytes | memoryview:
+        if self.kind == "parquet":
+            return memoryview(encode_parquet(table, self.schema))
+        return encode_part(self.kind, table)
+
+
+def encode_part(kind: str, table: pa.Table, *, header: bool = False) -> bytes | memoryview:
+    """CSV, JSON (objects joined by ``,\\n``, no brackets) or JSON Lines bytes of ``table``."""
+    if kind == "csv":
+        sink = pa.BufferOutputStream()
+        options = pa_csv.WriteOptions(include_header=header)
+        pa_csv.write_csv(neutralise_formulas(table), sink, options)
+        return memoryview(sink.getvalue())
+    lines = (json.dumps(_json_safe(row), ensure_ascii=False) for row in table.to_pylist())
+    if kind == "jsonl":
+        return ("\n".join(lines) + "\n").encode()
+    return ",\n".join(lines).encode()
+
+
 class TableWriter:
     """Writes Arrow tables chunk by chunk as CSV, Parquet, JSON (array) or JSON Lines
     (CSV text cells through :func:`neutralise_formulas`).
@@ -323,7 +352,7 @@ class TableWriter:
     renamed onto ``path`` by :meth:`commit`; :meth:`discard` removes it.
     """
 
-    def __init__(self, path: Path | None, schema: pa.Schema) -> None:
+    def __init__(self, path: Path | None, schema: pa.Schema, *, stitched: bool = False) -> None:
         self.path = path
         self.schema = schema
         self.kind = "csv" if path is None else OUTPUT_KINDS.get(path.suffix.lower(), "")
@@ -336,55 +365,55 @@ class TableWriter:
         self._atomic = AtomicFile(path) if path is not None else None
         self._stream: IO[bytes] | None = None
         self._writer: Any = None
+        self._stitcher: ParquetStitcher | None = None
         self._background: Background | None = None
         self._first = True
         if self._atomic is None:
             self._stream = sys.stdout.buffer
-        elif self.kind == "parquet":
-            # dictionary encoding only where values repeat: text (tier, building type…) and
-            # counts, not ids, names, row numbers or measured numbers (a third faster to write
-            # than trying it on every column, and a quarter smaller)
-            repeated = [
-                f.name
-                for f in schema
-                if f.name not in ("id", "name", "row")
-                and (
-                    pa.types.is_string(f.type)
-                    or pa.types.is_dictionary(f.type)
-                    or pa.types.is_integer(f.type)
-                )
-            ]
+        elif self.kind == "parquet" and not stitched:
             self._writer = pq.ParquetWriter(
-                str(self._atomic.temp), schema, compression="zstd", use_dictionary=repeated
+                str(self._atomic.temp), schema, **parquet_options(schema)
             )
             self._background = Background()  # encoding overlaps the run's own work
         else:
             self._stream = self._atomic.temp.open("wb")
-        if self.kind == "csv":
+        if self.kind == "parquet" and stitched:
             assert self._stream is not None
-            self._writer = pa_csv.CSVWriter(self._stream, schema)
+            self._stitcher = ParquetStitcher(self._stream, schema)
+        elif self.kind == "csv":
+            assert self._stream is not None
+            self._stream.write(encode_part("csv", pa.Table.from_batches([], schema), header=True))
         elif self.kind == "json":
             assert self._stream is not None
             self._stream.write(b"[")
 
+    @property
+    def encoder(self) -> PartEncoder:
+        """What a pool worker needs to encode rows for :meth:`write_encoded` (picklable)."""
+        return PartEncoder(self.kind, self.schema)
+
     def write(self, table: pa.Table) -> None:
         if not table.num_rows:
             return
-        self.rows += table.num_rows
-        if self.kind == "csv":
-            self._writer.write_table(neutralise_formulas(table))
-            return
-        if self.kind == "parquet":
+        if self.kind == "parquet" and self._stitcher is None:
+            self.rows += table.num_rows
             assert self._background is not None
             self._background.submit(self._writer.write_table, table)
             return
+        self.write_encoded(self.encoder.encode(table), table.num_rows)
+
+    def write_encoded(self, data: bytes | memoryview, rows: int) -> None:
+        """Append ``rows`` rows encoded by :attr:`encoder` (in a pool worker, or here)."""
+        if not rows:
+            return
+        self.rows += rows
         assert self._stream is not None
-        lines = (json.dumps(_json_safe(row), ensure_ascii=False) for row in table.to_pylist())
-        if self.kind == "jsonl":
-            self._stream.write(("\n".join(lines) + "\n").encode())
-        else:
-            text = ",\n".join(lines)
-            self._stream.write((("\n" if self._first else ",\n") + text).encode())
+        if self._stitcher is not None:
+            self._stitcher.append(data)
+            return
+        if self.kind == "json":
+            self._stream.write(b"\n" if self._first else b",\n")
+        self._stream.write(data)
         self._first = False
 
     def _close(self) -> None:
@@ -394,6 +423,9 @@ class TableWriter:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._stitcher is not None:
+            self._stitcher.close()
+            self._stitcher = None
         if self._stream is not None:
             if self.kind == "json":
                 self._stream.write(b"\n]\n" if not self._first else b"]\n")
@@ -421,7 +453,7 @@ class TableWriter:
                 self._stream.close()
         except Exception:  # pragma: no cover - closing a broken writer
             pass
-        self._writer = self._stream = None
+        self._writer = self._stream = self._stitcher = None
         if self._atomic is not None:
             self._atomic.discard()
 

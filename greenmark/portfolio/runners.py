@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 
 from greenmark.core.errors import GreenmarkError
 from greenmark.portfolio.chunk import ERRORS_SCHEMA, ChunkResult
+from greenmark.portfolio.duplicates import DuplicateIds
 from greenmark.portfolio.io import (
     Chunk,
     ParquetSource,
@@ -61,6 +62,15 @@ from greenmark.portfolio.multi import (
     plans_of,
     score_batch,
     score_project_files,
+)
+from greenmark.portfolio.parts import (
+    FinishedChunk,
+    PartOptions,
+    finish_chunk,
+    number_rows,
+    take,
+    take_finished,
+    write_ipc,
 )
 
 Progress = Callable[[Source, Chunk], None]
@@ -103,31 +113,13 @@ class BatchJob:
     def add(self, source: Source, chunk: Chunk, result: ChunkResult) -> None:
         """Take one scored chunk (local rows) into the outputs."""
         if chunk.malformed:
-            self._malformed(source, chunk.malformed)
-        first = chunk.offset + 1
-        results = result.results
-        rows = pc.add(results.column("row"), first)
-        results = results.set_column(0, "row", rows)
-        position = results.schema.get_field_index("id")
-        ids = pc.coalesce(results.column("id"), pc.cast(rows, pa.string()))
-        results = results.set_column(position, "id", ids)
+            self.malformed_lines(source, chunk.malformed)
+        results = number_rows(
+            result.results, chunk.offset + 1, source.name if self.with_source else None
+        )
         if self.ids is not None and results.num_rows:
             results = self.ids.flag(source.name, results)
-        if self.with_source:
-            results = results.add_column(
-                0, "source", pa.repeat(pa.scalar(source.name), results.num_rows)
-            )
-        errors = result.errors
-        if errors.num_rows:
-            if chunk.lines is not None:
-                local = errors.column("row").to_numpy(zero_copy_only=False)
-                lines = pa.array(chunk.lines[local], pa.int64())
-                errors = errors.set_column(2, "line", pc.coalesce(errors.column("line"), lines))
-            errors = errors.set_column(1, "row", pc.add(errors.column("row"), first))
-            names = pc.if_else(
-                pc.equal(errors.column("source"), ""), source.name, errors.column("source")
-            )
-            errors = errors.set_column(0, "source", names)
+        errors = self.numbered_errors(source, chunk, result.errors)
         scored = result.scored
         if isinstance(self.plan, MultiPlan) and results.num_rows:
             masks = self.plan.scored_masks(results)
@@ -137,26 +129,55 @@ class BatchJob:
             for index, mask in enumerate(masks):
                 self.scored_by[index] += int(mask.sum())
             scored = every
-        self.read += result.read
-        self.scored += scored
-        self.excluded += result.excluded
-        self.skipped += result.read - scored - result.excluded
-        self.out_of_scope.update(result.out_of_scope)
-        self.skipped_by.update(result.skipped_by)
-        self.problems += errors.num_rows
+        self.count(result.read, scored, result.excluded, result.out_of_scope, result.skipped_by)
         if self.results is not None:
             self.results.write(results)
-        if self.errors is not None:
-            self.errors.write(errors)
-        room = self.keep_problems - len(self.first_problems)
-        if room > 0 and errors.num_rows:
-            self.first_problems.extend(errors.slice(0, room).to_pylist())
+        self.problems_found(errors)
         if self.summary is not None:
             self.summary.add(results)
         if self.progress is not None:
             self.progress(source, chunk)
 
-    def _malformed(self, source: Source, found: list[tuple[int | None, str]]) -> None:
+    def numbered_errors(self, source: Source, chunk: Chunk, errors: pa.Table) -> pa.Table:
+        """A chunk's problems (local rows) with the run's row numbers, lines and source."""
+        if not errors.num_rows:
+            return errors
+        if chunk.lines is not None:
+            local = errors.column("row").to_numpy(zero_copy_only=False)
+            lines = pa.array(chunk.lines[local], pa.int64())
+            errors = errors.set_column(2, "line", pc.coalesce(errors.column("line"), lines))
+        errors = errors.set_column(1, "row", pc.add(errors.column("row"), chunk.offset + 1))
+        names = pc.if_else(
+            pc.equal(errors.column("source"), ""), source.name, errors.column("source")
+        )
+        return errors.set_column(0, "source", names)
+
+    def count(
+        self,
+        read: int,
+        scored: int,
+        excluded: int,
+        out_of_scope: dict[str, int],
+        skipped_by: dict[str, int],
+    ) -> None:
+        """Add a chunk's rows: read, scored (under every scheme), out of scope, skipped."""
+        self.read += read
+        self.scored += scored
+        self.excluded += excluded
+        self.skipped += read - scored - excluded
+        self.out_of_scope.update(out_of_scope)
+        self.skipped_by.update(skipped_by)
+
+    def problems_found(self, errors: pa.Table) -> None:
+        """Write a chunk's problems (numbered) and keep the first ones to show."""
+        self.problems += errors.num_rows
+        if self.errors is not None:
+            self.errors.write(errors)
+        room = self.keep_problems - len(self.first_problems)
+        if room > 0 and errors.num_rows:
+            self.first_problems.extend(errors.slice(0, room).to_pylist())
+
+    def malformed_lines(self, source: Source, found: list[tuple[int | None, str]]) -> None:
         """CSV lines the reader could not split into the header's fields: read, skipped."""
         reasons = [reason for _, reason in found]
         errors = pa.table(
@@ -177,64 +198,6 @@ class BatchJob:
         by = {"line not read (wrong number of fields)": len(reasons)}
         result = ChunkResult(len(reasons), self.plan.empty_results(), errors, skipped_by=by)
         self.add(source, Chunk(0, 0), result)
-
-
-class DuplicateIds:
-    """Finds ids scored before in the run, in bounded memory (16 bytes per distinct id:
-    a 64-bit hash and where it was first seen), and flags the later rows."""
-
-    def __init__(self) -> None:
-        self.hashes = np.zeros(0, dtype=np.int64)  # sorted
-        self.first = np.zeros(0, dtype=np.int64)  # row of each hash's first occurrence
-        self.sources: list[str] = []
-        self.origin = np.zeros(0, dtype=np.int32)  # index in ``sources``
-        self.count = 0
-        self.examples: list[str] = []
-
-    def flag(self, source: str, results: pa.Table) -> pa.Table:
-        """``results`` with "duplicate id" added to the flags of ids seen before."""
-        if source not in self.sources:
-            self.sources.append(source)
-        here = self.sources.index(source)
-        ids = results.column("id").to_pylist()
-        rows = np.asarray(results.column("row").to_numpy(zero_copy_only=False), dtype=np.int64)
-        hashes = np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
-        order = np.argsort(hashes, kind="stable")
-        ordered = hashes[order]
-        starts = np.ones(len(ordered), dtype=bool)
-        starts[1:] = ordered[1:] != ordered[:-1]
-        leader = order[np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))]
-        first_row = np.full(len(ids), -1, dtype=np.int64)
-        first_origin = np.full(len(ids), here, dtype=np.int32)
-        first_row[order[~starts]] = rows[leader[~starts]]
-        position = np.empty(len(ids), dtype=np.intp)  # searched in sorted order: cache-friendly
-        position[order] = np.searchsorted(self.hashes, ordered)
-        inside = position < len(self.hashes)
-        seen = np.zeros(len(ids), dtype=bool)
-        seen[inside] = self.hashes[position[inside]] == hashes[inside]
-        first_row[seen] = self.first[position[seen]]
-        first_origin[seen] = self.origin[position[seen]]
-        new = order[starts][~seen[order[starts]]]  # ascending hashes, none seen before
-        if len(new):
-            at = position[new]  # where each goes among the sorted hashes seen before
-            self.hashes = np.insert(self.hashes, at, hashes[new])
-            self.first = np.insert(self.first, at, rows[new])
-            self.origin = np.insert(self.origin, at, np.int32(here))
-        duplicated = np.flatnonzero(first_row >= 0)
-        if not len(duplicated):
-            return results
-        self.count += len(duplicated)
-        flags = results.column("flags").to_pylist()
-        for index in duplicated.tolist():
-            where = f"row {first_row[index]:,}"
-            if first_origin[index] != here:
-                where += f" of {self.sources[first_origin[index]]}"
-            message = f"duplicate id {ids[index]!r}: also at {where}"
-            flags[index] = f"{flags[index]} | {message}" if flags[index] else message
-            if len(self.examples) < 5:
-                self.examples.append(f"{source} row {rows[index]:,}: {message}")
-        position_of = results.schema.get_field_index("flags")
-        return results.set_column(position_of, "flags", pa.array(flags, pa.string()))
 
 
 # ----------------------------------------------------------------------------- signals
@@ -359,7 +322,7 @@ def _init_worker(plan: AnyPlan, parent: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with(parent)
     single_threaded_blas()
-    _arrow_without_pandas()
+    arrow_without_pandas()
     global _worker_plan
     _worker_plan = plan
     for each in plans_of(plan):
@@ -373,9 +336,10 @@ class _NoPandas(importlib.abc.MetaPathFinder):
         return None
 
 
-def _arrow_without_pandas() -> None:
-    """Let pyarrow find pandas missing in this worker: it imports pandas, when installed, at
-    its first conversion (about 0.2 s per process), and the workers never need it."""
+def arrow_without_pandas() -> None:
+    """Let pyarrow find pandas missing in this process: it imports pandas, when installed, at
+    its first conversion (about 0.2 s per process), and the local runners never need it
+    (Dask does: not for a process that runs it)."""
     if "pandas" in sys.modules:
         return
     blocker = _NoPandas()
@@ -438,7 +402,7 @@ class Spool:
 
     def put(self, data: pa.Table | pa.RecordBatch) -> str:
         path = str(self.folder / f"{next(self._names)}.arrow")
-        _write_ipc(path, data)
+        write_ipc(path, data)
         return path
 
     def close(self) -> None:
@@ -497,56 +461,34 @@ def _room(folder: str) -> int:
     return stats.f_bavail * stats.f_frsize
 
 
-def _write_ipc(path: str, data: pa.Table | pa.RecordBatch) -> None:
-    with pa.OSFile(path, "wb") as sink, pa.ipc.new_stream(sink, data.schema) as writer:
-        writer.write(data)
-
-
-def take(path: str) -> pa.Table:
-    """Read (memory-map) a spooled table and delete its file (the mapping stays valid)."""
-    table = pa.ipc.open_stream(pa.memory_map(path)).read_all()
-    os.unlink(path)
-    return table
-
-
-WorkerResult = tuple[int, str, str, dict[str, int], dict[str, int]]
-
-
 def _score_in_worker(
-    folder: str, source: str, batch_path: str | None, paths: list[str] | None
-) -> WorkerResult:
-    """Pool task: score one spooled chunk (or project files); spool the results back."""
+    options: PartOptions,
+    offset: int,
+    batch_path: str | None,
+    paths: list[str] | None,
+) -> FinishedChunk:
+    """Pool task: score one spooled chunk (or project files) and finish it here."""
     assert _worker_plan is not None
     if paths is not None:
         result = score_project_files(_worker_plan, paths)
     else:
         assert batch_path is not None
-        result = score_batch(_worker_plan, take(batch_path), source)
-    return _spool_result(folder, result)
-
-
-_task_numbers = itertools.count()
+        result = score_batch(_worker_plan, take(batch_path), options.source)
+    return finish_chunk(_worker_plan, options, offset, result)
 
 
 def _score_row_group(
-    folder: str, source: str, groups: RowGroups, index: int, chunk_rows: int
-) -> list[tuple[int, WorkerResult]]:
-    """Pool task: read one row group of a Parquet file here, score it chunk by chunk and
-    spool each chunk's results back: (rows, result) per chunk, in order."""
+    options: PartOptions, groups: RowGroups, index: int, offset: int, chunk_rows: int
+) -> list[tuple[int, FinishedChunk]]:
+    """Pool task: read one row group of a Parquet file here, score and finish it chunk by
+    chunk: (rows, finished chunk) per chunk, in order."""
     assert _worker_plan is not None
     done = []
     for batch in groups.read(index, chunk_rows):
-        result = score_batch(_worker_plan, batch, source)
-        done.append((batch.num_rows, _spool_result(folder, result)))
+        result = score_batch(_worker_plan, batch, options.source)
+        done.append((batch.num_rows, finish_chunk(_worker_plan, options, offset, result)))
+        offset += batch.num_rows
     return done
-
-
-def _spool_result(folder: str, result: ChunkResult) -> WorkerResult:
-    stem = f"{os.getpid()}-{next(_task_numbers)}"
-    out, err = os.path.join(folder, f"r{stem}.arrow"), os.path.join(folder, f"e{stem}.arrow")
-    _write_ipc(out, result.results)
-    _write_ipc(err, result.errors)
-    return result.read, out, err, result.out_of_scope, result.skipped_by
 
 
 def default_workers() -> int:
@@ -591,8 +533,24 @@ def process_pool(plan: AnyPlan, workers: int) -> Iterator[Pool | None]:
         spool.close()
 
 
+def part_options(job: BatchJob, source: Source, pool: Pool) -> PartOptions:
+    """What the pool's workers do with ``source``'s chunks for ``job`` beyond scoring."""
+    encoder = job.results.encoder if job.results is not None else None
+    ids = job.ids is not None
+    reread = encoder is not None and encoder.kind == "parquet"  # a part can be read back
+    return PartOptions(
+        folder=str(pool.spool.folder),
+        source=source.name,
+        with_source=job.with_source,
+        ids=ids,
+        results=job.summary is not None or (ids and not reread),
+        encoder=encoder,
+    )
+
+
 def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | None = None) -> None:
-    """Score one source chunk by chunk, in order, in this process or through ``pool``.
+    """Score one source chunk by chunk, in order, in this process or through ``pool``
+    (whose workers finish each chunk: see :mod:`greenmark.portfolio.parts`).
 
     At most two chunks per worker are in flight, so memory stays bounded.
     """
@@ -602,18 +560,18 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
         for chunk in chunks:
             job.add(source, chunk, _score(plan, source.name, chunk))
         return
-    folder = str(pool.spool.folder)
+    options = part_options(job, source, pool)
     groups = None
     if isinstance(source, ParquetSource):
         groups = source.row_groups(plan.columns, chunk_rows)
     if groups is not None:
-        _run_row_groups(job, source, groups, chunk_rows, pool)
+        _run_row_groups(job, source, groups, chunk_rows, pool, options)
         return
-    pending: deque[tuple[Chunk, Future[WorkerResult]]] = deque()
+    pending: deque[tuple[Chunk, Future[FinishedChunk]]] = deque()
 
     def finish() -> None:
         done, future = pending.popleft()
-        job.add(source, done, _taken(future.result()))
+        take_finished(job, source, done, future.result())
 
     try:
         for chunk in chunks:
@@ -624,7 +582,7 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
                 continue
             batch_path = pool.spool.put(chunk.batch) if chunk.batch is not None else None
             future = pool.executor.submit(
-                _score_in_worker, folder, source.name, batch_path, chunk.paths
+                _score_in_worker, options, chunk.offset, batch_path, chunk.paths
             )
             done = Chunk(chunk.offset, chunk.rows, progress=chunk.progress, lines=chunk.lines)
             done.malformed = chunk.malformed
@@ -634,35 +592,39 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
         while pending:
             finish()
     finally:
-        for _, future in pending:
-            future.cancel()
+        _drop(future for _, future in pending)
 
 
-def _taken(spooled: WorkerResult) -> ChunkResult:
-    read, results, errors, excluded, skipped_by = spooled
-    return ChunkResult(read, take(results), take(errors), excluded, skipped_by)
+def _drop(futures: Iterator[Future[Any]]) -> None:
+    """Cancel chunks not taken back (their files go with the spool folder)."""
+    for future in futures:
+        future.cancel()
 
 
 def _run_row_groups(
-    job: BatchJob, source: Source, groups: RowGroups, chunk_rows: int, pool: Pool
+    job: BatchJob,
+    source: Source,
+    groups: RowGroups,
+    chunk_rows: int,
+    pool: Pool,
+    options: PartOptions,
 ) -> None:
     """Score a Parquet file whose workers read their own row groups (the parent neither
     decodes nor spools the input); results are taken back in input order."""
-    folder = str(pool.spool.folder)
-    pending: deque[tuple[int, Future[list[tuple[int, WorkerResult]]]]] = deque()
+    pending: deque[tuple[int, Future[list[tuple[int, FinishedChunk]]]]] = deque()
     offset = 0
 
     def finish() -> None:
         start, future = pending.popleft()
-        for rows, spooled in future.result():
+        for rows, done in future.result():
             chunk = Chunk(start, rows, progress=start + rows)
-            job.add(source, chunk, _taken(spooled))
+            take_finished(job, source, chunk, done)
             start += rows
 
     try:
         for index, size in enumerate(groups.sizes):
             future = pool.executor.submit(
-                _score_row_group, folder, source.name, groups, index, chunk_rows
+                _score_row_group, options, groups, index, offset, chunk_rows
             )
             pending.append((offset, future))
             offset += size
@@ -671,8 +633,7 @@ def _run_row_groups(
         while pending:
             finish()
     finally:
-        for _, future in pending:
-            future.cancel()
+        _drop(future for _, future in pending)
 
 
 # ----------------------------------------------------------------------------- dask
