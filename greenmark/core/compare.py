@@ -83,12 +83,7 @@ def _outcome(loaded: LoadedProject, scored: ProjectScore) -> SchemeOutcome:
     left_out = inputs_left_out(
         info.scheme, loaded.path.parent, [str(n) for n in loaded.project.inputs], scheme
     )
-    unverified = sum(not c.verified for c in scheme.constants.values())
-    unverified += sum(
-        not item.verified
-        for kind in ("criteria", "gates", "tiers", "badges")
-        for item in getattr(scheme, kind)
-    )
+    unverified = scheme.value_counts()[1]  # as `greenmark schemes` counts them
     return SchemeOutcome(
         scheme=scheme.id,
         version=scheme.version,
