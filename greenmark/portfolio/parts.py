@@ -8,8 +8,10 @@ file wants them (a Parquet file of its own, CSV or JSON text; see
 parent then takes the chunks in input order (:func:`take_finished`): it copies the
 encoded rows into the output, looks the hashes up among the ids seen before and
 writes the problems; only a chunk repeating an id seen before is decoded and
-encoded again here, with its flags completed. The results table itself travels
-only when the summary needs it.
+encoded again here, with its flags completed. A single scheme's summary is worked
+out chunk by chunk in the workers too (:meth:`PortfolioSummary.partial`) and merged
+here in input order; the results table itself travels only for a summary of several
+schemes.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from greenmark.portfolio.chunk import ChunkResult
+from greenmark.portfolio.chunk import ChunkResult, Plan
 from greenmark.portfolio.duplicates import PROBE, id_hashes
 from greenmark.portfolio.io import PartEncoder
 from greenmark.portfolio.multi import AnyPlan, MultiPlan
 from greenmark.portfolio.stitch import read_part
+from greenmark.portfolio.summary import PortfolioSummary, SummaryPart
 
 if TYPE_CHECKING:
     from greenmark.portfolio.runners import BatchJob
@@ -58,7 +61,8 @@ class PartOptions:
     source: str
     with_source: bool  # several inputs: a ``source`` column
     ids: bool  # hash the ids for the duplicate check
-    results: bool  # spool the numbered results table (the summary reads it)
+    results: bool  # spool the numbered results table (a summary of several schemes reads it)
+    summary: bool  # work out the chunk's part of the summary here
     encoder: PartEncoder | None  # encode the rows for the output (None: none written)
     probe: int = field(default_factory=lambda: hash(PROBE))  # the parent's hash of PROBE
 
@@ -77,6 +81,7 @@ class FinishedChunk:
     keys: str | None = None  # Arrow IPC: row and id hash of each results row
     scored_by: list[int] | None = None  # several schemes: rows each scored
     every: int = 0  # several schemes: rows every scheme scored
+    summary: SummaryPart | None = None  # the chunk's part of the summary
 
     @property
     def excluded(self) -> int:
@@ -132,11 +137,24 @@ def finish_chunk(
         done.keys = _spooled(options.folder, "k") + ".arrow"
         keys = pa.table({"row": results.column("row"), "hash": id_hashes(results.column("id"))})
         write_ipc(done.keys, keys)
+    if options.summary and isinstance(plan, Plan):
+        done.summary = _summary(plan).partial(results)
     if options.encoder is not None:
         done.encoded = _spooled(options.folder, "o") + ".part"
         with open(done.encoded, "wb") as stream:
             stream.write(options.encoder.encode(results))
     return done
+
+
+_summaries: dict[str, PortfolioSummary] = {}
+
+
+def _summary(plan: Plan) -> PortfolioSummary:
+    """A summary of ``plan`` to work chunks' parts out with (one per process and scheme)."""
+    found = _summaries.get(plan.key)
+    if found is None:
+        found = _summaries[plan.key] = PortfolioSummary(plan)
+    return found
 
 
 def discard(done: FinishedChunk) -> None:
@@ -191,7 +209,9 @@ def _take_finished(job: BatchJob, source: Source, chunk: Chunk, done: FinishedCh
         scored = done.every
     job.count(done.read, scored, done.excluded, done.out_of_scope, done.skipped_by)
     job.problems_found(errors)
-    if job.summary is not None and results is not None:
+    if isinstance(job.summary, PortfolioSummary) and done.summary is not None:
+        job.summary.merge(done.summary)
+    elif job.summary is not None and results is not None:
         job.summary.add(results)
     if job.progress is not None:
         job.progress(source, chunk)

@@ -72,6 +72,7 @@ from greenmark.portfolio.parts import (
     take_finished,
     write_ipc,
 )
+from greenmark.portfolio.summary import PortfolioSummary
 
 Progress = Callable[[Source, Chunk], None]
 
@@ -538,12 +539,14 @@ def part_options(job: BatchJob, source: Source, pool: Pool) -> PartOptions:
     encoder = job.results.encoder if job.results is not None else None
     ids = job.ids is not None
     reread = encoder is not None and encoder.kind == "parquet"  # a part can be read back
+    partial = isinstance(job.summary, PortfolioSummary)  # worked out in the workers
     return PartOptions(
         folder=str(pool.spool.folder),
         source=source.name,
         with_source=job.with_source,
         ids=ids,
-        results=job.summary is not None or (ids and not reread),
+        results=(job.summary is not None and not partial) or (ids and not reread),
+        summary=job.summary is not None and partial,
         encoder=encoder,
     )
 

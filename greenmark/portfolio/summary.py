@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -107,10 +108,19 @@ class Leaders:
         return candidates[np.lexsort([k[candidates] for k in keys])[: self.size]]
 
     def add(self, table: pa.Table) -> None:
+        self.merge(self.first(table))
+
+    def first(self, table: pa.Table) -> pa.Table | None:
+        """The first ``size`` rows of ``table`` alone (None for no rows)."""
         if not table.num_rows:
-            return
+            return None
         order = self._first(self.key(table))
-        best = table.take(pa.array(order, pa.int64()))
+        return table.take(pa.array(order, pa.int64()))
+
+    def merge(self, best: pa.Table | None) -> None:
+        """Take in the first rows of a later table (from :meth:`first`)."""
+        if best is None:
+            return
         combined = best if self.table is None else pa.concat_tables([self.table, best])
         order = np.lexsort(self.key(combined))[: self.size]
         self.table = combined.take(pa.array(order, pa.int64()))
@@ -127,6 +137,58 @@ class Leaders:
 
 def _floats(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy(), dtype=np.float64)
+
+
+def _given(values: np.ndarray, sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The finite values and their rows (what a :class:`Sample` keeps of them)."""
+    given = np.isfinite(values)
+    return values[given], sequence[given]
+
+
+@dataclass
+class SummaryPart:
+    """What one chunk of results adds to a :class:`PortfolioSummary` (picklable; rows
+    numbered from 0 within the chunk): counts, per-type sums, the values for percentiles
+    and the chunk's leaders."""
+
+    rows: int
+    tiers: list[tuple[str | None, int]]
+    badges: list[tuple[str | None, int]]
+    types: list[str]  # building types, in the order of the chunk's first rows of each
+    buildings: np.ndarray  # per type
+    sums: dict[str, np.ndarray] = field(default_factory=dict)  # metric: per type Σvg, Σg, n, n
+    samples: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    points: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0, dtype=np.int64))
+    awards: Counter[tuple[str, str]] | None = None
+    disagreements: list[dict[str, Any]] = field(default_factory=list)
+    schemes: list[tuple[str | None, int]] = field(default_factory=list)
+    criteria: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    leaders: dict[str, pa.Table | None] = field(default_factory=dict)
+
+
+def _awards(results: pa.Table) -> tuple[Counter[tuple[str, str]], list[dict[str, Any]]]:
+    """Recorded against computed tiers (rows with a recorded award only), and the first
+    rows where they disagree."""
+    awards: Counter[tuple[str, str]] = Counter()
+    disagreements: list[dict[str, Any]] = []
+    recorded = results.column("recorded_award").to_pylist()
+    tiers = results.column("recorded_tier").to_pylist()
+    computed = results.column("tier").to_pylist()
+    for index, (text, tier, found) in enumerate(zip(recorded, tiers, computed, strict=True)):
+        if text is None:
+            continue
+        key = (tier or NO_TIER, found or NO_TIER)
+        awards[key] += 1
+        if key[0] != key[1] and len(disagreements) < LEADERS * 2:
+            row = results.slice(index, 1).to_pylist()[0]
+            disagreements.append(
+                {
+                    k: row.get(k)
+                    for k in ("row", "source", "id", "name", "recorded_award", "tier")
+                    if k in row
+                }
+            )
+    return awards, disagreements
 
 
 class PortfolioSummary:
@@ -176,12 +238,113 @@ class PortfolioSummary:
         self.tier_titles = {t.id: t.title for t in scheme.tiers}
         self.badge_titles = {b.id: b.title for b in scheme.badges}
 
-    def _codes(self, table: pa.Table) -> np.ndarray:
-        """Index of each row's building type in :attr:`types` (new types appended)."""
-        labels = pc.fill_null(table.column("building_type"), UNKNOWN_TYPE).combine_chunks()
+    def add(self, results: pa.Table) -> None:
+        """Take in one chunk of the results table."""
+        if results.num_rows:
+            self.merge(self.partial(results))
+
+    def partial(self, results: pa.Table) -> SummaryPart:
+        """What one chunk of results adds to the summary, from that chunk alone (so a pool
+        worker can work it out; rows are numbered from 0 within the chunk): taken in, in
+        input order, by :meth:`merge`."""
+        n = results.num_rows
+        sequence = np.arange(n, dtype=np.int64)
+        labels = pc.fill_null(results.column("building_type"), UNKNOWN_TYPE).combine_chunks()
         encoded = labels.dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        types = encoded.dictionary.to_pylist()
+        part = SummaryPart(
+            rows=n,
+            tiers=_value_counts(results.column("tier")),
+            badges=_value_counts(results.column("badges")),
+            types=types,
+            buildings=np.bincount(codes, minlength=len(types)),
+        )
+        gfa = _floats(results, "gfa")
+        for m in self.metrics:
+            values = _floats(results, m)
+            valued = np.isfinite(values)
+            weighted = valued & np.isfinite(gfa) & (gfa > 0)
+            w = codes[weighted]
+            sums = np.zeros((len(types), 4))
+            sums[:, 0] = np.bincount(
+                w, weights=values[weighted] * gfa[weighted], minlength=len(types)
+            )
+            sums[:, 1] = np.bincount(w, weights=gfa[weighted], minlength=len(types))
+            sums[:, 2] = np.bincount(w, minlength=len(types))
+            sums[:, 3] = np.bincount(codes[valued], minlength=len(types))
+            part.sums[m] = sums
+            part.samples[m] = _given(values, sequence)
+        part.points = _given(_floats(results, "total_points"), sequence)
+        if "recorded_tier" in results.column_names:
+            part.awards, part.disagreements = _awards(results)
+        if self.plan.routes and "scheme" in results.column_names:
+            part.schemes = _value_counts(results.column("scheme"))
+        for criterion in self.criteria:
+            points = _floats(results, f"pts_{criterion}")
+            status = pc.cast(results.column(f"st_{criterion}"), pa.string()).to_numpy(
+                zero_copy_only=False
+            )
+            assessed = (status != "not_assessed") & (status != "not_applicable")
+            part.criteria[criterion] = _given(np.where(assessed, points, np.nan), sequence)
+        with_seq = results.append_column("_seq", pa.array(sequence))
+        part.leaders["best"] = self.best.first(with_seq)
+        part.leaders["worst"] = self.worst.first(with_seq)
+        if self.lowest is not None and self.highest is not None:
+            valued = with_seq.filter(pa.array(np.isfinite(_floats(results, "eui"))))
+            part.leaders["lowest"] = self.lowest.first(valued)
+            part.leaders["highest"] = self.highest.first(valued)
+        return part
+
+    def merge(self, part: SummaryPart) -> None:
+        """Take in a chunk's :meth:`partial` (chunks in input order)."""
+        if not part.rows:
+            return
+        offset = self.sequence
+        self.sequence += part.rows
+        for value, count in part.tiers:
+            self.tiers[value or NO_TIER] += count
+        for value, count in part.badges:
+            for badge in (value or "").split(";"):
+                if badge:
+                    self.badges[badge] += count
+        mapping = self._type_indices(part.types)
+        types = len(self.types)
+        buildings = np.zeros(types, dtype=np.int64)
+        buildings[mapping] = part.buildings
+        self.buildings += buildings
+        for m in self.metrics:
+            sums = np.zeros((types, 4))
+            sums[mapping] = part.sums[m]
+            self.sums[m] += sums
+            values, sequence = part.samples[m]
+            self.samples[m].add(values, sequence + offset)
+        values, sequence = part.points
+        self.points.add(values, sequence + offset)
+        if part.awards is not None:
+            self.awards.update(part.awards)
+            room = LEADERS * 2 - len(self.disagreements)
+            self.disagreements.extend(part.disagreements[: max(room, 0)])
+        for value, count in part.schemes:
+            self.schemes[value or ""] += count
+        for criterion, sample in self.criteria.items():
+            values, sequence = part.criteria[criterion]
+            sample.add(values, sequence + offset)
+        for name, leaders in self._leaders().items():
+            best = part.leaders.get(name)
+            if best is not None:
+                position = best.schema.get_field_index("_seq")
+                best = best.set_column(position, "_seq", pc.add(best.column("_seq"), offset))
+            leaders.merge(best)
+
+    def _leaders(self) -> dict[str, Leaders]:
+        found = {"best": self.best, "worst": self.worst, "lowest": self.lowest}
+        return {k: v for k, v in {**found, "highest": self.highest}.items() if v is not None}
+
+    def _type_indices(self, labels: list[str]) -> np.ndarray:
+        """Index of each building type in :attr:`types` (new types appended)."""
         mapping = []
-        for label in encoded.dictionary.to_pylist():
+        for label in labels:
             if label not in self.type_index:
                 self.type_index[label] = len(self.types)
                 self.types.append(label)
@@ -191,76 +354,7 @@ class PortfolioSummary:
             self.buildings = np.concatenate([self.buildings, np.zeros(grow, dtype=np.int64)])
             for m in self.metrics:
                 self.sums[m] = np.vstack([self.sums[m], np.zeros((grow, 4))])
-        return np.asarray(mapping, dtype=np.int64)[encoded.indices.to_numpy(zero_copy_only=False)]
-
-    def add(self, results: pa.Table) -> None:
-        """Take in one chunk of the results table."""
-        n = results.num_rows
-        if not n:
-            return
-        sequence = np.arange(self.sequence, self.sequence + n, dtype=np.int64)
-        self.sequence += n
-        for value, count in _value_counts(results.column("tier")):
-            self.tiers[value or NO_TIER] += count
-        for value, count in _value_counts(results.column("badges")):
-            for badge in (value or "").split(";"):
-                if badge:
-                    self.badges[badge] += count
-        codes = self._codes(results)
-        types = len(self.types)
-        self.buildings += np.bincount(codes, minlength=types)
-        gfa = _floats(results, "gfa")
-        for m in self.metrics:
-            values = _floats(results, m)
-            valued = np.isfinite(values)
-            weighted = valued & np.isfinite(gfa) & (gfa > 0)
-            sums = self.sums[m]
-            w = codes[weighted]
-            sums[:, 0] += np.bincount(w, weights=values[weighted] * gfa[weighted], minlength=types)
-            sums[:, 1] += np.bincount(w, weights=gfa[weighted], minlength=types)
-            sums[:, 2] += np.bincount(w, minlength=types)
-            sums[:, 3] += np.bincount(codes[valued], minlength=types)
-            self.samples[m].add(values, sequence)
-        self.points.add(_floats(results, "total_points"), sequence)
-        if "recorded_tier" in results.column_names:
-            self._awards(results)
-        if self.plan.routes and "scheme" in results.column_names:
-            for value, count in _value_counts(results.column("scheme")):
-                self.schemes[value or ""] += count
-        for criterion, sample in self.criteria.items():
-            points = _floats(results, f"pts_{criterion}")
-            status = pc.cast(results.column(f"st_{criterion}"), pa.string()).to_numpy(
-                zero_copy_only=False
-            )
-            assessed = (status != "not_assessed") & (status != "not_applicable")
-            sample.add(np.where(assessed, points, np.nan), sequence)
-        with_seq = results.append_column("_seq", pa.array(sequence))
-        self.best.add(with_seq)
-        self.worst.add(with_seq)
-        if self.lowest is not None and self.highest is not None:
-            valued = with_seq.filter(pa.array(np.isfinite(_floats(results, "eui"))))
-            self.lowest.add(valued)
-            self.highest.add(valued)
-
-    def _awards(self, results: pa.Table) -> None:
-        """Recorded against computed tiers (rows with a recorded award only)."""
-        recorded = results.column("recorded_award").to_pylist()
-        tiers = results.column("recorded_tier").to_pylist()
-        computed = results.column("tier").to_pylist()
-        for index, (text, tier, found) in enumerate(zip(recorded, tiers, computed, strict=True)):
-            if text is None:
-                continue
-            key = (tier or NO_TIER, found or NO_TIER)
-            self.awards[key] += 1
-            if key[0] != key[1] and len(self.disagreements) < LEADERS * 2:
-                row = results.slice(index, 1).to_pylist()[0]
-                self.disagreements.append(
-                    {
-                        k: row.get(k)
-                        for k in ("row", "source", "id", "name", "recorded_award", "tier")
-                        if k in row
-                    }
-                )
+        return np.asarray(mapping, dtype=np.int64)
 
     def _award_table(self) -> dict[str, Any] | None:
         if not self.awards:
