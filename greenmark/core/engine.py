@@ -142,9 +142,9 @@ class CompiledScheme:
         return [*self.scheme.inputs, *BUILTIN_INPUTS, "building_type"]
 
     @cached_property
-    def program(self) -> engine_batch.CriteriaProgram:
-        """The criteria laid out for the large-batch kernels (built on first use)."""
-        return engine_batch.criteria_program(self)
+    def program(self) -> engine_batch.Program:
+        """The scheme laid out for the large-batch kernels (built on first use)."""
+        return engine_batch.program(self)
 
     @cached_property
     def reads_points(self) -> bool:
@@ -468,16 +468,11 @@ class Scores:
         no criterion's points leaves them out; they are then scored again, from
         :attr:`env`, when first read (by the same kernels: the same bits)."""
         if self._points is None:
-            found = engine_batch.score_criteria(
-                self.compiled,
-                self.env,
-                self.size,
-                self._not_applicable,
-                _type_rows_of(self.compiled, self.env),
-                with_points=True,
-            )
+            compiled, env, n, marks = self.compiled, self.env, self.size, self._not_applicable
+            batch = engine_batch.Batch.start(compiled, env, n, marks, _type_rows_of(compiled, env))
+            found = batch.criteria(with_points=True) if batch is not None else None
             if found is None:  # pragma: no cover - the kernels scored this batch already
-                found = _score_criteria(self.compiled, self.env, self.size, self._not_applicable)
+                found = _score_criteria(compiled, env, n, marks)
             assert found[0] is not None
             self._points = found[0]
             _put_points(self.compiled, self.env, self._points)
@@ -860,22 +855,16 @@ def score(
     n = size
     env = _environment(compiled, inputs, n)
     missing_cache: dict[frozenset[str], Array] = {}
-    batch = n >= engine_batch.threshold()
-    found = None
-    if batch:
-        found = engine_batch.score_criteria(
-            compiled,
-            env,
-            n,
-            not_applicable,
-            _type_rows_of(compiled, env),
-            with_points=compiled.reads_points,
-        )
+    batch = None
+    if n >= engine_batch.threshold():
+        type_rows = _type_rows_of(compiled, env)
+        batch = engine_batch.Batch.start(compiled, env, n, not_applicable, type_rows)
+    found = batch.criteria(with_points=compiled.reads_points) if batch is not None else None
     if found is None:
         found = _score_criteria(compiled, env, n, not_applicable, missing_cache)
     points, status, sections = found
     section_core, _, section_points, section_max, section_percent = sections
-    summed = engine_batch.score_totals(compiled, env, sections) if batch else None
+    summed = batch.totals(sections) if batch is not None else None
     group_points, total_points, total_max, total_percent = summed or _totals(
         compiled, env, sections
     )
@@ -899,9 +888,13 @@ def score(
     for name, metric in compiled.metrics:
         env[name] = metric(env, n).astype(np.float64, copy=False)
     totals = (total_points, total_percent, total_max)
-    conditions = _conditions(
-        compiled, env, n, section_points, section_max, group_points, totals, missing_cache
-    )
+    conditions = None
+    if batch is not None:
+        conditions = batch.conditions(section_points, section_max, group_points, totals)
+    if conditions is None:
+        conditions = _conditions(
+            compiled, env, n, section_points, section_max, group_points, totals, missing_cache
+        )
     gate_status, floor_ok, tier_ok, tier_index, badges, points_needed = conditions
 
     scores = Scores(

@@ -34,11 +34,12 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-__all__ = ["BANDS", "CHOICE", "FORMULA", "YES", "criteria", "nan_bits", "totals"]
+__all__ = ["BANDS", "BLOCK", "CHOICE", "FORMULA", "YES", "criteria", "nan_bits"]
 
 BLOCK = 2048
 """Buildings per block: the per-section sums of one block stay in the L1/L2 cache."""
 
+_MAX_FLOAT = float(np.finfo(np.float64).max)  # np.nan_to_num's stand-in for inf
 # rule kinds (CompiledCriterion.kind)
 FORMULA, BANDS, YES, CHOICE = 0, 1, 2, 3
 # Status codes (greenmark.core.engine.Status)
@@ -82,6 +83,7 @@ _out_status = types.Array(types.int8, 2, "F")
 _matrix = types.Array(types.float64, 2, "A", readonly=True)
 _out_any = types.Array(types.float64, 2, "A")
 _out_floats = types.Array(types.float64, 1, "C")
+_out_ints = types.Array(types.intp, 1, "C")
 
 
 @_jit(types.void(types.intp, _ints, _out_words))
@@ -126,11 +128,14 @@ def _status(
     mark: Any,
 ) -> tuple[float, Any, bool]:
     """A criterion's points, status and N/A flag for one building, as the numpy path
-    decides them: not given (a rule input missing, no finite value, an applies_if input
-    missing), not applicable (applies_if false, a type maximum of 0, the assessor's
-    mark; wins over not given), else the points earned."""
+    decides them: not given (a rule input missing, no finite value or for a choice no
+    value, an applies_if input missing), not applicable (applies_if false, a maximum
+    of 0 for the building type, the assessor's mark; wins over not given), else the
+    points earned."""
     applies_missing = (word & applies_bits) != 0
-    not_given = ((word & rule_bits) != 0) | (finite & ((x - x) != 0.0)) | applies_missing
+    # no value: not finite (NaN, inf from a division by zero), or for a choice NaN
+    no_value = ((x - x) != 0.0) if finite else (x != x)
+    not_given = ((word & rule_bits) != 0) | no_value | applies_missing
     na = ((applies_missing ^ True) & (holds == 0)) | (by_type & (t == 0.0)) | (mark != 0)
     not_given = not_given & (na ^ True)
     p = 0.0 if (not_given | na) else e
@@ -164,7 +169,13 @@ def _status(
         _floats,  # sections: bonus cap
         types.intp,  # points (n, criteria), float64, column-major: address (0: not wanted)
         types.intp,  # status (n, criteria), int8, column-major: address
-        _ints,  # section core points, bonus points, points, maximum and percent: addresses
+        _ints,  # section core, bonus (0: not wanted), points, maximum and percent: addresses
+        _bytes,  # sections in no group
+        _ints,  # percent scoring: each building's row in the weights (else empty)
+        _matrix,  # section weights (building types + 1, sections)
+        types.boolean,  # fixed weights: an all-N/A section keeps its weight
+        _ints,  # sums over sections: ungrouped core, ungrouped maximum, bonus, weighted
+        # percent and weights (percent scoring), float64 (n): addresses
     )
 )
 def criteria(
@@ -191,11 +202,19 @@ def criteria(
     points_at: int,
     status_at: int,
     sections_at: Any,
+    ungrouped: Any,
+    type_rows: Any,
+    weights: Any,
+    fixed_weights: bool,
+    sums_at: Any,
 ) -> int:
     """Every criterion's status (and points, when ``points_at`` is not 0), and each
     section's core points, bonus points, points, maximum and percent (float64
     (n, sections) column-major, by address), as the engine's numpy path computes them:
     summed in the section's own points criterion by criterion, converted, then capped.
+    Also the sums over sections the totals need, from 0.0 and from the first section to
+    the last as numpy adds them: core points and maximum of the sections in no group, bonus
+    points, and (percent scoring, ``type_rows`` given) the weighted percent and weights.
 
     Works block by block; within a block, one loop per criterion does the whole
     bookkeeping (an absent applies_if, mark or per-building maximum reads a neutral
@@ -364,6 +383,19 @@ def criteria(
                     state[j] = code8
                     sums[j] += p
                     most[j] += 0.0 if (na or is_bonus) else t
+        percent_scoring = type_rows.size > 0
+        sum_core = numba.carray(_f8_pointer(sums_at[0] + 8 * lo), m)
+        sum_most = numba.carray(_f8_pointer(sums_at[1] + 8 * lo), m)
+        sum_bonus = numba.carray(_f8_pointer(sums_at[2] + 8 * lo), m)
+        sum_weighted = numba.carray(_f8_pointer(sums_at[3] + 8 * lo), m if percent_scoring else 0)
+        sum_weights = numba.carray(_f8_pointer(sums_at[4] + 8 * lo), m if percent_scoring else 0)
+        for j in range(m):
+            sum_core[j] = 0.0
+            sum_most[j] = 0.0
+            sum_bonus[j] = 0.0
+        for j in range(m if percent_scoring else 0):
+            sum_weighted[j] = 0.0
+            sum_weights[j] = 0.0
         for s in range(n_sections):
             per, cap, cap_bonus = conversion[s], section_cap[s], bonus_cap[s]
             core_r, extra_r, most_r = core_b[s], extra_b[s], most_b[s]
@@ -374,7 +406,6 @@ def criteria(
                     most_r[j] /= per
             offset = 8 * (s * n + lo)
             core_o = numba.carray(_f8_pointer(sections_at[0] + offset), m)
-            bonus_o = numba.carray(_f8_pointer(sections_at[1] + offset), m)
             points_o = numba.carray(_f8_pointer(sections_at[2] + offset), m)
             most_o = numba.carray(_f8_pointer(sections_at[3] + offset), m)
             percent_o = numba.carray(_f8_pointer(sections_at[4] + offset), m)
@@ -383,116 +414,30 @@ def criteria(
                 bonus_s = _minimum(extra_r[j], cap_bonus)
                 most_s = _minimum(most_r[j], cap)
                 core_o[j] = core_s
-                bonus_o[j] = bonus_s
                 points_o[j] = core_s + bonus_s
                 most_o[j] = most_s
                 percent_o[j] = 100.0 * core_s / most_s if most_s > 0.0 else np.nan
-    return -1
-
-
-_MAX_FLOAT = np.finfo(np.float64).max
-
-
-@_jit(
-    types.intp(
-        _matrix,  # section core points (n, sections)
-        _matrix,  # section bonus points
-        _matrix,  # section maximum
-        _matrix,  # section percent
-        _bytes,  # sections in no group
-        _matrix,  # group core points before the cap (n, groups): section core @ groups
-        _matrix,  # group bonus points: section bonus @ groups
-        _matrix,  # group maximum before the cap: section maximum @ groups
-        _floats,  # group caps
-        types.boolean,  # percent scoring
-        _floats,  # building type codes (percent scoring)
-        _matrix,  # section weights (building types + 1, sections), last: default
-        types.boolean,  # fixed weights: an all-N/A section keeps its weight
-        _out_any,  # group points (n, groups)
-        _out_floats,  # total points
-        _out_floats,  # total maximum
-        _out_floats,  # total percent
-    )
-)
-def totals(
-    section_core: Any,
-    section_bonus: Any,
-    section_max: Any,
-    section_percent: Any,
-    ungrouped: Any,
-    group_core_raw: Any,
-    group_bonus: Any,
-    group_max_raw: Any,
-    group_cap: Any,
-    percent_scoring: bool,
-    type_codes: Any,
-    weights: Any,
-    fixed_weights: bool,
-    group_points: Any,
-    total_points: Any,
-    total_max: Any,
-    total_percent: Any,
-) -> int:
-    """Group points and the totals, as the engine's numpy path computes them: every sum
-    over sections or groups from the first term to the last (numpy's order for up to
-    seven terms, the only case the engine hands over). Returns -1, or a row whose
-    building type has no row in ``weights`` (the numpy path then says so)."""
-    n, n_sections = section_core.shape
-    n_groups = group_cap.size
-    n_types = weights.shape[0]
-    for i in range(n):
-        core = 0.0
-        first = True
-        for s in range(n_sections):
+                sum_bonus[j] += bonus_s
+                extra_r[j] = bonus_s
+            if sections_at[1]:
+                bonus_o = numba.carray(_f8_pointer(sections_at[1] + offset), m)
+                for j in range(m):
+                    bonus_o[j] = extra_r[j]
             if ungrouped[s]:
-                core = section_core[i, s] if first else core + section_core[i, s]
-                first = False
-        most = 0.0
-        first = True
-        for s in range(n_sections):
-            if ungrouped[s]:
-                most = section_max[i, s] if first else most + section_max[i, s]
-                first = False
-        group_core_sum = 0.0
-        group_max_sum = 0.0
-        for g in range(n_groups):
-            group_core = _minimum(group_core_raw[i, g], group_cap[g])
-            group_points[i, g] = group_core + group_bonus[i, g]
-            group_max = _minimum(group_max_raw[i, g], group_cap[g])
-            group_core_sum = group_core if g == 0 else group_core_sum + group_core
-            group_max_sum = group_max if g == 0 else group_max_sum + group_max
-        core = core + group_core_sum
-        most = most + group_max_sum
-        bonus = 0.0
-        for s in range(n_sections):
-            bonus = section_bonus[i, s] if s == 0 else bonus + section_bonus[i, s]
-        total_points[i] = core + bonus
-        total_max[i] = most
-        if not percent_scoring:
-            total_percent[i] = 100.0 * core / most if most > 0.0 else 0.0
-            continue
-        code = type_codes[i]
-        row = -1 if code != code else int(code) if -9.2e18 < code < 9.2e18 else n_types
-        if row < 0:
-            row += n_types
-        if row < 0 or row >= n_types:
-            return i
-        weighted = 0.0
-        weight_sum = 0.0
-        for s in range(n_sections):
-            weight = weights[row, s]
-            valid = section_max[i, s] > 0.0
-            percent = section_percent[i, s]
-            if percent != percent:  # np.nan_to_num
-                percent = 0.0
-            elif percent == np.inf:
-                percent = _MAX_FLOAT
-            elif percent == -np.inf:
-                percent = -_MAX_FLOAT
-            term = weight * percent if valid else 0.0
-            weighted = term if s == 0 else weighted + term
-            counted = weight if fixed_weights or valid else 0.0
-            weight_sum = counted if s == 0 else weight_sum + counted
-        share = weighted / weight_sum if weight_sum > 0.0 else 0.0
-        total_percent[i] = share + bonus
+                for j in range(m):
+                    sum_core[j] += core_o[j]
+                    sum_most[j] += most_o[j]
+            if percent_scoring:
+                for j in range(m):
+                    weight = weights[type_rows[lo + j], s]
+                    valid = most_o[j] > 0.0
+                    percent = percent_o[j]
+                    if percent != percent:  # np.nan_to_num
+                        percent = 0.0
+                    elif percent == np.inf:
+                        percent = _MAX_FLOAT
+                    elif percent == -np.inf:
+                        percent = -_MAX_FLOAT
+                    sum_weighted[j] += weight * percent if valid else 0.0
+                    sum_weights[j] += weight if (fixed_weights or valid) else 0.0
     return -1
