@@ -479,17 +479,44 @@ def _score_in_worker(
 
 
 def _score_row_group(
-    options: PartOptions, groups: RowGroups, index: int, offset: int, chunk_rows: int
+    options: PartOptions, groups: RowGroups, task: GroupTask, offset: int, chunk_rows: int
 ) -> list[tuple[int, FinishedChunk]]:
-    """Pool task: read one row group of a Parquet file here, score and finish it chunk by
-    chunk: (rows, finished chunk) per chunk, in order."""
+    """Pool task: read rows ``start`` to ``stop`` of one row group of a Parquet file here
+    (``offset``: rows of the file before them), score and finish them chunk by chunk:
+    (rows, finished chunk) per chunk, in order."""
     assert _worker_plan is not None
+    index, start, stop = task
     done = []
+    at = 0  # row of the group at the batch's start
     for batch in groups.read(index, chunk_rows):
-        result = score_batch(_worker_plan, batch, options.source)
-        done.append((batch.num_rows, finish_chunk(_worker_plan, options, offset, result)))
-        offset += batch.num_rows
+        end = at + batch.num_rows
+        if end > start:
+            batch = batch.slice(max(start - at, 0), min(end, stop) - max(start, at))
+            result = score_batch(_worker_plan, batch, options.source)
+            done.append((batch.num_rows, finish_chunk(_worker_plan, options, offset, result)))
+            offset += batch.num_rows
+        at = end
+        if at >= stop:
+            break
     return done
+
+
+#: One pool task over a Parquet file: rows ``start`` to ``stop`` of row group ``index``.
+GroupTask = tuple[int, int, int]
+
+
+def group_tasks(sizes: list[int], workers: int, chunk_rows: int) -> list[GroupTask]:
+    """The pool's tasks over row groups of ``sizes``: one per row group, except that the
+    last groups, those that would leave workers idle at the end (5 groups on 2 workers),
+    are shared out, each in one part per worker (a part after the first reads the rows
+    before it too, but scores only its own)."""
+    whole = len(sizes) - len(sizes) % workers if len(sizes) >= workers else 0
+    tasks = [(index, 0, size) for index, size in enumerate(sizes[:whole])]
+    for index, size in enumerate(sizes[whole:], start=whole):
+        parts = workers if size > chunk_rows else 1
+        bounds = [size * k // parts for k in range(parts + 1)]
+        tasks += [(index, a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    return tasks
 
 
 def default_workers() -> int:
@@ -615,7 +642,6 @@ def _run_row_groups(
     """Score a Parquet file whose workers read their own row groups (the parent neither
     decodes nor spools the input); results are taken back in input order."""
     pending: deque[tuple[int, Future[list[tuple[int, FinishedChunk]]]]] = deque()
-    offset = 0
 
     def finish() -> None:
         start, future = pending.popleft()
@@ -625,12 +651,13 @@ def _run_row_groups(
             start += rows
 
     try:
-        for index, size in enumerate(groups.sizes):
+        starts = list(itertools.accumulate(groups.sizes, initial=0))
+        for task in group_tasks(groups.sizes, pool.workers, chunk_rows):
+            offset = starts[task[0]] + task[1]
             future = pool.executor.submit(
-                _score_row_group, options, groups, index, offset, chunk_rows
+                _score_row_group, options, groups, task, offset, chunk_rows
             )
             pending.append((offset, future))
-            offset += size
             while len(pending) >= 2 * pool.workers or (pending and pending[0][1].done()):
                 finish()
         while pending:
