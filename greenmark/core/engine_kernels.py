@@ -233,7 +233,7 @@ def criteria(
     top_b = np.empty(BLOCK)  # the maximum
     points_b = np.empty(BLOCK)  # points not wanted
     reached = np.empty(BLOCK, dtype=np.intp)  # bands reached, option index
-    table_b = np.empty(BLOCK)  # the table's entry
+    table_b = np.empty(BLOCK)  # the points earned
     words_b = np.empty(BLOCK, dtype=np.uint64)  # bit 0: rule input missing, 1: applies input
     for lo in range(0, n, BLOCK):
         hi = min(n, lo + BLOCK)
@@ -311,6 +311,7 @@ def criteria(
                     else:
                         return c
                     reached[j] = code
+            earned = table_b  # the points each building earns, before blanks and N/A
             if k == FORMULA:
                 for j in range(m):
                     x, t = x_of[j], top_of[j]
@@ -319,62 +320,46 @@ def criteria(
                     clipped = clipped if clipped < t else t
                     scalar = 0.0 if x < 0.0 else x
                     scalar = t if scalar > t else scalar
-                    e = _minimum(clipped, t) if by_type else scalar
-                    p, code8, na = _status(
-                        e,
-                        t,
-                        word_of[j],
-                        rule_bits,
-                        applies_bits,
-                        finite,
-                        x,
-                        holds_of[j],
-                        by_type,
-                        mark_of[j],
-                    )
-                    out[j] = p
-                    state[j] = code8
-                    sums[j] += p
-                    most[j] += 0.0 if (na or is_bonus) else t
+                    earned[j] = _minimum(clipped, t) if by_type else scalar
             elif k == YES:
                 yes = give[g0 + 1]
                 for j in range(m):
-                    x, t = x_of[j], top_of[j]
-                    e = yes if x != 0.0 else 0.0
-                    e = _minimum(e, t) if by_type else e
-                    p, code8, na = _status(
-                        e,
-                        t,
-                        word_of[j],
-                        rule_bits,
-                        applies_bits,
-                        finite,
-                        x,
-                        holds_of[j],
-                        by_type,
-                        mark_of[j],
-                    )
-                    out[j] = p
-                    state[j] = code8
-                    sums[j] += p
-                    most[j] += 0.0 if (na or is_bonus) else t
+                    earned[j] = yes if x_of[j] != 0.0 else 0.0
             else:  # BANDS (then np.minimum with the maximum) and CHOICE: a table entry
-                capped = k == BANDS
-                for j in range(m):  # gathered apart: in the loop below it is 2x slower
-                    table_b[j] = give[g0 + reached[j]]
                 for j in range(m):
-                    x, t = x_of[j], top_of[j]
-                    e = table_b[j]
-                    e = _minimum(e, t) if capped else e
-                    e = _minimum(e, t) if by_type else e
+                    earned[j] = give[g0 + reached[j]]
+                if k == BANDS:
+                    for j in range(m):
+                        earned[j] = _minimum(earned[j], top_of[j])
+            if by_type and k != FORMULA:  # a type's smaller maximum caps every rule
+                for j in range(m):
+                    earned[j] = _minimum(earned[j], top_of[j])
+            if applies_at[c] == 0 and marked_at[c] == 0 and not by_type and n_words == 1:
+                # the common case: nothing makes the criterion N/A
+                t = top[c]
+                least = t - 1e-9
+                top_add = 0.0 if is_bonus else t
+                for j in range(m):
+                    x = x_of[j]
+                    no_value = ((x - x) != 0.0) if finite else (x != x)
+                    not_given = ((word_of[j] & rule_bits) != 0) | no_value
+                    p = 0.0 if not_given else earned[j]
+                    code8 = np.uint8(_NOT_MET) + np.uint8(p > 0.0) + np.uint8(p >= least)
+                    out[j] = p
+                    state[j] = np.uint8(_NOT_ASSESSED) if not_given else code8
+                    sums[j] += p
+                    most[j] += top_add
+            else:
+                for j in range(m):
+                    t = top_of[j]
                     p, code8, na = _status(
-                        e,
+                        earned[j],
                         t,
                         word_of[j],
                         rule_bits,
                         applies_bits,
                         finite,
-                        x,
+                        x_of[j],
                         holds_of[j],
                         by_type,
                         mark_of[j],
