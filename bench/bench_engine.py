@@ -1,29 +1,38 @@
 """Engine throughput: score N synthetic buildings in one call, against one pass over the input.
 
 Run: python bench/bench_engine.py [N] [SCHEME] [--runs R] [--naive M] [--stages]
+                                  [--no-hugepages]
 (default 1,000,000 buildings on gm-nrb, best of 5)
 
 The input is built as the batch builds it: a seeded synthetic portfolio
 (:mod:`greenmark.portfolio.synthetic`, the distributions of ``samples/portfolio``) is
 parsed by :func:`greenmark.portfolio.chunk.prepare` through the direct mapping, and
 scored as :func:`greenmark.portfolio.chunk.score_prepared` scores a chunk
-(``explain=False``). Prints, best of R runs, the wall and CPU time of the engine and of
-one numpy pass over the same input arrays (every column summed once: what merely
-reading the input from memory costs), the buildings/second of the engine and of the
-pure-Python reference scorer (timed on M buildings), and last the ratio
-``engine/memory-pass``. ``--stages`` adds the CPU time of each stage of the engine
-(inputs and derived quantities; criteria; groups and totals; gates, floors, tiers and
-badges; the rest). Batches of 20,000 buildings or more take the engine's compiled
+(``explain=False``). Batches of 20,000 buildings or more take the engine's compiled
 kernels (:mod:`greenmark.core.engine_kernels`), compiled or loaded from their disk
 cache before the timings.
-OpenBLAS runs on one thread, as in the batch runner. The machine's load is printed
-next to the figures: on a shared machine it says how much to trust them.
+
+Prints, best of R runs, the wall time and the user and system CPU time of the engine
+and of one numpy pass over the same input arrays (every column summed once: what
+merely reading the input from memory costs); the buildings/second of the engine and
+of the pure-Python reference scorer (timed on M buildings); with ``--stages`` the user
+CPU time of each stage of the engine (inputs and derived quantities; the inputs' NaN
+bits; criteria; groups and totals; gates, floors, tiers and badges; the rest); the
+machine's load; and last the ratio ``engine/memory-pass`` (wall times). OpenBLAS runs
+on one thread, as in the batch runner.
+
+The engine's system time is the kernel handing out the fresh pages its results fill
+(the memory pass allocates nothing). On a shared virtual machine that cost varies
+from run to run and is worst when numpy asks for huge pages (the kernel may compact
+memory to find them); ``--no-hugepages`` turns that advice off, as
+``NUMPY_MADVISE_HUGEPAGE=0`` does, to tell the two apart.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,16 +53,19 @@ from greenmark.portfolio.synthetic import Distributions, chunks, to_arrow
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def best_of(runs: int, func: Callable[[], Any]) -> tuple[float, float]:
-    """Shortest wall time and shortest CPU time (s) of ``runs`` calls."""
-    wall = cpu = float("inf")
+def best_of(runs: int, func: Callable[[], Any]) -> tuple[float, float, float]:
+    """Shortest wall, user CPU and system CPU time (s) of ``runs`` calls (each minimum
+    on its own: the system time is mostly the kernel handing out fresh pages)."""
+    wall = user = system = float("inf")
     for _ in range(runs):
-        cpu_start = time.process_time()
+        before = resource.getrusage(resource.RUSAGE_SELF)
         start = time.perf_counter()
         func()
         wall = min(wall, time.perf_counter() - start)
-        cpu = min(cpu, time.process_time() - cpu_start)
-    return wall, cpu
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        user = min(user, after.ru_utime - before.ru_utime)
+        system = min(system, after.ru_stime - before.ru_stime)
+    return wall, user, system
 
 
 def encoded_inputs(
@@ -99,8 +111,12 @@ STAGES = {
 }
 
 
+def _user() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_utime
+
+
 def stage_times(engine: Callable[[], Any], runs: int) -> dict[str, float]:
-    """CPU time of each stage of the engine, without the stages it calls (best of
+    """User CPU time of each stage of the engine, without the stages it calls (best of
     ``runs``); the rest as ``other``."""
     spent: dict[str, float] = {}
     inner: list[float] = []  # per running stage: time spent in the stages it called
@@ -109,11 +125,11 @@ def stage_times(engine: Callable[[], Any], runs: int) -> dict[str, float]:
     def timed(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         def run(*args: Any, **kwargs: Any) -> Any:
             inner.append(0.0)
-            start = time.process_time()
+            start = _user()
             try:
                 return func(*args, **kwargs)
             finally:
-                took = time.process_time() - start
+                took = _user() - start
                 nested = inner.pop()
                 spent[name] = spent.get(name, 0.0) + took - nested
                 if inner:
@@ -132,9 +148,9 @@ def stage_times(engine: Callable[[], Any], runs: int) -> dict[str, float]:
                 setattr(owner, attr, timed(name, found))
         for _ in range(runs):
             spent.clear()
-            start = time.process_time()
+            start = _user()
             engine()
-            total = time.process_time() - start
+            total = _user() - start
             for name in STAGES:
                 best[name] = min(best[name], spent.get(name, 0.0))
             best["other"] = min(best["other"], total - sum(spent.values()))
@@ -156,8 +172,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive", type=int, default=2_000, help="rows for the naive scorer")
     parser.add_argument("--stages", action="store_true", help="time each engine stage")
+    parser.add_argument(
+        "--no-hugepages",
+        action="store_true",
+        help="numpy does not advise huge pages for large arrays (NUMPY_MADVISE_HUGEPAGE=0)",
+    )
     args = parser.parse_args(argv)
     single_threaded_blas()
+    if args.no_hugepages:
+        from numpy._core.multiarray import _set_madvise_hugepage
+
+        _set_madvise_hugepage(False)
     n = args.n
     scheme, arrays, marks, rows = encoded_inputs(args.scheme, n)
     compiled = compile_scheme(scheme)
@@ -167,8 +192,8 @@ def main(argv: list[str] | None = None) -> None:
         return score(compiled, arrays, size=n, not_applicable=marks, explain=False)
 
     result = engine()  # warm up (and compile any kernel)
-    engine_wall, engine_cpu = best_of(args.runs, engine)
-    pass_wall, pass_cpu = best_of(args.runs, lambda: memory_pass(arrays))
+    engine_wall, engine_user, engine_system = best_of(args.runs, engine)
+    pass_wall, pass_user, pass_system = best_of(args.runs, lambda: memory_pass(arrays))
 
     naive_rate = float("nan")
     agree = 0
@@ -198,11 +223,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(
         f"engine      : {n:>10,} buildings, best of {args.runs}: {engine_wall:.3f} s wall, "
-        f"{engine_cpu:.3f} s CPU = {n / engine_wall:>12,.0f} buildings/s"
+        f"{engine_user:.3f} s user + {engine_system:.3f} s system CPU "
+        f"= {n / engine_wall:,.0f} buildings/s"
     )
     print(
         f"memory pass : {n:>10,} buildings, best of {args.runs}: {pass_wall:.3f} s wall, "
-        f"{pass_cpu:.3f} s CPU"
+        f"{pass_user:.3f} s user + {pass_system:.3f} s system CPU"
     )
     if sample:
         print(
@@ -211,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
         )
     if args.stages:
         for stage, seconds in stage_times(engine, args.runs).items():
-            print(f"  stage {stage:<12}: {seconds:.3f} s CPU (best of {args.runs})")
+            print(f"  stage {stage:<12}: {seconds:.3f} s user CPU (best of {args.runs})")
     load_after = os.getloadavg()
     print(
         "load (1, 5, 15 min): before "
@@ -220,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         + " ".join(f"{x:.2f}" for x in load_after)
         + f"; {os.cpu_count()} CPUs"
     )
+    print(f"engine user CPU / memory-pass = {engine_user / pass_wall:.1f}")
     print(f"engine/memory-pass = {engine_wall / pass_wall:.1f}")
 
 

@@ -6,7 +6,8 @@ the formula environment are compared byte for byte, on random engine inputs that
 validation has seen: NaN, infinities, negative and signed zeros, huge numbers, option
 indices out of range (both paths then raise), and the assessor's N/A marks; on a
 scheme that uses every feature the kernels handle, on a percent-scored one and on
-every bundled scheme.
+every bundled scheme. The kernel path evaluates formulas in blocks of a few rows, so
+that block edges fall everywhere.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ choices = ["one", "two", "three"]
 [derived.ratio]
 label = "a over b"
 formula = "a / b"
+[derived.mix]
+label = "every function"
+formula = "round(sqrt(abs(a)) + (b // 3) % 2 - ceil(c) + min(a, b, 2) - max(a, 0), 1)"
+[derived.square]
+label = "a power"
+formula = "a ** 2 / 10 + where(flag, floor(b), clip(c, 0, 1))"
 
 [[sections]]
 id = "energy"
@@ -151,6 +158,13 @@ title = "a clipped ratio"
 max_points = 8
 max_points_by_type = { office = 0 }
 points = { formula = "ratio * 3" }
+
+[[criteria]]
+id = "O-3"
+section = "other"
+title = "every function"
+max_points = 4
+points = { formula = "mix + square" }
 
 [metrics.share]
 label = "share of energy"
@@ -270,14 +284,18 @@ def both_paths(scheme, inputs, not_applicable=None) -> tuple[Scores | Exception,
     compiled = compile_scheme(scheme)
     size = len(inputs["gfa"])
     found: list[Scores | Exception] = []
-    for threshold in (10**9, 0):  # numpy, then the kernels
+    rows = engine_batch.ROWS
+    # numpy in one piece, then the kernels with formulas evaluated in blocks of 16 rows
+    for threshold, block in ((10**9, 10**9), (0, 16)):
         engine_batch._threshold = threshold
+        engine_batch.ROWS = block
         try:
             found.append(score(compiled, inputs, size=size, not_applicable=not_applicable))
         except Exception as exc:  # compared below: both paths raise the same
             found.append(exc)
         finally:
             engine_batch._threshold = None
+            engine_batch.ROWS = rows
     return tuple(found)
 
 
