@@ -373,7 +373,11 @@ def _run(
             client = (
                 stack.enter_context(dask_client(scheduler, workers)) if engine == "dask" else None
             )
-            pool = stack.enter_context(process_pool(plan, workers)) if engine == "local" else None
+            pool = (
+                stack.enter_context(process_pool(plan, workers, chunk_rows=chunk_rows))
+                if engine == "local"
+                else None
+            )
             bar = stack.enter_context(ProgressBar(show_progress))
             job.progress = bar.update
             for source in sources:

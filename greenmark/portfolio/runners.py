@@ -537,18 +537,23 @@ class Pool:
 
 
 @contextmanager
-def process_pool(plan: AnyPlan, workers: int) -> Iterator[Pool | None]:
+def process_pool(plan: AnyPlan, workers: int, *, chunk_rows: int = 0) -> Iterator[Pool | None]:
     """A pool of ``workers`` processes (None for one worker: score in this process).
 
     The workers are started before any input is read (fork is cheap and sees no
     reader threads); on leaving, queued chunks are cancelled, running ones finish,
-    then the spool folder is removed.
+    then the spool folder is removed. Chunks of ``chunk_rows`` large enough for the
+    engine's compiled kernels: the kernels are loaded here first, once, and the forked
+    workers share them (instead of each loading them, about 0.4 s of CPU apiece).
     """
     if workers <= 1:
         yield None
         return
     methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    fork = "fork" in methods
+    context = multiprocessing.get_context("fork" if fork else None)
+    if fork:
+        _engine_kernels(chunk_rows)
     spool = Spool()
     executor = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(plan, os.getpid())
@@ -559,6 +564,17 @@ def process_pool(plan: AnyPlan, workers: int) -> Iterator[Pool | None]:
     finally:
         executor.shutdown(wait=True, cancel_futures=True)
         spool.close()
+
+
+def _engine_kernels(chunk_rows: int) -> None:
+    """Load the engine's compiled kernels in this process when chunks of ``chunk_rows``
+    rows are scored with them (nothing when the engine has no such kernels)."""
+    from greenmark.core import engine_batch
+
+    kernels = getattr(engine_batch, "kernels", None)
+    threshold = getattr(engine_batch, "threshold", None)
+    if callable(kernels) and callable(threshold) and chunk_rows >= threshold():
+        kernels()
 
 
 def part_options(job: BatchJob, source: Source, pool: Pool) -> PartOptions:
