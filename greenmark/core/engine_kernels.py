@@ -232,7 +232,6 @@ def criteria(
     zeros = np.zeros(BLOCK, dtype=np.uint8)  # not marked
     top_b = np.empty(BLOCK)  # the maximum
     points_b = np.empty(BLOCK)  # points not wanted
-    reached = np.empty(BLOCK, dtype=np.intp)  # bands reached, option index
     table_b = np.empty(BLOCK)  # the points earned
     words_b = np.empty(BLOCK, dtype=np.uint64)  # bit 0: rule input missing, 1: applies input
     for lo in range(0, n, BLOCK):
@@ -284,18 +283,23 @@ def criteria(
             sums = extra_b[s] if is_bonus else core_b[s]
             most = most_b[s]
             g0 = give_start[c]
-            if k == BANDS:  # thresholds reached (a NaN reaches none)
+            earned = table_b  # the points each building earns, before blanks and N/A
+            if k == BANDS:  # the last threshold reached gives (none, or a NaN: give[0])
                 is_lower = lower[c] != 0
+                first = give[g0]
                 for j in range(m):
                     key = -x_of[j] if is_lower else x_of[j]
                     size = abs(key)
                     # np.maximum(1.0, |key|), then the rounding allowance
                     points_b[j] = key + 1e-9 * (1.0 if size < 1.0 else size)
-                    reached[j] = 0
+                    earned[j] = first
+                # thresholds ascend: reaching one means reaching those before it too
                 for q in range(at_start[c], at_start[c + 1]):
-                    edge = at[q]
+                    edge, gives = at[q], give[g0 + 1 + q - at_start[c]]
                     for j in range(m):
-                        reached[j] += points_b[j] >= edge
+                        earned[j] = gives if points_b[j] >= edge else earned[j]
+                for j in range(m):
+                    earned[j] = _minimum(earned[j], top_of[j])
             elif k == CHOICE:  # the option index (NaN: the first)
                 n_give = give_start[c + 1] - g0
                 for j in range(m):
@@ -310,9 +314,8 @@ def criteria(
                             return c
                     else:
                         return c
-                    reached[j] = code
-            earned = table_b  # the points each building earns, before blanks and N/A
-            if k == FORMULA:
+                    earned[j] = give[g0 + code]
+            elif k == FORMULA:
                 for j in range(m):
                     x, t = x_of[j], top_of[j]
                     # np.clip: with array bounds the bound wins a tie, with scalars the value
@@ -325,12 +328,6 @@ def criteria(
                 yes = give[g0 + 1]
                 for j in range(m):
                     earned[j] = yes if x_of[j] != 0.0 else 0.0
-            else:  # BANDS (then np.minimum with the maximum) and CHOICE: a table entry
-                for j in range(m):
-                    earned[j] = give[g0 + reached[j]]
-                if k == BANDS:
-                    for j in range(m):
-                        earned[j] = _minimum(earned[j], top_of[j])
             if by_type and k != FORMULA:  # a type's smaller maximum caps every rule
                 for j in range(m):
                     earned[j] = _minimum(earned[j], top_of[j])
