@@ -247,13 +247,15 @@ def criteria(
             holds_of = numba.carray(_u1_pointer(applies_at[c] + lo), m) if applies_at[c] else ones
             mark_of = numba.carray(_u1_pointer(marked_at[c] + lo), m) if marked_at[c] else zeros
             by_type = top_at[c] != 0
+            simple = applies_at[c] == 0 and marked_at[c] == 0 and not by_type and n_words == 1
+            scalar_top = top[c]
             if by_type:
                 top_of = numba.carray(_f8_pointer(top_at[c] + 8 * lo), m)
-            else:
+            else:  # one maximum: read as a scalar, spread only for the general loop below
                 top_of = top_b
-                scalar_top = top[c]
-                for j in range(m):
-                    top_b[j] = scalar_top
+                if not simple:
+                    for j in range(m):
+                        top_b[j] = scalar_top
             if n_words == 1:
                 word_of = bits[0][lo:hi]
                 rule_bits = rule_mask[c, 0]
@@ -299,7 +301,7 @@ def criteria(
                     for j in range(m):
                         earned[j] = gives if points_b[j] >= edge else earned[j]
                 for j in range(m):
-                    earned[j] = _minimum(earned[j], top_of[j])
+                    earned[j] = _minimum(earned[j], top_of[j] if by_type else scalar_top)
             elif k == CHOICE:  # the option index (NaN: the first)
                 n_give = give_start[c + 1] - g0
                 for j in range(m):
@@ -317,7 +319,7 @@ def criteria(
                     earned[j] = give[g0 + code]
             elif k == FORMULA:
                 for j in range(m):
-                    x, t = x_of[j], top_of[j]
+                    x, t = x_of[j], (top_of[j] if by_type else scalar_top)
                     # np.clip: with array bounds the bound wins a tie, with scalars the value
                     clipped = x if x > 0.0 else 0.0
                     clipped = clipped if clipped < t else t
@@ -331,9 +333,8 @@ def criteria(
             if by_type and k != FORMULA:  # a type's smaller maximum caps every rule
                 for j in range(m):
                     earned[j] = _minimum(earned[j], top_of[j])
-            if applies_at[c] == 0 and marked_at[c] == 0 and not by_type and n_words == 1:
-                # the common case: nothing makes the criterion N/A
-                t = top[c]
+            if simple:  # the common case: nothing makes the criterion N/A
+                t = scalar_top
                 least = t - 1e-9
                 top_add = 0.0 if is_bonus else t
                 for j in range(m):
