@@ -696,19 +696,10 @@ def _environment(compiled: CompiledScheme, inputs: Mapping[str, Array], n: int) 
     for flag, (owner, option) in compiled.needed_flags.items():
         env[flag] = env[owner] == option
     for name, derived in compiled.derived:
-        env[name] = engine_batch.evaluate(derived, env, n, _finite)
+        column = derived(env, n).astype(np.float64, copy=False)
+        # inf/-inf (a division by zero) is no value: it must never reach a cap as full points
+        env[name] = np.where(np.isfinite(column), column, np.nan)
     return env
-
-
-def _as_float(value: Array) -> Array:
-    return value.astype(np.float64, copy=False)
-
-
-def _finite(value: Array) -> Array:
-    """A derived quantity as float64, NaN where not finite: inf/-inf (a division by zero)
-    is no value, it must never reach a cap as full points."""
-    column = value.astype(np.float64, copy=False)
-    return np.where(np.isfinite(column), column, np.nan)
 
 
 def _totals(
@@ -895,7 +886,7 @@ def score(
             else column_status != Status.NOT_ASSESSED
         )
     for name, metric in compiled.metrics:
-        env[name] = engine_batch.evaluate(metric, env, n, _as_float)
+        env[name] = metric(env, n).astype(np.float64, copy=False)
     totals = (total_points, total_percent, total_max)
     conditions = None
     if batch is not None:

@@ -16,7 +16,7 @@ imported on the first large batch only (see :func:`kernels`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
@@ -59,42 +59,6 @@ _threshold: int | None = None  # tests set it to force one path
 def threshold() -> int:
     """Batches from this many buildings up are scored by the kernels."""
     return THRESHOLD if _threshold is None else _threshold
-
-
-ROWS = 32_768
-"""Buildings per block when a formula is evaluated block by block (its temporaries then
-stay in the cache instead of each taking fresh memory)."""
-
-
-def evaluate(
-    formula: Formula,
-    env: Mapping[str, Any],
-    n: int,
-    finish: Callable[[Array], Array] | None = None,
-) -> Array:
-    """``formula`` over ``n`` buildings (then ``finish``), block by block when ``n`` is
-    large. Formulas are made of element-by-element operations, which give each element
-    the same bits whatever the block; ``**`` (``np.power``, whose vectorised code may
-    differ from its scalar code) is evaluated in one piece."""
-    if n <= ROWS or "**" in formula.source:
-        found = formula(env, n)
-        return finish(found) if finish is not None else found
-    columns = {name: env[name] for name in formula.names}
-    out: Array | None = None
-    for lo in range(0, n, ROWS):
-        hi = min(n, lo + ROWS)
-        part = {
-            name: value[lo:hi] if isinstance(value, np.ndarray) and value.shape == (n,) else value
-            for name, value in columns.items()
-        }
-        found = formula(part, hi - lo)
-        if finish is not None:
-            found = finish(found)
-        if out is None:
-            out = np.empty(n, dtype=found.dtype)
-        out[lo:hi] = found
-    assert out is not None
-    return out
 
 
 @dataclass(frozen=True)
@@ -314,13 +278,13 @@ class Batch:
                 value = _column(env[c.choice_input], n)
             else:
                 assert c.expression is not None
-                value = _column(evaluate(c.expression, env, n), n)
+                value = _column(c.expression(env, n), n)
             if value is None or (value.dtype == np.bool_ and c.lower_is_better):
                 return None  # numpy: negating booleans is refused
             # a boolean rule value counts as 0/1 (and is always finite, as numpy has it)
             value_at[i] = address(value.astype(np.float64, copy=False))
             if c.applies is not None:
-                applies = _holds(evaluate(c.applies, env, n), n)
+                applies = _holds(c.applies(env, n), n)
                 if applies is None:
                     return None
                 applies_at[i] = address(applies)
@@ -442,7 +406,7 @@ class Batch:
         def holds(formula: Formula | None) -> int:
             if formula is None:
                 return 0
-            found = _holds(evaluate(formula, env, n), n)
+            found = _holds(formula(env, n), n)
             if found is None:
                 raise _Refused
             keep.append(found)

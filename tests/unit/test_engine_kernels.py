@@ -6,8 +6,7 @@ the formula environment are compared byte for byte, on random engine inputs that
 validation has seen: NaN, infinities, negative and signed zeros, huge numbers, option
 indices out of range (both paths then raise), and the assessor's N/A marks; on a
 scheme that uses every feature the kernels handle, on a percent-scored one and on
-every bundled scheme. The kernel path evaluates formulas in blocks of a few rows, so
-that block edges fall everywhere.
+every bundled scheme.
 """
 
 from __future__ import annotations
@@ -284,18 +283,14 @@ def both_paths(scheme, inputs, not_applicable=None) -> tuple[Scores | Exception,
     compiled = compile_scheme(scheme)
     size = len(inputs["gfa"])
     found: list[Scores | Exception] = []
-    rows = engine_batch.ROWS
-    # numpy in one piece, then the kernels with formulas evaluated in blocks of 16 rows
-    for threshold, block in ((10**9, 10**9), (0, 16)):
+    for threshold in (10**9, 0):  # numpy, then the kernels
         engine_batch._threshold = threshold
-        engine_batch.ROWS = block
         try:
             found.append(score(compiled, inputs, size=size, not_applicable=not_applicable))
         except Exception as exc:  # compared below: both paths raise the same
             found.append(exc)
         finally:
             engine_batch._threshold = None
-            engine_batch.ROWS = rows
     return tuple(found)
 
 
