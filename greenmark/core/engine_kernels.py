@@ -337,16 +337,27 @@ def criteria(
                 t = scalar_top
                 least = t - 1e-9
                 top_add = 0.0 if is_bonus else t
-                for j in range(m):
-                    x = x_of[j]
-                    no_value = ((x - x) != 0.0) if finite else (x != x)
-                    not_given = ((word_of[j] & rule_bits) != 0) | no_value
-                    p = 0.0 if not_given else earned[j]
-                    code8 = np.uint8(_NOT_MET) + np.uint8(p > 0.0) + np.uint8(p >= least)
-                    out[j] = p
-                    state[j] = np.uint8(_NOT_ASSESSED) if not_given else code8
-                    sums[j] += p
-                    most[j] += top_add
+                if rule_bits:
+                    for j in range(m):
+                        x = x_of[j]
+                        no_value = ((x - x) != 0.0) if finite else (x != x)
+                        not_given = ((word_of[j] & rule_bits) != 0) | no_value
+                        p = 0.0 if not_given else earned[j]
+                        code8 = np.uint8(_NOT_MET) + np.uint8(p > 0.0) + np.uint8(p >= least)
+                        out[j] = p
+                        state[j] = np.uint8(_NOT_ASSESSED) if not_given else code8
+                        sums[j] += p
+                        most[j] += top_add
+                else:  # a bare input: its NaN shows in the value
+                    for j in range(m):
+                        x = x_of[j]
+                        not_given = ((x - x) != 0.0) if finite else (x != x)
+                        p = 0.0 if not_given else earned[j]
+                        code8 = np.uint8(_NOT_MET) + np.uint8(p > 0.0) + np.uint8(p >= least)
+                        out[j] = p
+                        state[j] = np.uint8(_NOT_ASSESSED) if not_given else code8
+                        sums[j] += p
+                        most[j] += top_add
             else:
                 for j in range(m):
                     t = top_of[j]
