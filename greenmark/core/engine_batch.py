@@ -256,8 +256,10 @@ class Batch:
         self, *, with_points: bool
     ) -> tuple[Array | None, Array, tuple[Array, Array, Array, Array, Array]] | None:
         """Every criterion's status (and points, ``with_points``) and the sections' core
-        points, bonus points, points, maximum and percent; None when a rule value is of
-        another type or an option index is outside its table (numpy then raises)."""
+        points, bonus points, points, maximum and percent (the bonus points None when
+        only :meth:`totals` reads them: the kernel sums them itself); None when a rule
+        value is of another type, an option index is outside its table or a building
+        type has no weights (the numpy path then raises)."""
         compiled, program, env, n = self.compiled, self.program, self.env, self.n
         not_applicable = self.not_applicable
         keep: list[Array] = []  # every array passed by address stays alive until the end
