@@ -311,8 +311,9 @@ def _run(
     quiet: bool,
 ) -> None:
     """The body of :func:`batch`; a signal in ``received`` stops it (see the module)."""
+    from greenmark.portfolio.console import render_table
     from greenmark.portfolio.crosstab import MultiSummary, render_comparison
-    from greenmark.portfolio.summary import PortfolioSummary, render_table
+    from greenmark.portfolio.summary import PortfolioSummary
     from greenmark.reports.portfolio import render_html
 
     console = err_console()

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from greenmark.portfolio.console import tier_mix
 from greenmark.portfolio.multi import MultiPlan
 from greenmark.portfolio.summary import NO_TIER, PortfolioSummary
 
@@ -118,24 +119,15 @@ def _codes(column: pa.ChunkedArray, scored: np.ndarray, categories: list[str]) -
 
 def render_comparison(console: Any, summary: dict[str, Any]) -> None:
     """The other schemes' tier mixes and the cross-tabs as rich tables (after the first
-    scheme's summary, :func:`greenmark.portfolio.summary.render_table`; the rows each
+    scheme's summary, :func:`greenmark.portfolio.console.render_table`; the rows each
     scheme scored and skipped are on the command's last lines)."""
     from rich.markup import escape
     from rich.table import Table
 
     for other in summary["other_schemes"]:
         scheme = other["scheme"]
-        tiers = Table(
-            title=escape(f"Tier mix — {scheme['id']} {scheme['version']}"), title_justify="left"
-        )
-        tiers.add_column("tier")
-        tiers.add_column("buildings", justify="right")
-        tiers.add_column("share", justify="right")
-        for tier in other["tiers"]:
-            tiers.add_row(escape(tier["title"]), f"{tier['buildings']:,}", f"{tier['share']:.1f} %")
-        for badge in other["badges"]:
-            tiers.add_row(f"badge: {escape(badge['title'])}", f"{badge['buildings']:,}", "")
-        console.print(tiers)
+        title = escape(f"Tier mix — {scheme['id']} {scheme['version']}")
+        console.print(tier_mix(title, other))
     for cross in summary["cross_tabs"]:
         first, second = cross["rows"]["id"], cross["columns"]["id"]
         table = Table(

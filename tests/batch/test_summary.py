@@ -106,7 +106,7 @@ def test_rich_table_prints_names_verbatim(tmp_path):
 
     from rich.console import Console
 
-    from greenmark.portfolio.summary import render_table
+    from greenmark.portfolio.console import render_table
 
     rows = {**ROWS, "Name": ["[bold]A[/", "B", "C", "D", "E"], "ID": ["[x]", "b", "c", "d", "e"]}
     buffer = io.StringIO()
