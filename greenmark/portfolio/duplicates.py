@@ -6,6 +6,12 @@ an id get "duplicate id ...: also at row N" added to their flags. Hashes seen so
 are kept in sorted runs of growing size (merged two by two when the newer is as
 large as the older), so taking in N ids costs O(N log N) whatever the chunking, and
 memory is 20 bytes per distinct id (hash, row of its first occurrence, input).
+
+The hash is a fixed function of the id's UTF-8 bytes (:func:`hash_text`: the length,
+then each 8-byte word, folded with MurmurHash3's 64-bit finaliser), the same in every
+process and run, and computed for a whole column at once with numpy: ids as a matrix
+of words, one column of words at a time. Two different ids share a hash with a
+probability of about 2**-64 per pair.
 """
 
 from __future__ import annotations
@@ -14,16 +20,89 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-#: Hashed in every process that hashes ids: equal values mean equal hashes of every text
-#: (a forked pool worker shares this process's hash key; a spawned one does not).
-PROBE = "greenmark duplicate ids"
+_MASK = (1 << 64) - 1
+_M1, _M2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53  # MurmurHash3 fmix64
+_SEED = 0x9E3779B97F4A7C15
+WIDE = 64
+"""Ids of up to this many bytes are hashed as a matrix of words; longer ones one by one."""
+
+
+def _mix_one(k: int) -> int:
+    k ^= k >> 33
+    k = (k * _M1) & _MASK
+    k ^= k >> 33
+    k = (k * _M2) & _MASK
+    return k ^ (k >> 33)
+
+
+def hash_text(data: bytes) -> int:
+    """The hash of the bytes ``data`` as :func:`id_hashes` gives it (signed 64-bit): the
+    reference, used for ids longer than :data:`WIDE` bytes."""
+    h = _mix_one(len(data) ^ _SEED)
+    padded = data + bytes(-len(data) % 8)
+    for at in range(0, len(padded), 8):
+        h = _mix_one(h ^ _mix_one(int.from_bytes(padded[at : at + 8], "little")))
+    return h - (1 << 64) if h >> 63 else h
+
+
+def _mix(k: np.ndarray) -> np.ndarray:
+    """:func:`_mix_one` on a column of uint64 (wrapping products), in place."""
+    k ^= k >> np.uint64(33)
+    k *= np.uint64(_M1)
+    k ^= k >> np.uint64(33)
+    k *= np.uint64(_M2)
+    k ^= k >> np.uint64(33)
+    return k
 
 
 def id_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The hash of each id (this process's ``hash`` of the text; no nulls expected)."""
-    texts = ids.to_pylist()
-    return np.fromiter((hash(i) for i in texts), dtype=np.int64, count=len(texts))
+    """The hash of each id's text (:func:`hash_text`), as int64; a null id hashes as ""."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks() if ids.num_chunks else pa.array([], pa.string())
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        ids = ids.cast(pa.string())
+    if ids.null_count:
+        ids = ids.fill_null("")
+    lengths = np.asarray(pc.binary_length(ids), dtype=np.int64)
+    hashes = _mix(lengths.astype(np.uint64) ^ np.uint64(_SEED))
+    short = lengths <= WIDE
+    some = short if not short.all() else None
+    width = 8 * -(-int(lengths[short].max(initial=0)) // 8)
+    if width:
+        words = _words(ids if some is None else ids.filter(pa.array(some)), width)
+        index = slice(None) if some is None else some
+        mixed = hashes[index]
+        word_count = (lengths[index] + 7) // 8
+        for j in range(width // 8):
+            np.copyto(mixed, _mix(mixed ^ _mix(words[:, j].copy())), where=word_count > j)
+        hashes[index] = mixed
+    for row in np.flatnonzero(~short).tolist():
+        hashes[row] = np.int64(hash_text(ids[row].as_py().encode())).view(np.uint64)
+    return hashes.view(np.int64)
+
+
+def _words(ids: pa.Array, width: int) -> np.ndarray:
+    """Ids of at most ``width`` bytes (a multiple of 8) as rows of little-endian 64-bit
+    words, zero-padded: padded by Arrow to one length, so that its data buffer is the
+    matrix itself."""
+    padded = pc.ascii_rpad(ids, width=width, padding="\0")
+    offsets = np.frombuffer(
+        padded.buffers()[1],
+        dtype=np.int64 if pa.types.is_large_string(padded.type) else np.int32,
+        count=len(padded) + 1,
+        offset=padded.offset * (8 if pa.types.is_large_string(padded.type) else 4),
+    )
+    if len(padded) and not (np.diff(offsets) == width).all():  # pragma: no cover - Arrow pads bytes
+        rows = [(t or "").encode() for t in ids.to_pylist()]
+        return np.frombuffer(b"".join(r.ljust(width, b"\0") for r in rows), "<u8").reshape(
+            len(rows), width // 8
+        )
+    data = np.frombuffer(padded.buffers()[2] or b"", dtype=np.uint8)
+    start = int(offsets[0]) if len(padded) else 0
+    matrix = data[start : start + len(padded) * width]
+    return matrix.view("<u8").reshape(len(padded), width // 8)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from greenmark.portfolio.chunk import ChunkResult, Plan
-from greenmark.portfolio.duplicates import PROBE, id_hashes
+from greenmark.portfolio.duplicates import id_hashes
 from greenmark.portfolio.io import PartEncoder
 from greenmark.portfolio.multi import AnyPlan, MultiPlan
 from greenmark.portfolio.stitch import read_part
@@ -64,7 +64,6 @@ class PartOptions:
     results: bool  # spool the numbered results table (a summary of several schemes reads it)
     summary: bool  # work out the chunk's part of the summary here
     encoder: PartEncoder | None  # encode the rows for the output (None: none written)
-    probe: int = field(default_factory=lambda: hash(PROBE))  # the parent's hash of PROBE
 
 
 @dataclass
@@ -129,11 +128,10 @@ def finish_chunk(
         done.scored_by = [int(mask.sum()) for mask in masks]
     if not results.num_rows:
         return done
-    hashed = options.ids and hash(PROBE) == options.probe
-    if options.results or (options.ids and not hashed):
+    if options.results:
         done.results = _spooled(options.folder, "r") + ".arrow"
         write_ipc(done.results, results)
-    if hashed:
+    if options.ids:
         done.keys = _spooled(options.folder, "k") + ".arrow"
         keys = pa.table({"row": results.column("row"), "hash": id_hashes(results.column("id"))})
         write_ipc(done.keys, keys)
@@ -181,14 +179,10 @@ def _take_finished(job: BatchJob, source: Source, chunk: Chunk, done: FinishedCh
     results = take(done.results) if done.results is not None else None
     rewritten = False
     if done.rows and job.ids is not None:
-        if done.keys is not None:
-            keys = take(done.keys)
-            rows = keys.column("row").to_numpy()
-            hashes = keys.column("hash").to_numpy()
-        else:  # the worker's hashes are not this process's: hash here
-            assert results is not None
-            rows = np.asarray(results.column("row").to_numpy(), dtype=np.int64)
-            hashes = id_hashes(results.column("id"))
+        assert done.keys is not None  # the worker hashed the ids
+        keys = take(done.keys)
+        rows = keys.column("row").to_numpy()
+        hashes = keys.column("hash").to_numpy()
         found = job.ids.find(source.name, rows, hashes)
         if found is not None:
             if results is None:

@@ -14,10 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from batch.conftest import NRB_CSV, NRB_PARQUET, popen_greenmark
 from batch.test_batch_hardening import LINUX, children, spools_of, wait_for_temp, wait_gone
-from greenmark.portfolio.duplicates import DuplicateIds
+from greenmark.portfolio.duplicates import WIDE, DuplicateIds, hash_text, id_hashes
 from greenmark.portfolio.runners import group_tasks
 from greenmark.portfolio.stitch import ParquetStitcher, decode, encode, encode_parquet, read_footer
 
@@ -154,6 +156,39 @@ def test_stitched_parts_read_back_as_one_table_and_none_as_an_empty_one():
 
 
 # ----------------------------------------------------------------------------- duplicates
+
+
+def test_an_id_hashes_the_same_in_every_process_and_run():
+    # a fixed function of the bytes: pinned, so a pool worker (forked or spawned) agrees
+    assert hash_text(b"") == -7160610219483255062
+    assert hash_text(b"B0000001") == -6651649780472879369
+    assert id_hashes(pa.array(["B0000001", ""])).tolist() == [
+        -6651649780472879369,
+        -7160610219483255062,
+    ]
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.text(max_size=12), st.text(min_size=WIDE - 2, max_size=WIDE + 9)),
+        max_size=40,
+    ),
+    st.integers(0, 5),
+)
+def test_id_hashes_of_a_column_match_the_reference_one_by_one(texts, cut):
+    column = pa.array(texts, pa.string())
+    expected = [hash_text((t or "").encode()) for t in texts]
+    assert id_hashes(column).tolist() == expected
+    assert id_hashes(column.slice(cut)).tolist() == expected[cut:]  # an offset into buffers
+    assert id_hashes(column.cast(pa.large_string())).tolist() == expected
+    assert id_hashes(pa.chunked_array([column[:cut], column[cut:]], pa.string())).tolist() == (
+        expected
+    )
+
+
+def test_ids_that_differ_only_in_padding_or_length_hash_apart():
+    hashes = id_hashes(pa.array(["a", "a\x00", "a" * 8, "a" * 9, "x" * (WIDE + 1), "x" * WIDE]))
+    assert len(set(hashes.tolist())) == 6
 
 
 def test_duplicate_ids_found_in_runs_match_a_plain_dictionary():
