@@ -43,7 +43,7 @@ from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.resources import make_parent
 from greenmark.core.tomlfile import read_toml
 from greenmark.portfolio.source import Chunk, Source
-from greenmark.portfolio.stitch import ParquetStitcher, encode_parquet, parquet_options
+from greenmark.portfolio.stitch import ParquetStitcher, encode_parquet, parquet_options, read_part
 
 OUTPUT_KINDS = {".csv": "csv", ".parquet": "parquet", ".json": "json", ".jsonl": "jsonl"}
 
@@ -415,6 +415,17 @@ class TableWriter:
             self._stream.write(b"\n" if self._first else b",\n")
         self._stream.write(data)
         self._first = False
+
+    def write_encoded_file(self, path: str, rows: int) -> None:
+        """:meth:`write_encoded` for rows encoded into the file ``path`` (by a pool worker):
+        a Parquet part's row groups are copied without being read into this process."""
+        if not rows:
+            return
+        if self._stitcher is None:
+            self.write_encoded(read_part(path), rows)
+            return
+        self.rows += rows
+        self._stitcher.append_file(path)
 
     def _close(self) -> None:
         if self._background is not None:

@@ -193,7 +193,7 @@ def _take_finished(job: BatchJob, source: Source, chunk: Chunk, done: FinishedCh
             if job.results is not None:
                 job.results.write(results)
     if done.encoded is not None and job.results is not None and not rewritten:
-        job.results.write_encoded(read_part(done.encoded), done.rows)
+        job.results.write_encoded_file(done.encoded, done.rows)
     scored = done.rows
     if done.scored_by is not None:
         job.partly += done.rows - done.every
