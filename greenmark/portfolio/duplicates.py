@@ -3,9 +3,10 @@
 A results chunk's ids are hashed (:func:`id_hashes`, in a pool worker or in this
 process) and looked up among the hashes of every id seen so far; the later rows of
 an id get "duplicate id ...: also at row N" added to their flags. Hashes seen so far
-are kept in sorted runs of growing size (merged two by two when the newer is as
-large as the older), so taking in N ids costs O(N log N) whatever the chunking, and
-memory is 20 bytes per distinct id (hash, row of its first occurrence, input).
+are kept in sorted runs (eight runs of one size merged into one of the next), so
+taking in N ids costs O(N log N) whatever the chunking, and memory is 16 bytes per
+distinct id (hash; row of its first occurrence and input) and a filter of 2 bits per
+id (:class:`_Bitmap`) that spares most ids the look in the runs.
 
 The hash is a fixed function of the id's UTF-8 bytes (:func:`hash_text`: the length,
 then each 8-byte word, folded with MurmurHash3's 64-bit finaliser), the same in every
@@ -118,8 +119,58 @@ class Found:
 @dataclass
 class _Run:
     hashes: np.ndarray  # sorted, distinct
-    first: np.ndarray  # row of each hash's first occurrence
-    origin: np.ndarray  # index in ``sources``
+    seen_at: np.ndarray  # first occurrence: index in ``sources`` << ROW_BITS | row
+
+
+ROW_BITS = 48  # rows below 2**48; the input's index above
+_ROWS = np.int64((1 << ROW_BITS) - 1)
+FILTER_BITS = 1 << 23
+"""Bits of the filter to begin with (a megabyte); it grows fourfold whenever it holds
+fewer than :data:`FILTER_BITS_PER_ID` bits per distinct id."""
+FILTER_BITS_PER_ID = 16  # about 6 % of new ids then need a look in the runs
+MERGE = 8
+"""Runs merged at once: a chunk's run joins seven others of its size, eight such runs
+make one of the next level, and so on. Each hash is then moved about log8(ids / chunk
+rows) times (a third of pairwise merging), and there are at most seven runs per level
+to look in (for the few ids the filter lets through)."""
+
+
+class _Bitmap:
+    """One bit per value of a hash's top bits: clear means no id with such a hash was
+    seen (a one-sided filter before the sorted runs)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size  # a power of two
+        self._shift = np.uint64(64 - (size.bit_length() - 1))
+        self._words = np.zeros(size // 64, dtype=np.uint64)
+
+    def _places(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        index = hashes.view(np.uint64) >> self._shift
+        return index >> np.uint64(6), np.uint64(1) << (index & np.uint64(63))
+
+    def holds(self, hashes: np.ndarray) -> np.ndarray:
+        word, bit = self._places(hashes)
+        return (self._words[word] & bit) != 0
+
+    def add(self, hashes: np.ndarray) -> None:
+        """Set the bits of ``hashes``, which are sorted (a run's, or a chunk's new ones):
+        the bits of each word are gathered first, each word is then written once."""
+        if not len(hashes):
+            return
+        word, bit = self._places(hashes)
+        starts = np.flatnonzero(np.diff(word, prepend=~word[:1]))  # a new word begins
+        self._words[word[starts]] |= np.bitwise_or.reduceat(bit, starts)
+
+
+def _merged(runs: list[_Run]) -> _Run:
+    """Sorted runs of distinct hashes (none in two runs) as one: a stable sort of their
+    concatenation only merges the runs (Timsort finds them)."""
+    hashes = np.concatenate([run.hashes for run in runs])
+    order = np.argsort(hashes, kind="stable")
+    return _Run(
+        hashes[order],
+        np.concatenate([run.seen_at for run in runs])[order],
+    )
 
 
 class DuplicateIds:
@@ -127,6 +178,9 @@ class DuplicateIds:
 
     def __init__(self) -> None:
         self._runs: list[_Run] = []
+        self._levels: list[int] = []  # of each run: merged that many times over
+        self._seen = _Bitmap(FILTER_BITS)
+        self._distinct = 0
         self.sources: list[str] = []
         self.count = 0
         self.examples: list[str] = []
@@ -134,7 +188,7 @@ class DuplicateIds:
     @property
     def distinct(self) -> int:
         """Distinct ids seen so far."""
-        return sum(len(run.hashes) for run in self._runs)
+        return self._distinct
 
     def flag(self, source: str, results: pa.Table) -> pa.Table:
         """``results`` with "duplicate id" added to the flags of ids seen before."""
@@ -142,14 +196,18 @@ class DuplicateIds:
         found = self.find(source, rows, id_hashes(results.column("id")))
         return self.mark(source, results, found) if found is not None else results
 
-    def find(self, source: str, rows: np.ndarray, hashes: np.ndarray) -> Found | None:
+    def find(
+        self, source: str, rows: np.ndarray, hashes: np.ndarray, order: np.ndarray | None = None
+    ) -> Found | None:
         """Take in a chunk's ids (by hash, with their rows); the rows repeating one seen
-        before (in this chunk or an earlier one), or None when there are none."""
+        before (in this chunk or an earlier one), or None when there are none. ``order``:
+        ``hashes``' stable argsort when already worked out (by the pool worker)."""
         if source not in self.sources:
             self.sources.append(source)
         here = self.sources.index(source)
         count = len(hashes)
-        order = np.argsort(hashes, kind="stable")
+        if order is None:
+            order = np.argsort(hashes, kind="stable")
         ordered = hashes[order]
         starts = np.ones(count, dtype=bool)
         starts[1:] = ordered[1:] != ordered[:-1]
@@ -159,17 +217,19 @@ class DuplicateIds:
         first_row[order[~starts]] = rows[leader[~starts]]
         distinct = order[starts]  # ascending hashes, first row of each in this chunk
         seen = np.zeros(len(distinct), dtype=bool)
-        keys = hashes[distinct]
-        for run in self._runs:
+        maybe = np.flatnonzero(self._seen.holds(hashes[distinct]))  # the filter's hits only
+        keys = hashes[distinct[maybe]]
+        for run in self._runs if len(maybe) else ():
             position = np.searchsorted(run.hashes, keys)
             inside = position < len(run.hashes)
             hit = np.zeros(len(keys), dtype=bool)
             hit[inside] = run.hashes[position[inside]] == keys[inside]
             if hit.any():
-                seen |= hit
+                seen[maybe[hit]] = True
                 where = position[hit]
-                first_row[distinct[hit]] = run.first[where]
-                first_origin[distinct[hit]] = run.origin[where]
+                seen_at = run.seen_at[where]
+                first_row[distinct[maybe[hit]]] = seen_at & _ROWS
+                first_origin[distinct[maybe[hit]]] = seen_at >> ROW_BITS
         if seen.any():  # the chunk's later rows of such an id point to the first one too
             group = np.cumsum(starts) - 1  # index in ``distinct`` of each ordered row
             from_before = seen[group] & ~starts
@@ -177,26 +237,28 @@ class DuplicateIds:
             first_origin[order[from_before]] = first_origin[distinct[group[from_before]]]
         new = distinct[~seen]
         if len(new):
-            self._push(_Run(hashes[new], rows[new], np.full(len(new), here, dtype=np.int32)))
+            self._distinct += len(new)
+            if self._distinct * FILTER_BITS_PER_ID > self._seen.size:
+                self._seen = _Bitmap(self._seen.size * 4)  # fewer false hits: refilled
+                for run in self._runs:
+                    self._seen.add(run.hashes)
+            self._seen.add(hashes[new])
+            self._push(_Run(hashes[new], rows[new] | np.int64(here) << ROW_BITS))
         positions = np.flatnonzero(first_row >= 0)
         if not len(positions):
             return None
         return Found(positions, first_row[positions], first_origin[positions])
 
     def _push(self, run: _Run) -> None:
+        """Add a run; :data:`MERGE` runs of one level become one run of the next."""
         self._runs.append(run)
-        while len(self._runs) > 1 and len(self._runs[-2].hashes) <= 2 * len(self._runs[-1].hashes):
-            newer = self._runs.pop()
-            older = self._runs.pop()
-            hashes = np.concatenate([older.hashes, newer.hashes])
-            order = np.argsort(hashes, kind="stable")  # two sorted runs: merged in one pass
-            self._runs.append(
-                _Run(
-                    hashes[order],
-                    np.concatenate([older.first, newer.first])[order],
-                    np.concatenate([older.origin, newer.origin])[order],
-                )
-            )
+        self._levels.append(0)
+        while len(self._levels) >= MERGE and len(set(self._levels[-MERGE:])) == 1:
+            level = self._levels[-1] + 1
+            merged = _merged(self._runs[-MERGE:])
+            del self._runs[-MERGE:], self._levels[-MERGE:]
+            self._runs.append(merged)
+            self._levels.append(level)
 
     def mark(self, source: str, results: pa.Table, found: Found) -> pa.Table:
         """``results`` with "duplicate id" added to the flags of the rows ``found``."""

@@ -133,7 +133,9 @@ def finish_chunk(
         write_ipc(done.results, results)
     if options.ids:
         done.keys = _spooled(options.folder, "k") + ".arrow"
-        keys = pa.table({"row": results.column("row"), "hash": id_hashes(results.column("id"))})
+        hashes = id_hashes(results.column("id"))
+        order = np.argsort(hashes, kind="stable")  # sorted here, not in the parent
+        keys = pa.table({"row": results.column("row"), "hash": hashes, "order": order})
         write_ipc(done.keys, keys)
     if options.summary and isinstance(plan, Plan):
         done.summary = _summary(plan).partial(results)
@@ -183,7 +185,7 @@ def _take_finished(job: BatchJob, source: Source, chunk: Chunk, done: FinishedCh
         keys = take(done.keys)
         rows = keys.column("row").to_numpy()
         hashes = keys.column("hash").to_numpy()
-        found = job.ids.find(source.name, rows, hashes)
+        found = job.ids.find(source.name, rows, hashes, keys.column("order").to_numpy())
         if found is not None:
             if results is None:
                 assert done.encoded is not None

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from batch.conftest import NRB_CSV, NRB_PARQUET, popen_greenmark
 from batch.test_batch_hardening import LINUX, children, spools_of, wait_for_temp, wait_gone
+from greenmark.portfolio import duplicates
 from greenmark.portfolio.duplicates import WIDE, DuplicateIds, hash_text, id_hashes
 from greenmark.portfolio.runners import group_tasks
 from greenmark.portfolio.stitch import ParquetStitcher, decode, encode, encode_parquet, read_footer
@@ -189,6 +190,36 @@ def test_id_hashes_of_a_column_match_the_reference_one_by_one(texts, cut):
 def test_ids_that_differ_only_in_padding_or_length_hash_apart():
     hashes = id_hashes(pa.array(["a", "a\x00", "a" * 8, "a" * 9, "x" * (WIDE + 1), "x" * WIDE]))
     assert len(set(hashes.tolist())) == 6
+
+
+def test_duplicate_ids_match_a_plain_dictionary_across_merges_and_filter_growth(monkeypatch):
+    # a tiny filter that grows many times, and enough chunks for runs of three levels
+    monkeypatch.setattr(duplicates, "FILTER_BITS", 256)
+    rng = np.random.default_rng(11)
+    ids = DuplicateIds()
+    first: dict[int, int] = {}
+    row = 0
+    for chunk in range(80):
+        size = int(rng.integers(1, 400))
+        hashes = rng.integers(-(2**63), 2**63 - 1, size=size, dtype=np.int64)
+        repeats = rng.random(size) < 0.05  # some ids seen before, some twice in a chunk
+        if first and repeats.any():
+            hashes[repeats] = rng.choice(np.fromiter(first, np.int64), int(repeats.sum()))
+        rows = np.arange(row + 1, row + size + 1, dtype=np.int64)
+        row += size
+        order = np.argsort(hashes, kind="stable") if chunk % 2 else None
+        found = ids.find("in.csv", rows, hashes, order)
+        expected = {}
+        for index, (key, at) in enumerate(zip(hashes.tolist(), rows.tolist(), strict=True)):
+            if key in first:
+                expected[index] = first[key]
+            else:
+                first[key] = at
+        got = {}
+        if found is not None:
+            got = dict(zip(found.positions.tolist(), found.first_row.tolist(), strict=True))
+        assert got == expected
+    assert ids.distinct == len(first)
 
 
 def test_duplicate_ids_found_in_runs_match_a_plain_dictionary():
