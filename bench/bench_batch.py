@@ -40,6 +40,15 @@ from greenmark.portfolio.synthetic import Distributions, chunks, to_arrow
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def as_installed(scratch: Path) -> None:
+    """Commands this process starts from now on run as an installed greenmark does: with
+    compiled bytecode (kept under ``scratch`` through ``PYTHONPYCACHEPREFIX``, so that the
+    source tree is not touched even where ``PYTHONDONTWRITEBYTECODE`` is set; a first run
+    writes it), instead of compiling every module whose bytecode is missing, each run."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+
+
 def portfolio(scheme_id: str, rows: int, folder: Path, seed: int = 2026) -> Path:
     """The synthetic portfolio as Parquet, generated once (streamed in 200,000-row chunks)."""
     path = folder / f"{scheme_id}-{rows}.parquet"

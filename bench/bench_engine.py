@@ -1,7 +1,7 @@
 """Engine throughput: score N synthetic buildings in one call, against one pass over the input.
 
 Run: python bench/bench_engine.py [N] [SCHEME] [--runs R] [--naive M] [--stages]
-                                  [--chunk-rows C] [--no-hugepages]
+                                  [--chunk-rows C] [--library-defaults]
 (default 1,000,000 buildings on gm-nrb, best of 5)
 
 The input is built as the batch builds it: a seeded synthetic portfolio
@@ -25,10 +25,12 @@ floors, tiers and badges; the rest); the machine's load; and last the ratio
 thread, as in the batch runner.
 
 The engine's system time is the kernel handing out the fresh pages its results fill
-(the memory pass allocates nothing). On a shared virtual machine that cost varies
-from run to run and is worst when numpy asks for huge pages (the kernel may compact
-memory to find them); ``--no-hugepages`` turns that advice off, as
-``NUMPY_MADVISE_HUGEPAGE=0`` does, to tell the two apart.
+(the memory pass allocates nothing). The bench runs as the ``greenmark`` command does:
+numpy gives no huge-page advice (``NUMPY_MADVISE_HUGEPAGE=0``: on a kernel that compacts
+memory to find huge pages, a fresh array costs more than the work done on it) and the C
+allocator keeps freed arrays for the next call
+(:func:`greenmark.portfolio.runners.reuse_freed_memory`, as batch runs do);
+``--library-defaults`` leaves both at numpy's and glibc's defaults, to tell them apart.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from greenmark.core.reference import score_one
 from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.portfolio.chunk import Plan, prepare
 from greenmark.portfolio.mapping import bind, direct_mapping
-from greenmark.portfolio.runners import single_threaded_blas
+from greenmark.portfolio.runners import reuse_freed_memory, single_threaded_blas
 from greenmark.portfolio.synthetic import Distributions, chunks, to_arrow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,16 +184,17 @@ def main(argv: list[str] | None = None) -> None:
         help="also score the input in chunks of this many rows, as the batch does (0: not)",
     )
     parser.add_argument(
-        "--no-hugepages",
+        "--library-defaults",
         action="store_true",
-        help="numpy does not advise huge pages for large arrays (NUMPY_MADVISE_HUGEPAGE=0)",
+        help="numpy advises huge pages and glibc returns freed memory (not as greenmark runs)",
     )
     args = parser.parse_args(argv)
     single_threaded_blas()
-    if args.no_hugepages:
+    if not args.library_defaults:
         from numpy._core.multiarray import _set_madvise_hugepage
 
         _set_madvise_hugepage(False)
+        reuse_freed_memory()
     n = args.n
     scheme, arrays, marks, rows = encoded_inputs(args.scheme, n)
     compiled = compile_scheme(scheme)

@@ -7,11 +7,12 @@ Run:
 
 Each run is ``greenmark batch INPUT --scheme S --out OUT --workers N --quiet`` in its
 own process (start-up, reading, scoring, writing: end to end); the runs of every worker
-count are interleaved, so a machine that gets busier or quieter during the benchmark
-weighs on each alike. The table shows the best wall time, the CPU time (user + system,
-all processes) and the peak resident memory of that run, with the load average before
-and after; the last line is ``speed-up 2 workers / 1 worker = X.XX`` (best wall of one
-worker over best wall of two).
+count are interleaved (from compiled bytecode, as an installed greenmark runs), so a
+machine that gets busier or quieter during the benchmark weighs on each alike. The table
+shows the best wall time, the CPU time (user + system, all processes) and the peak
+resident memory of that run, with the load average before and after; the last line is
+``speed-up 2 workers / 1 worker = X.XX`` (best wall of one worker over best wall of
+two).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import portfolio
+from bench_batch import as_installed, portfolio
 
 
 def load() -> str:
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="greenmark-scaling-") as temp:
         work = Path(temp)
+        as_installed(work)  # compiled bytecode, as installed
         if args.input is not None:
             data = args.input.resolve()
             rows = pq.ParquetFile(str(data)).metadata.num_rows

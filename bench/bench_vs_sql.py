@@ -16,7 +16,8 @@ row of the three outputs is then compared: totals, tier, next tier, points neede
 what blocks, section totals and status counts must agree. The table shows the best
 wall time of ``--repeat`` runs and the CPU time of that run (user + system, all
 processes); the last line is ``greenmark/duckdb = X.XX`` (below 1.00: greenmark is
-faster).
+faster). Commands run as installed ones do, from compiled bytecode
+(:func:`bench_batch.as_installed`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import portfolio
+from bench_batch import as_installed, portfolio
 from scoring_queries import duckdb_query, polars_program
 
 from greenmark.core.scheme import load_scheme, resolve_scheme
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> None:
     scheme = load_scheme(resolve_scheme(args.scheme))
     with tempfile.TemporaryDirectory(prefix="greenmark-vs-sql-") as temp:
         work = Path(temp)
+        as_installed(work)  # compiled bytecode, as installed
         if args.input is not None:
             data = args.input.resolve()
             rows = pq.ParquetFile(str(data)).metadata.num_rows

@@ -59,7 +59,9 @@ BOQ_UNITS: tuple[str, ...] = ("kg", "t", "m3", "m2")
 class _Model(BaseModel):
     """Strict: no text for a number or a boolean, no inf or nan; unknown keys refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, allow_inf_nan=False, defer_build=True
+    )
 
 
 class Sourced(_Model):

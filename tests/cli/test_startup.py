@@ -75,8 +75,9 @@ def test_scoring_a_bundled_sample_loads_no_pint_nor_package_metadata(sample: str
 
 
 def test_with_pydantic_plugins_on_pydantic_looks_for_them() -> None:
+    # the models are built on first use (defer_build): building one looks for plugins
     modules = _modules_after(
-        "import greenmark.core.model",
+        "import greenmark.core.model as model; model.Scheme.model_rebuild(force=True)",
         env={"PYDANTIC_DISABLE_PLUGINS": ""},
     )
     assert _loaded(modules, "importlib.metadata")
