@@ -17,7 +17,6 @@ in kg/m2; emissions in kgCO2e; floor areas in m2; concrete volume in m3.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
@@ -206,6 +205,8 @@ def material_codes(materials: npt.ArrayLike, table: EmbodiedCarbonTable | None =
 def _unknown_material(flat: list[Any], bad: list[int], table: EmbodiedCarbonTable) -> None:
     first = flat[bad[0]]
     known = table.known_names()
+    import difflib  # the error path only: not loaded to score
+
     hint = difflib.get_close_matches(normalise_name(str(first)), known, n=3, cutoff=0.5)
     lines = [b + 1 for b in bad]
     if hint:

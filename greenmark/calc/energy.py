@@ -11,7 +11,6 @@ LPD in W/m2; emissions in kgCO2e; fractions are 0..1 (percent helpers say so).
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import numpy as np
@@ -173,6 +172,8 @@ def lpd_limit(space_type: str | npt.ArrayLike, table: LightingTable | None = Non
     bad = [i for i, c in enumerate(codes) if c < 0]
     if bad:
         first = flat[bad[0]]
+        import difflib  # the error path only: not loaded to score
+
         hint = difflib.get_close_matches(normalise_name(first), names, n=3)
         suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise CalcError(

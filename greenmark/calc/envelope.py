@@ -19,7 +19,6 @@ factors and area weighting, and splitting them would duplicate the checks.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -445,6 +444,8 @@ def octant_index(orientation: npt.ArrayLike) -> Any:
             codes[i] = code
     if bad:
         first = flat[bad[0]]
+        import difflib  # the error path only: not loaded to score
+
         hint = difflib.get_close_matches(str(first).strip().upper(), list(lookup), n=3)
         suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise CalcError(
@@ -490,6 +491,8 @@ def orientation_problem(value: object) -> str | None:
         try:
             azimuth = float(text.removesuffix("°").removesuffix("DEG").strip())
         except ValueError:
+            import difflib  # the error path only: not loaded to score
+
             hint = difflib.get_close_matches(text, list(_ORIENTATION_NAMES), n=3)
             suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
             return f"{expected}, got {str(value)[:40]!r}{suggestion}"

@@ -6,7 +6,6 @@ line reports it like any other input error (file, line, field path, message).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,8 @@ def did_you_mean(name: str, known: Sequence[str], cutoff: float = 0.6) -> tuple[
 
     Without a close match the text lists ``known`` instead.
     """
+    import difflib  # the error path only: not loaded to score
+
     hint = difflib.get_close_matches(name, list(known), n=3, cutoff=cutoff)
     if hint:
         return "; did you mean " + ", ".join(repr(h) for h in hint) + "?", hint

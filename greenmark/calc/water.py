@@ -11,7 +11,6 @@ fractions 0..1.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -77,6 +76,8 @@ def _type_codes(fitting_type: str | npt.ArrayLike, names: list[str]) -> IntArray
     if (codes < 0).any():
         bad = positions(codes < 0)
         first = flat[bad[0] - 1]
+        import difflib  # the error path only: not loaded to score
+
         hint = difflib.get_close_matches(normalise_name(first), names, n=3)
         suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise CalcError(

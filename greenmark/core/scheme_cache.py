@@ -40,7 +40,6 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -216,6 +215,8 @@ def _write_atomic(folder: Path, target: Path, data: bytes) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(folder):
             return
+        import tempfile  # writing only: not loaded to read
+
         handle, temporary = tempfile.mkstemp(prefix=".scheme-", suffix=".tmp", dir=folder)
         with os.fdopen(handle, "wb") as out:
             out.write(data)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -235,6 +234,8 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     fsync, rename. A failure leaves the old file (or no file) and no temp file behind."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    import tempfile  # writing only: not loaded to read
+
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
         payload = data.encode("utf-8") if isinstance(data, str) else data
