@@ -164,13 +164,17 @@ class _Bitmap:
 
 def _merged(runs: list[_Run]) -> _Run:
     """Sorted runs of distinct hashes (none in two runs) as one: a stable sort of their
-    concatenation only merges the runs (Timsort finds them)."""
+    concatenation only merges the runs (Timsort finds them). ``runs`` is emptied on the
+    way, so that each run's arrays go as soon as they are copied (at most four arrays of
+    the merged size are alive at once)."""
     hashes = np.concatenate([run.hashes for run in runs])
+    seen_at = [run.seen_at for run in runs]
+    runs.clear()
     order = np.argsort(hashes, kind="stable")
-    return _Run(
-        hashes[order],
-        np.concatenate([run.seen_at for run in runs])[order],
-    )
+    hashes = hashes[order]
+    merged_at = np.concatenate(seen_at)
+    seen_at.clear()
+    return _Run(hashes, merged_at[order])
 
 
 class DuplicateIds:
@@ -255,9 +259,9 @@ class DuplicateIds:
         self._levels.append(0)
         while len(self._levels) >= MERGE and len(set(self._levels[-MERGE:])) == 1:
             level = self._levels[-1] + 1
-            merged = _merged(self._runs[-MERGE:])
+            runs = self._runs[-MERGE:]
             del self._runs[-MERGE:], self._levels[-MERGE:]
-            self._runs.append(merged)
+            self._runs.append(_merged(runs))
             self._levels.append(level)
 
     def mark(self, source: str, results: pa.Table, found: Found) -> pa.Table:
