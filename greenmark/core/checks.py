@@ -25,6 +25,7 @@ from greenmark.core.model import (
     formula_sites,
     input_names,
     result_names,
+    site_names,
     slug,
 )
 from greenmark.core.units import check_unit
@@ -341,9 +342,10 @@ def check_scheme(scheme: Scheme) -> list[tuple[tuple[str | int, ...], str]]:
     # Formulas: each compiles against the names its stage may read.
     derived_graph: dict[str, set[str]] = {}
     metric_graph: dict[str, set[str]] = {}
+    allowed = site_names(scheme)
     for site in formula_sites(scheme):
         try:
-            formula = compile_site(scheme, site)
+            formula = compile_site(scheme, site, allowed)
         except FormulaError as exc:
             hint = formula_hint(scheme, site)
             add(

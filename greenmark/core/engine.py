@@ -38,6 +38,7 @@ from greenmark.core.model import (
     choice_flag,
     compile_site,
     dependency_order,
+    site_names,
     slug,
 )
 
@@ -191,10 +192,11 @@ def _base_inputs(
 def compile_scheme(scheme: Scheme) -> CompiledScheme:
     """Compile every formula and lay the scheme's structure out as arrays."""
     sites: dict[tuple[str | int, ...], Formula] = {}
+    names = site_names(scheme)  # once, not per formula
 
     def formula(location: tuple[str | int, ...], label: str, source: str, stage: str) -> Formula:
         site = FormulaSite(location, label, source, stage)  # type: ignore[arg-type]
-        compiled = compile_site(scheme, site)
+        compiled = compile_site(scheme, site, names)
         sites[location] = compiled
         return compiled
 

@@ -445,12 +445,25 @@ def formula_sites(scheme: Scheme) -> Iterator[FormulaSite]:
         )
 
 
-def compile_site(scheme: Scheme, site: FormulaSite) -> Formula:
-    """Compile one formula of the scheme against the names its stage may read."""
-    allowed = input_names(scheme)
-    if site.stage == "result":
-        allowed |= result_names(scheme)
-    return compile_formula(site.source, allowed)
+def compile_site(scheme: Scheme, site: FormulaSite, names: SiteNames | None = None) -> Formula:
+    """Compile one formula of the scheme against the names its stage may read
+    (``names``: :func:`site_names` of the scheme, worked out once for many sites)."""
+    names = names or site_names(scheme)
+    return compile_formula(site.source, names.results if site.stage == "result" else names.inputs)
+
+
+@dataclass(frozen=True)
+class SiteNames:
+    """The names a scheme's formulas may read, by stage (see :func:`formula_sites`)."""
+
+    inputs: frozenset[str]
+    results: frozenset[str]
+
+
+def site_names(scheme: Scheme) -> SiteNames:
+    """:func:`input_names`, and those with :func:`result_names`."""
+    inputs = frozenset(input_names(scheme))
+    return SiteNames(inputs, inputs | result_names(scheme))
 
 
 def duplicates(values: Iterable[str]) -> list[str]:
