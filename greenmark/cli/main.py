@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import importlib.util
 import os
 import sys
 import threading
@@ -48,12 +49,85 @@ LAZY_COMMANDS: dict[str, str] = {
 }
 
 
+#: The first paragraph of each lazy command's help, which ``greenmark --help`` shows
+#: without importing the command (tests check that it is the command's own).
+COMMAND_SUMMARIES: dict[str, str] = {
+    "score": (
+        "Score one PROJECT file: points, sections, tier, badges and what blocks the next tier."
+    ),
+    "schemes": (
+        "List the bundled schemes and their versions: in effect from, which version is current,"
+        " and what superseded a legacy scheme (from when)."
+    ),
+    "scheme": (
+        "Tools for scheme authors: run a scheme's fixtures, compare two schemes, format a "
+        "scheme file in canonical order."
+    ),
+    "report": "Write a certificate or an assessment report for PROJECT (HTML, PDF or Markdown).",
+    "verify": (
+        "Check CERTIFICATE (HTML, PDF or Markdown): its signature, that it shows exactly what "
+        "was signed, its validity and, with PROJECT, the project and its evidence."
+    ),
+    "keys": "Issuer signing keys (Ed25519) for certificates and register exports.",
+    "register": "The register of signed certificates: list, show, revoke, export (signed).",
+    "validate": (
+        "Check scheme, project, mapping and factor-table files (or folders); list every problem."
+    ),
+    "batch": (
+        "Score a portfolio: INPUT is a CSV, .xlsx or Parquet file (one building per row) or a "
+        "folder of project files."
+    ),
+    "mapping": (
+        "Mapping files: which column of a CSV, spreadsheet or Parquet file feeds which input."
+    ),
+    "check": (
+        "Gap from PROJECT to a target tier (and badges), and the cheapest measures that close it."
+    ),
+    "whatif": "Score PROJECT before and after changing inputs; show the difference.",
+    "set": "Change values of PROJECT and save it, recording each change in its history.",
+    "compare": (
+        "PROJECT under several schemes side by side: rating, headline figure, the next level "
+        "and what it needs, and the inputs each scheme reads that the project lacks."
+    ),
+    "evidence": "Evidence files attached to a project's criteria (path, SHA-256, size, date).",
+    "stage": "Stages of a project: pre-assessment → design assessment → verification.",
+    "scenario": (
+        "Proposals (catalogue measures) scored beside the assessed values, not part of them."
+    ),
+    "assess": "Open PROJECT in the assessor's terminal UI: criteria, values, evidence, live score.",
+    "new": (
+        "Start a new project: a wizard asks for scheme, building type, name, address, GFA and "
+        "stage, writes FILE (atomically) and opens it."
+    ),
+    "serve": (
+        "Run the assessor UI in a web browser (textual-serve) on PROJECT, or on a copy of the "
+        "bundled sample. Each browser tab runs its own `greenmark assess`."
+    ),
+}
+
+
 class LazyGroup(click.Group):
     """A click group that imports the modules of :data:`LAZY_COMMANDS` on demand."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        lazy = [name for name in LAZY_COMMANDS if self._load(name) is not None]
+        lazy = [name for name in LAZY_COMMANDS if _present(name)]
         return sorted({*super().list_commands(ctx), *lazy})
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their summaries, as click lays them out, but from
+        :data:`COMMAND_SUMMARIES`: listing them imports none (``greenmark --help`` would
+        otherwise load numpy, pyarrow, pydantic and the rest)."""
+        commands = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name) or click.Command(
+                name, help=COMMAND_SUMMARIES.get(name, "")
+            )
+            if not command.hidden:
+                commands.append((name, command))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, c.get_short_help_str(limit)) for name, c in commands])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return super().get_command(ctx, cmd_name) or self._load(cmd_name)
@@ -72,6 +146,15 @@ class LazyGroup(click.Group):
             raise
         command = getattr(module, attribute, None)
         return command if isinstance(command, click.Command) else None
+
+
+def _present(name: str) -> bool:
+    """The module of lazy command ``name`` is installed (found, not imported)."""
+    module_name = LAZY_COMMANDS[name].split(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:  # pragma: no cover - its package is not installed
+        return False
 
 
 @click.group(

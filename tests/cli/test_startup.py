@@ -108,3 +108,31 @@ def test_the_collector_runs_again_once_the_command_is_loaded() -> None:
         """
     )
     assert "greenmark.cli.score" in modules
+
+
+def test_help_lists_the_commands_without_loading_them() -> None:
+    modules = _modules_after("entry.cli.main(args=['--help'], standalone_mode=False)")
+    for name in (*HEAVY, "pyarrow"):
+        assert not _loaded(modules, name), name
+    assert not any(m.startswith("greenmark.cli.") and m != "greenmark.cli.main" for m in modules)
+
+
+def test_the_help_summaries_are_the_commands_own() -> None:
+    import click
+
+    from greenmark.cli.main import COMMAND_SUMMARIES, LAZY_COMMANDS, cli
+
+    assert set(COMMAND_SUMMARIES) == set(LAZY_COMMANDS)
+    context = click.Context(cli)
+    for name in LAZY_COMMANDS:
+        real = cli.get_command(context, name)
+        assert real is not None
+        stand_in = click.Command(name, help=COMMAND_SUMMARIES[name])
+        for limit in (20, 45, 64, 120, 1000):  # what a terminal of any width shows
+            assert stand_in.get_short_help_str(limit) == real.get_short_help_str(limit), name
+    # the listing is click's own, with every command loaded
+    ours, theirs = click.HelpFormatter(width=100), click.HelpFormatter(width=100)
+    cli.format_commands(context, ours)
+    click.Group.format_commands(cli, context, theirs)
+    assert ours.getvalue() == theirs.getvalue()
+    assert "assess" in ours.getvalue() and "whatif" in ours.getvalue()
