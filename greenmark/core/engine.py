@@ -15,6 +15,7 @@ layout, which no other module should need to know.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -666,12 +667,14 @@ def _put_points(compiled: CompiledScheme, env: dict[str, Any], points: Array) ->
 
 class _Env(dict[str, Any]):
     """The names formulas read. When a large batch left the criteria's points out,
-    reading a ``pts_<id>`` scores them (see :attr:`Scores.points`)."""
+    reading a ``pts_<id>`` scores them (see :attr:`Scores.points`). The scores are held
+    weakly: they hold this environment, and a cycle between the two would keep a batch's
+    arrays alive until the collector's next full pass."""
 
-    scores: Scores | None = None
+    owner: weakref.ref[Scores] | None = None
 
     def __missing__(self, key: str) -> Any:
-        scores = self.scores
+        scores = self.owner() if self.owner is not None else None
         if scores is not None and key.startswith("pts_") and scores._points is None:
             scores.points  # noqa: B018 - fills every pts_<id>
             if key in self:
@@ -921,7 +924,7 @@ def score(
         _points=points,
         _not_applicable=not_applicable,
     )
-    env.scores = scores
+    env.owner = weakref.ref(scores)
     return scores
 
 

@@ -379,14 +379,6 @@ def _ready() -> int:
     return os.getpid()
 
 
-def young_garbage() -> None:
-    """Collect the reference cycles of the chunk just scored (the two young generations:
-    a millisecond or two). Few Python objects are made per chunk, so the collector would
-    otherwise wait many chunks before freeing the large arrays such cycles hold, and the
-    memory of a run would grow with its rows."""
-    gc.collect(1)
-
-
 def _score(plan: AnyPlan, source: str, chunk: Chunk) -> ChunkResult:
     if chunk.paths is not None:
         return score_project_files(plan, chunk.paths)
@@ -484,9 +476,7 @@ def _score_in_worker(
     else:
         assert batch_path is not None
         result = score_batch(_worker_plan, take(batch_path), options.source)
-    done = finish_chunk(_worker_plan, options, offset, result)
-    young_garbage()
-    return done
+    return finish_chunk(_worker_plan, options, offset, result)
 
 
 def _score_row_group(
@@ -506,7 +496,6 @@ def _score_row_group(
             result = score_batch(_worker_plan, batch, options.source)
             done.append((batch.num_rows, finish_chunk(_worker_plan, options, offset, result)))
             offset += batch.num_rows
-            young_garbage()
         at = end
         if at >= stop:
             break
@@ -653,7 +642,6 @@ def run_local(job: BatchJob, source: Source, *, chunk_rows: int, pool: Pool | No
     if pool is None:
         for chunk in chunks:
             job.add(source, chunk, _score(plan, source.name, chunk))
-            young_garbage()
         return
     options = part_options(job, source, pool)
     groups = None
@@ -745,7 +733,6 @@ def _score_partition(frame: Any, plan: AnyPlan, source: str) -> Any:
     single_threaded_blas()
     table = pa.Table.from_pandas(frame, preserve_index=False)
     result = score_batch(plan, table, source)
-    young_garbage()
     return pd.DataFrame({"result": pd.Series([result], dtype=object)})
 
 

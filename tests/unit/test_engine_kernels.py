@@ -11,6 +11,9 @@ every bundled scheme.
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from helpers import scheme_from_text
@@ -396,3 +399,26 @@ def test_blocks_and_left_out_points():
     assert same_bits(first, late.points[:, 0])
     early = score(compiled, inputs, size=size)
     assert same_bits(early.points, late.points)
+
+
+@pytest.mark.parametrize("threshold", [0, None], ids=["kernels", "numpy"])
+def test_a_scored_batch_is_freed_as_soon_as_it_is_dropped(threshold):
+    """No reference cycle between the scores and their formula environment: a batch's
+    arrays go with its last reference, not at the collector's next full pass."""
+    rng = np.random.default_rng(9)
+    size = 3000
+    inputs = {name: rng.uniform(0, 20, size) for name in ("a", "b", "c", "gfa")}
+    inputs.update(flag=rng.integers(0, 2, size).astype(float), kind=np.zeros(size))
+    inputs["building_type"] = rng.integers(0, 3, size).astype(float)
+    compiled = compile_scheme(PERCENT)
+    engine_batch._threshold = threshold
+    gc.disable()
+    try:
+        scores = score(compiled, inputs, size=size)
+        assert scores.env["pts_O1"].shape == (size,)  # the late points still come
+        probe = weakref.ref(scores)
+        del scores
+        assert probe() is None
+    finally:
+        gc.enable()
+        engine_batch._threshold = None
