@@ -212,6 +212,11 @@ def validate(paths: tuple[Path, ...], verbose: bool) -> None:
                 ]
             )
     if failed:
-        err_console().print(f"{failed} of {len(files)} files have problems")
+        verb = "has" if failed == 1 else "have"
+        err_console().print(f"{failed} of {_files(len(files))} {verb} problems")
         sys.exit(int(ExitCode.INVALID))
-    out.print(f"{len(files)} files valid")
+    out.print(f"{_files(len(files))} valid")
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"

@@ -445,7 +445,7 @@ def test_one_defect_gives_one_problem(cli_runs: Runs, name: str) -> None:
     case = CASES[name]
     assert run.returncode == 2, run
     assert len(problem_lines(run)) == case.problems, run
-    assert "1 of 1 files have problems" in run.stderr, run
+    assert "1 of 1 file has problems" in run.stderr, run
     assert run.stdout.strip() == "", run
 
 

@@ -109,6 +109,8 @@ def test_validate_good_files_and_unverified_count(cli):
     assert done.returncode == 0, done.stderr
     assert "2 unverified values" in done.stdout
     assert "2 files valid" in done.stdout
+    one = cli("validate", OFFICE)
+    assert one.returncode == 0 and "1 file valid" in one.stdout, one.stderr
 
 
 def test_validate_verbose_lists_unverified_values_of_every_kind(cli):
