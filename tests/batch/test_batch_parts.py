@@ -192,6 +192,22 @@ def test_ids_that_differ_only_in_padding_or_length_hash_apart():
     assert len(set(hashes.tolist())) == 6
 
 
+def _agrees_with_a_dictionary(ids, first, rows, hashes, order=None) -> None:
+    """``ids.find`` flags exactly the rows a plain dictionary of first rows (``first``,
+    updated here) finds again, each with the row where its id was first seen."""
+    found = ids.find("in.csv", rows, hashes, order)
+    expected = {}
+    for index, (key, at) in enumerate(zip(hashes.tolist(), rows.tolist(), strict=True)):
+        if key in first:
+            expected[index] = first[key]
+        else:
+            first[key] = at
+    got = {}
+    if found is not None:
+        got = dict(zip(found.positions.tolist(), found.first_row.tolist(), strict=True))
+    assert got == expected
+
+
 def test_duplicate_ids_match_a_plain_dictionary_across_merges_and_filter_growth(monkeypatch):
     # a tiny filter that grows many times, and enough chunks for runs of three levels
     monkeypatch.setattr(duplicates, "FILTER_BITS", 256)
@@ -208,17 +224,7 @@ def test_duplicate_ids_match_a_plain_dictionary_across_merges_and_filter_growth(
         rows = np.arange(row + 1, row + size + 1, dtype=np.int64)
         row += size
         order = np.argsort(hashes, kind="stable") if chunk % 2 else None
-        found = ids.find("in.csv", rows, hashes, order)
-        expected = {}
-        for index, (key, at) in enumerate(zip(hashes.tolist(), rows.tolist(), strict=True)):
-            if key in first:
-                expected[index] = first[key]
-            else:
-                first[key] = at
-        got = {}
-        if found is not None:
-            got = dict(zip(found.positions.tolist(), found.first_row.tolist(), strict=True))
-        assert got == expected
+        _agrees_with_a_dictionary(ids, first, rows, hashes, order)
     assert ids.distinct == len(first)
 
 
@@ -231,17 +237,7 @@ def test_duplicate_ids_found_in_runs_match_a_plain_dictionary():
         hashes = rng.integers(0, 5000, size=size).astype(np.int64)
         rows = np.arange(row + 1, row + size + 1, dtype=np.int64)
         row += size
-        found = ids.find("in.csv", rows, hashes)
-        expected = {}
-        for index, (key, at) in enumerate(zip(hashes.tolist(), rows.tolist(), strict=True)):
-            if key in first:
-                expected[index] = first[key]
-            else:
-                first[key] = at
-        got = {}
-        if found is not None:
-            got = dict(zip(found.positions.tolist(), found.first_row.tolist(), strict=True))
-        assert got == expected
+        _agrees_with_a_dictionary(ids, first, rows, hashes)
     assert ids.distinct == len(first)
 
 
