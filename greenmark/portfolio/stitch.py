@@ -258,13 +258,22 @@ def _move_row_group(group: Struct, by: int, ordinal: int) -> Struct:
 
 def read_footer(data: bytes | memoryview) -> tuple[Struct, int]:
     """The decoded footer of a whole Parquet file held in ``data``, and where it starts."""
-    if len(data) < 12 or bytes(data[:4]) != MAGIC or bytes(data[-4:]) != MAGIC:
+    if len(data) < 12 or bytes(data[:4]) != MAGIC:
         raise ValueError("not a Parquet file")
-    (size,) = struct.unpack("<I", bytes(data[-8:-4]))
-    start = len(data) - 8 - size
+    start = footer_start(bytes(data[-8:]), len(data))
+    return decode(bytes(data[start:-8])), start
+
+
+def footer_start(tail: bytes, size: int) -> int:
+    """Where the footer of a Parquet file of ``size`` bytes starts, from its last 8 bytes
+    (the footer's length, then the magic)."""
+    if size < 12 or tail[4:] != MAGIC:
+        raise ValueError("not a Parquet file")
+    (length,) = struct.unpack("<I", tail[:4])
+    start = size - 8 - length
     if start < 4:
         raise ValueError("Parquet footer larger than the file")
-    return decode(bytes(data[start:-8])), start
+    return start
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
@@ -316,11 +325,7 @@ class ParquetStitcher:
         """Add every row group of the Parquet file in ``data`` (written with the same schema
         and settings), in order."""
         footer, start = read_footer(data)
-        by = self.at - len(MAGIC)
-        groups: _List | None = _get(footer, 4)
-        for group in groups.items if groups is not None else []:
-            self.groups.append(_move_row_group(group, by, len(self.groups)))
-        self.rows += int(_get(footer, 3) or 0)
+        self._add_groups(footer)
         body = memoryview(data)[len(MAGIC) : start]
         self.stream.write(body)
         self.at += len(body)
@@ -330,23 +335,20 @@ class ParquetStitcher:
         its row groups are copied by the kernel (see :func:`copy_range`)."""
         with open(path, "rb", buffering=0) as part:
             size = os.fstat(part.fileno()).st_size
-            if size < 12:
-                raise ValueError("not a Parquet file")
-            part.seek(size - 8)
-            tail = part.read(8)
-            (length,) = struct.unpack("<I", tail[:4])
-            start = size - 8 - length
-            if tail[4:] != MAGIC or start < 4:
-                raise ValueError("not a Parquet file")
+            part.seek(max(size - 8, 0))
+            start = footer_start(part.read(8), size)
             part.seek(start)
-            footer = decode(part.read(length))
-            by = self.at - len(MAGIC)
-            groups: _List | None = _get(footer, 4)
-            for group in groups.items if groups is not None else []:
-                self.groups.append(_move_row_group(group, by, len(self.groups)))
-            self.rows += int(_get(footer, 3) or 0)
+            self._add_groups(decode(part.read(size - 8 - start)))
             copy_range(part, self.stream, len(MAGIC), start - len(MAGIC))
             self.at += start - len(MAGIC)
+
+    def _add_groups(self, footer: Struct) -> None:
+        """List the row groups of a file whose body is appended next (at :attr:`at`)."""
+        by = self.at - len(MAGIC)
+        groups: _List | None = _get(footer, 4)
+        for group in groups.items if groups is not None else []:
+            self.groups.append(_move_row_group(group, by, len(self.groups)))
+        self.rows += int(_get(footer, 3) or 0)
 
     def close(self) -> None:
         """Write the footer listing every row group appended."""

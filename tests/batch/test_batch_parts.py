@@ -156,6 +156,33 @@ def test_stitched_parts_read_back_as_one_table_and_none_as_an_empty_one():
     assert read.num_rows == 0 and read.schema.equals(table.schema)
 
 
+def test_parts_stitched_from_files_are_byte_for_byte_those_stitched_in_memory(tmp_path):
+    table = pq.read_table(NRB_PARQUET)
+    parts = []
+    for start in range(0, table.num_rows, 300):
+        data = encode_parquet(table.slice(start, 300), table.schema)
+        path = tmp_path / f"part-{start}.parquet"
+        path.write_bytes(data.to_pybytes())
+        parts.append((memoryview(data), str(path)))
+    in_memory = io.BytesIO()
+    stitcher = ParquetStitcher(in_memory, table.schema)
+    for data, _ in parts:
+        stitcher.append(data)
+    stitcher.close()
+    copied = io.BytesIO()  # no file descriptor: copied through memory
+    on_disk = tmp_path / "joined.parquet"
+    with on_disk.open("wb") as stream:  # a file: the kernel copies (sendfile)
+        for sink in (copied, stream):
+            joined = ParquetStitcher(sink, table.schema)
+            for _, path in parts:
+                joined.append_file(path)
+            joined.close()
+    assert copied.getvalue() == in_memory.getvalue() == on_disk.read_bytes()
+    (tmp_path / "short.parquet").write_bytes(b"PAR1")
+    with pytest.raises(ValueError, match="not a Parquet file"):
+        ParquetStitcher(io.BytesIO(), table.schema).append_file(str(tmp_path / "short.parquet"))
+
+
 # ----------------------------------------------------------------------------- duplicates
 
 
