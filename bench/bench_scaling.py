@@ -25,11 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import as_installed, portfolio
+from bench_batch import as_installed, bench_input
 
 
 def load() -> str:
@@ -65,13 +63,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="greenmark-scaling-") as temp:
         work = Path(temp)
         as_installed(work)  # compiled bytecode, as installed
-        if args.input is not None:
-            data = args.input.resolve()
-            rows = pq.ParquetFile(str(data)).metadata.num_rows
-        else:
-            folder = args.data or work
-            folder.mkdir(parents=True, exist_ok=True)
-            data, rows = portfolio(args.scheme, args.rows, folder).resolve(), args.rows
+        data, rows = bench_input(args.input, args.scheme, args.rows, args.data, work)
         commands = {}
         for workers in args.workers:
             command = [sys.executable, "-m", "greenmark", "batch", str(data)]

@@ -37,7 +37,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import as_installed, portfolio
+from bench_batch import as_installed, bench_input
 from scoring_queries import duckdb_query, polars_program
 
 from greenmark.core.scheme import load_scheme, resolve_scheme
@@ -107,14 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     scheme = load_scheme(resolve_scheme(args.scheme))
     with tempfile.TemporaryDirectory(prefix="greenmark-vs-sql-") as temp:
         work = Path(temp)
-        as_installed(work)  # compiled bytecode, as installed
-        if args.input is not None:
-            data = args.input.resolve()
-            rows = pq.ParquetFile(str(data)).metadata.num_rows
-        else:
-            folder = args.data or work
-            folder.mkdir(parents=True, exist_ok=True)
-            data, rows = portfolio(args.scheme, args.rows, folder).resolve(), args.rows
+        as_installed(work, "duckdb", "polars")  # compiled bytecode, as installed
+        data, rows = bench_input(args.input, args.scheme, args.rows, args.data, work)
         outputs = {tool: work / f"{tool}.parquet" for tool in ("greenmark", "duckdb", "polars")}
         sql = work / "score.sql"
         sql.write_text(duckdb_query(scheme, str(data), str(outputs["duckdb"])), encoding="utf-8")
