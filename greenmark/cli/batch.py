@@ -40,7 +40,7 @@ from rich.progress import (
 from rich.text import Text
 
 from greenmark.cli.batch_plan import build_plan, load_schemes
-from greenmark.cli.common import handles_errors
+from greenmark.cli.common import err_console, handles_errors
 from greenmark.core.errors import ExitCode, GreenmarkError
 from greenmark.core.tomlfile import write_atomic
 from greenmark.portfolio.inputs import open_source
@@ -77,10 +77,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CHUNK_ROWS = 65_536
 SHOWN_PROBLEMS = 20
-
-
-def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class RowsColumn(ProgressColumn):

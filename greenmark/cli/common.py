@@ -18,11 +18,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def out_console() -> Console:
-    return Console(highlight=False)
+    """Standard output: no highlighting and no ``:emoji:`` codes (a name such as
+    "Tower :fire:" prints as written)."""
+    return Console(highlight=False, emoji=False)
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    """Standard error, as :func:`out_console`, lines not wrapped."""
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def report_problems(problems: list[Problem]) -> None:

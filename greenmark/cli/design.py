@@ -20,7 +20,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from greenmark.cli.common import format_option, handles_errors, scheme_option
+from greenmark.cli.common import format_option, handles_errors, out_console, scheme_option
 from greenmark.cli.score import warn_if_superseded
 from greenmark.core.explain import fmt
 from greenmark.core.project import load_project
@@ -38,10 +38,6 @@ from greenmark.design.plan import (
 from greenmark.design.sensitivity import InputSensitivity, project_sensitivity
 from greenmark.design.whatif import WhatIf
 from greenmark.design.whatif import whatif as run_whatif
-
-
-def _console() -> Console:
-    return Console(highlight=False)
 
 
 def _money(value: float, currency: str) -> str:
@@ -351,7 +347,7 @@ def check(
             out["sensitivity"] = [r.to_dict() for r in rows]
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    console = _console()
+    console = out_console()
     unit = "%" if scheme.scheme.scoring == "percent" else " points"
     _header(
         console,
@@ -464,4 +460,4 @@ def whatif(
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
-    render_whatif(_console(), result)
+    render_whatif(out_console(), result)

@@ -132,7 +132,7 @@ def render_result(console: Console, result: BuildingResult) -> None:
             lines.append(Text(f"  ✘ {blocker.kind} {blocker.id}: {blocker.message}", style="red"))
     else:
         lines.append(Text("Top tier reached.", style="green"))
-    console.print(Panel(Group(*lines), title="Result", title_align="left"))
+    console.print(Panel(Group(*lines), title=Text("Result"), title_align="left"))
 
 
 @dataclass(frozen=True)

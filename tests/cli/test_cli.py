@@ -215,3 +215,20 @@ def test_version_loads_no_scoring_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().endswith("[]"), done.stdout
+
+
+def test_names_print_as_written_with_no_emoji_codes_or_markup(cli, tmp_path):
+    # a file or building named with :fire: is not shown with an emoji, nor [bold] as bold
+    project = tmp_path / "Tower :fire: [bold]A.toml"
+    text = Path(OFFICE).read_text(encoding="utf-8")
+    project.write_text(
+        text.replace('name = "Harbourfront Office Tower"', 'name = "Tower :fire: [bold]A[/bold]"'),
+        encoding="utf-8",
+    )
+    checked = cli("validate", project)
+    assert checked.returncode == 0, checked.stderr
+    assert "Tower :fire: [bold]A.toml" in checked.stdout
+    scored = cli("score", project)
+    assert scored.returncode == 0, scored.stderr
+    assert "Tower :fire: [bold]A[/bold]" in scored.stdout
+    assert "\N{FIRE}" not in checked.stdout + scored.stdout
