@@ -5,8 +5,8 @@ process) and looked up among the hashes of every id seen so far; the later rows 
 an id get "duplicate id ...: also at row N" added to their flags. Hashes seen so far
 are kept in sorted runs (eight runs of one size merged into one of the next), so
 taking in N ids costs O(N log N) whatever the chunking, and memory is 16 bytes per
-distinct id (hash; row of its first occurrence and input) and a filter of 2 bits per
-id (:class:`_Bitmap`) that spares most ids the look in the runs.
+distinct id (hash; row of its first occurrence and input) and a filter of 16 to 64 bits
+per id (:class:`_Bitmap`) that spares most ids the look in the runs.
 
 The hash is a fixed function of the id's UTF-8 bytes (:func:`hash_text`: the length,
 then each 8-byte word, folded with MurmurHash3's 64-bit finaliser), the same in every
