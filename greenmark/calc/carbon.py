@@ -37,6 +37,7 @@ from greenmark.calc.errors import (
     check,
     check_nonnegative,
     check_positive,
+    close_matches,
     describe_positions,
     positions,
     result,
@@ -205,9 +206,7 @@ def material_codes(materials: npt.ArrayLike, table: EmbodiedCarbonTable | None =
 def _unknown_material(flat: list[Any], bad: list[int], table: EmbodiedCarbonTable) -> None:
     first = flat[bad[0]]
     known = table.known_names()
-    import difflib  # the error path only: not loaded to score
-
-    hint = difflib.get_close_matches(normalise_name(str(first)), known, n=3, cutoff=0.5)
+    hint = close_matches(normalise_name(str(first)), known, cutoff=0.5)
     lines = [b + 1 for b in bad]
     if hint:
         suggestion = "; did you mean " + ", ".join(repr(h) for h in hint) + "?"

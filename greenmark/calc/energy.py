@@ -24,6 +24,7 @@ from greenmark.calc.errors import (
     check_finite,
     check_nonnegative,
     check_positive,
+    close_matches,
     describe_positions,
     result,
 )
@@ -172,9 +173,7 @@ def lpd_limit(space_type: str | npt.ArrayLike, table: LightingTable | None = Non
     bad = [i for i, c in enumerate(codes) if c < 0]
     if bad:
         first = flat[bad[0]]
-        import difflib  # the error path only: not loaded to score
-
-        hint = difflib.get_close_matches(normalise_name(first), names, n=3)
+        hint = close_matches(normalise_name(first), names)
         suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise CalcError(
             f"space_type: unknown space type {first!r} at "

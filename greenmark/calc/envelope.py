@@ -33,6 +33,7 @@ from greenmark.calc.errors import (
     IntArray,
     as_float,
     check,
+    close_matches,
     describe_positions,
     positions,
     result,
@@ -444,9 +445,7 @@ def octant_index(orientation: npt.ArrayLike) -> Any:
             codes[i] = code
     if bad:
         first = flat[bad[0]]
-        import difflib  # the error path only: not loaded to score
-
-        hint = difflib.get_close_matches(str(first).strip().upper(), list(lookup), n=3)
+        hint = close_matches(str(first).strip().upper(), list(lookup))
         suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise CalcError(
             f"orientation: expected one of {' '.join(OCTANTS)} (or an azimuth in degrees) "
@@ -491,9 +490,7 @@ def orientation_problem(value: object) -> str | None:
         try:
             azimuth = float(text.removesuffix("°").removesuffix("DEG").strip())
         except ValueError:
-            import difflib  # the error path only: not loaded to score
-
-            hint = difflib.get_close_matches(text, list(_ORIENTATION_NAMES), n=3)
+            hint = close_matches(text, list(_ORIENTATION_NAMES))
             suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
             return f"{expected}, got {str(value)[:40]!r}{suggestion}"
     if not (np.isfinite(azimuth) and 0.0 <= azimuth <= 360.0):

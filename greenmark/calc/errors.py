@@ -6,7 +6,7 @@ line reports it like any other input error (file, line, field path, message).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,20 @@ class CalcError(GreenmarkError, ValueError):
         self.suggestions = tuple(suggestions)
 
 
+def close_matches(name: str, known: Iterable[str], cutoff: float = 0.6) -> list[str]:
+    """Up to three of ``known`` that look like ``name`` (``difflib``, imported here: only
+    an error has a hint to give, so scoring never loads it)."""
+    import difflib
+
+    return difflib.get_close_matches(name, list(known), n=3, cutoff=cutoff)
+
+
 def did_you_mean(name: str, known: Sequence[str], cutoff: float = 0.6) -> tuple[str, list[str]]:
     """``("; did you mean 'a', 'b'?", ["a", "b"])`` for the close matches of ``name``.
 
     Without a close match the text lists ``known`` instead.
     """
-    import difflib  # the error path only: not loaded to score
-
-    hint = difflib.get_close_matches(name, list(known), n=3, cutoff=cutoff)
+    hint = close_matches(name, known, cutoff)
     if hint:
         return "; did you mean " + ", ".join(repr(h) for h in hint) + "?", hint
     return f"; known: {', '.join(known)}", []

@@ -25,6 +25,7 @@ from greenmark.calc.errors import (
     as_float,
     check,
     check_nonnegative,
+    close_matches,
     describe_positions,
     did_you_mean,
     positions,
@@ -76,9 +77,7 @@ def _type_codes(fitting_type: str | npt.ArrayLike, names: list[str]) -> IntArray
     if (codes < 0).any():
         bad = positions(codes < 0)
         first = flat[bad[0] - 1]
-        import difflib  # the error path only: not loaded to score
-
-        hint = difflib.get_close_matches(normalise_name(first), names, n=3)
+        hint = close_matches(normalise_name(first), names)
         suggestion = f"; did you mean {', '.join(hint)}?" if hint else ""
         raise CalcError(
             f"fitting_type: unknown WELS fitting type {first!r} at "
