@@ -4,17 +4,18 @@ Run: python bench/bench_cli.py [--runs 10] [--sample samples/gm2021-office-sle.t
                                [--cold-cache] [--as-is]
 
 Each command runs as a fresh process (the installed ``greenmark`` script next to this
-Python, else ``python -m greenmark``), once to warm the file cache and the scheme
-cache, then ``--runs`` times; prints the median wall time with the fastest and the
-slowest, the median CPU time (user + system, of the process and its children) and the
-machine's load before and after, since on a shared machine the wall time says more about
-the neighbours than about greenmark. Targets on a quiet machine: ``--version`` at most
+Python, else ``python -m greenmark``), once to warm the file cache and greenmark's
+cache (the checked scheme, the factor tables, the validated project file), then
+``--runs`` times; prints the median wall time with the fastest and the slowest, the
+median CPU time (user + system, of the process and its children) and the machine's load
+before and after, since on a shared machine the wall time says more about the neighbours
+than about greenmark. Targets on a quiet machine: ``--version`` at most
 0.15 s, ``score`` at most 0.25 s.
 
 The commands run as an installed greenmark does: with compiled bytecode (kept in a
 private folder through ``PYTHONPYCACHEPREFIX``, so the source tree is not touched, even
-when ``PYTHONDONTWRITEBYTECODE`` is set) and with the scheme cache in a private folder.
-``--as-is`` keeps the environment untouched instead; ``--cold-cache`` turns the scheme
+when ``PYTHONDONTWRITEBYTECODE`` is set) and with greenmark's cache in a private folder.
+``--as-is`` keeps the environment untouched instead; ``--cold-cache`` turns greenmark's
 cache off (``GREENMARK_NO_CACHE=1``).
 """
 

@@ -4,7 +4,8 @@ Every calculator takes scalars or numpy arrays (one entry per facade, building o
 line) and reads its constants from the factor tables in ``criteria/factors/``, each
 value carrying its ``source`` and a ``verified`` flag (see :mod:`greenmark.calc.tables`).
 Bad input raises :class:`CalcError`. May import only the core's small helpers
-(``greenmark.core.errors``, ``.resources``, ``.tomlfile``), never the rest of greenmark.
+(``greenmark.core.errors``, ``.resources``, ``.tomlfile``, ``.diskcache``), never the rest
+of greenmark.
 """
 
 from greenmark.calc import carbon, energy, envelope, tables, water

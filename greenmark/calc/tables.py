@@ -6,7 +6,8 @@ official document). Loading a table checks its shape, its units and its ordering
 problem raises :class:`~greenmark.calc.errors.CalcError` naming the file, the line, the
 field path and what was expected. Loaded tables are cached per file, keyed on its
 resolved path, modification time and size, so an edited table is read again on its
-next use (:func:`clear_cache` drops the cache).
+next use (:func:`clear_cache` drops the cache); across runs, a validated table is kept
+in the user's cache folder (:mod:`greenmark.core.diskcache`), keyed on the file's bytes.
 
 Kept as one idea past 600 lines: every factor table's model, with the one cached
 loader and the unverified-value listing they share.
@@ -33,9 +34,10 @@ from pydantic import (
 )
 
 from greenmark.calc.errors import CalcError, FloatArray, IntArray
+from greenmark.core import diskcache
 from greenmark.core.errors import GreenmarkError, Problem
 from greenmark.core.resources import criteria_dir
-from greenmark.core.tomlfile import LineIndex, dotted, read_toml
+from greenmark.core.tomlfile import LineIndex, decode_text, dotted, parse_toml, read_bytes
 
 OCTANTS: tuple[str, ...] = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 """The eight orientations, clockwise from north (index i covers azimuth 45*i +/- 22.5 deg)."""
@@ -518,9 +520,27 @@ def _expected(error: Any) -> str:
 
 @lru_cache(maxsize=64)
 def _load(path: Path, model: type[T], stamp: tuple[int, int] | None) -> T:
-    """Read and validate ``path``; ``stamp`` (mtime in ns, size) only keys the cache."""
+    """Read and validate ``path``; ``stamp`` (mtime in ns, size) only keys the cache.
+
+    A table validated by an earlier run is taken from the disk cache
+    (:mod:`greenmark.core.diskcache`) when the file's bytes and greenmark's code are
+    those it was built from: a command then neither parses the TOML nor builds the
+    model's validators."""
     try:
-        data, text = read_toml(path)
+        raw = read_bytes(path)
+    except GreenmarkError as exc:
+        raise CalcError(problems=exc.problems) from None
+    name = f"{path}\0{model.__module__}.{model.__qualname__}"
+    return diskcache.cached(
+        "table", name, lambda: [diskcache.sha256(raw)], lambda: _validate(path, raw, model), model
+    )
+
+
+def _validate(path: Path, raw: bytes, model: type[T]) -> T:
+    """``raw`` (the bytes of ``path``) parsed and validated as ``model``."""
+    try:
+        text = decode_text(raw, str(path))
+        data = parse_toml(text, str(path))
     except GreenmarkError as exc:
         raise CalcError(problems=exc.problems) from None
     try:

@@ -109,7 +109,7 @@ def score_default_sample() -> None:
     from greenmark.core.resources import default_sample
 
     path = default_sample()
-    loaded = load_project(path)
+    loaded = load_project(path, remember=True)
     render_result(out_console(), score_project(loaded, scheme_for(loaded)).result)
     err_console().print(
         f"Scored the bundled sample {path.name}. In a terminal, `greenmark` opens the "
@@ -125,7 +125,7 @@ def score_default_sample() -> None:
 @handles_errors
 def score(project: Path, scheme_ref: str | None, output_format: str) -> None:
     """Score one PROJECT file: points, sections, tier, badges and what blocks the next tier."""
-    loaded = load_project(project)
+    loaded = load_project(project, remember=True)
     scheme = scheme_for(loaded, scheme_ref)
     warn_if_other_scheme(loaded, scheme)
     warn_if_superseded(loaded, scheme)

@@ -16,7 +16,8 @@ from rich.text import Text
 
 from greenmark.cli.common import err_console, handles_errors, out_console, report_problems
 from greenmark.core.errors import ExitCode, GreenmarkError, Problem
-from greenmark.core.project import load_project, resolve_inputs
+from greenmark.core.project import load_project
+from greenmark.core.projectinputs import resolve_inputs
 from greenmark.core.scheme import load_scheme, unverified_constants
 from greenmark.core.scoring import scheme_for
 from greenmark.core.tomlfile import read_bytes, read_toml

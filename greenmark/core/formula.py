@@ -142,9 +142,17 @@ class Formula:
         return result
 
 
-def _depth(node: ast.AST) -> int:
-    children = list(ast.iter_child_nodes(node))
-    return 1 + max((_depth(c) for c in children), default=0)
+def _shape(tree: ast.AST) -> tuple[int, int]:
+    """The number of syntax nodes of ``tree`` and how deep they nest, in one walk (no
+    recursion, so a deep tree is measured, not a RecursionError)."""
+    nodes = depth = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        nodes += 1
+        depth = max(depth, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return nodes, depth
 
 
 def _constant_number(node: ast.AST) -> float | None:
@@ -322,13 +330,9 @@ def compile_formula(source: str, allowed_names: Collection[str] | None = None) -
         raise FormulaError(f"not a valid expression: {exc.msg}") from None
     except (ValueError, RecursionError, MemoryError):
         raise FormulaError("not a valid expression") from None
-    nodes = sum(1 for _ in ast.walk(tree))
+    nodes, depth = _shape(tree)
     if nodes > MAX_NODES:
         raise FormulaError(f"the formula has {nodes} syntax nodes; the limit is {MAX_NODES}")
-    try:
-        depth = _depth(tree)
-    except RecursionError:
-        depth = MAX_DEPTH + 1
     if depth > MAX_DEPTH:
         raise FormulaError(f"the formula is nested {depth} levels deep; the limit is {MAX_DEPTH}")
     compiler = _Compiler(allowed_names)

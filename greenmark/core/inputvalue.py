@@ -19,7 +19,11 @@ class Quantity(BaseModel):
     """A number with its unit, e.g. ``{ value = 85, unit = "kBtu/ft2/yr" }``."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, strict=True, allow_inf_nan=False
+        extra="forbid",
+        str_strip_whitespace=True,
+        strict=True,
+        allow_inf_nan=False,
+        defer_build=True,  # validators built on first use, not at import
     )
 
     value: float

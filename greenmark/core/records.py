@@ -36,7 +36,11 @@ class _Record(BaseModel):
     """Strict, like the rest of a project file: unknown keys refused."""
 
     model_config = ConfigDict(
-        extra="forbid", str_strip_whitespace=True, strict=True, allow_inf_nan=False
+        extra="forbid",
+        str_strip_whitespace=True,
+        strict=True,
+        allow_inf_nan=False,
+        defer_build=True,  # validators built on first use, not at import
     )
 
 

@@ -14,12 +14,8 @@ from greenmark.core.engine import CompiledScheme, Scores, compile_scheme, encode
 from greenmark.core.errors import Problem, SchemeError
 from greenmark.core.explain import BuildingResult, Explainer
 from greenmark.core.model import Scheme
-from greenmark.core.project import (
-    LoadedProject,
-    gross_floor_area,
-    not_applicable_marks,
-    resolve_inputs,
-)
+from greenmark.core.project import LoadedProject, gross_floor_area
+from greenmark.core.projectinputs import not_applicable_marks, resolve_inputs
 from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.core.tomlfile import dotted
 

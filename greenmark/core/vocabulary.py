@@ -28,7 +28,7 @@ VOCABULARY_FILE = "vocabulary.toml"
 class Term(BaseModel):
     """One shared quantity."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     label: ShortText = Field(min_length=1)
     unit: ShortText = "1"
@@ -40,7 +40,7 @@ class Term(BaseModel):
 class Vocabulary(BaseModel):
     """The whole vocabulary file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     building_types: dict[Name, ShortText] = Field(default_factory=dict)
     terms: dict[Name, Term] = Field(default_factory=dict)

@@ -28,7 +28,8 @@ import numpy as np
 from greenmark.core.engine import Status, tier_shortfall
 from greenmark.core.explain import Blocker, Explainer
 from greenmark.core.model import Scheme
-from greenmark.core.project import LoadedProject, not_applicable_marks
+from greenmark.core.project import LoadedProject
+from greenmark.core.projectinputs import not_applicable_marks
 from greenmark.core.scoring import ProjectScore, score_project
 from greenmark.design.effects import Change, DesignerError
 from greenmark.design.measures import Catalogue, Measure, load_catalogue

@@ -21,7 +21,8 @@ import numpy as np
 
 from greenmark.core.engine import CompiledScheme, encode_inputs, score
 from greenmark.core.model import Scheme
-from greenmark.core.project import LoadedProject, not_applicable_marks, resolve_inputs
+from greenmark.core.project import LoadedProject
+from greenmark.core.projectinputs import not_applicable_marks, resolve_inputs
 from greenmark.core.scoring import compiled as compiled_scheme
 from greenmark.design.whatif import reference_inputs, used_inputs
 

@@ -40,12 +40,8 @@ from greenmark.core.edits import SIGNIFICANT, round_significant
 from greenmark.core.engine import CompiledScheme, Scores, encode_inputs, score
 from greenmark.core.formula import compile_formula
 from greenmark.core.model import Scheme, choice_flag
-from greenmark.core.project import (
-    BoqLine,
-    LoadedProject,
-    not_applicable_marks,
-    resolve_inputs,
-)
+from greenmark.core.project import BoqLine, LoadedProject
+from greenmark.core.projectinputs import not_applicable_marks, resolve_inputs
 from greenmark.core.scoring import compiled as compiled_scheme
 from greenmark.design.effects import (
     TABLES,

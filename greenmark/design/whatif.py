@@ -21,7 +21,8 @@ from greenmark.core.engine import CompiledScheme, Scores, encode_inputs, score
 from greenmark.core.errors import GreenmarkError, UnitError
 from greenmark.core.explain import BuildingResult, Explainer, fmt
 from greenmark.core.model import Scheme
-from greenmark.core.project import LoadedProject, not_applicable_marks, resolve_inputs
+from greenmark.core.project import LoadedProject
+from greenmark.core.projectinputs import not_applicable_marks, resolve_inputs
 from greenmark.core.scoring import compiled as compiled_scheme
 from greenmark.core.scoring import project_summary
 from greenmark.core.units import convert

@@ -890,7 +890,8 @@ def score_projects(plan: Plan, paths: Sequence[str]) -> ChunkResult:
     file with problems becomes error rows located at file:line.
     """
     from greenmark.core.engine import encode_inputs
-    from greenmark.core.project import load_project, not_applicable_marks, resolve_inputs
+    from greenmark.core.project import load_project
+    from greenmark.core.projectinputs import not_applicable_marks, resolve_inputs
 
     values: list[dict[str, Any]] = []
     good: list[int] = []

@@ -246,7 +246,7 @@ def build_payload(
 ) -> dict[str, Any]:
     """The canonical payload of a scored project (see the module docstring).
 
-    ``values``: the resolved inputs (:func:`greenmark.core.project.resolve_inputs`);
+    ``values``: the resolved inputs (:func:`greenmark.core.projectinputs.resolve_inputs`);
     ``issuer``: ``{"name", "key_id"}`` of the key that will sign it (None: unsigned).
     """
     from greenmark.core.version import __version__

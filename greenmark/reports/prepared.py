@@ -49,7 +49,8 @@ def prepare(
     project: str | Path, *, scheme: str | None = None, issued: date | str | None = None
 ) -> Prepared:
     """Load, validate and score a project file and issue its certificate data."""
-    from greenmark.core.project import load_project, resolve_inputs
+    from greenmark.core.project import load_project
+    from greenmark.core.projectinputs import resolve_inputs
     from greenmark.core.scoring import scheme_for, score_project
     from greenmark.reports.certificate import issue
 

@@ -427,7 +427,8 @@ def verify(
             outcome.notes.append(checked.note)
     if project_path is None:
         return outcome
-    from greenmark.core.project import load_project, resolve_inputs
+    from greenmark.core.project import load_project
+    from greenmark.core.projectinputs import resolve_inputs
     from greenmark.core.scoring import scheme_for, score_project
 
     loaded = load_project(project_path)

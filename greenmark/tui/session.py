@@ -35,12 +35,10 @@ from greenmark.core.project import (
     ProjectInfo,
     Quantity,
     Response,
-    calculated_inputs,
     load_project,
-    not_applicable_marks,
-    resolve_inputs,
     save_project,
 )
+from greenmark.core.projectinputs import calculated_inputs, not_applicable_marks, resolve_inputs
 from greenmark.core.scoring import (
     ProjectScore,
     compiled,

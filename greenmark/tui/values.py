@@ -1,8 +1,8 @@
 """Values in the assessor's fields: parsing (shared with the command line, in
 :mod:`greenmark.core.edits`) and formatting stored values for editing and display.
 
-Messages match :func:`greenmark.core.project.resolve_inputs`, so the UI refuses exactly what the
-scorer would refuse, and says so in the same words.
+Messages match :func:`greenmark.core.projectinputs.resolve_inputs`, so the UI refuses
+exactly what the scorer would refuse, and says so in the same words.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Who may import whom (``greenmark/__init__.py`` and each wing's ``__init__`` say 
 
     cli, tui  ──▶ reports, portfolio, design ──▶ core ──▶ calc
 
-- ``calc`` imports only the core's small helpers (errors, resources, TOML reading);
+- ``calc`` imports only the core's small helpers (errors, resources, TOML reading, the
+  disk cache);
 - ``core`` imports only ``calc`` (a project's calculated inputs) and never a front door;
 - ``design``, ``portfolio`` and ``reports`` import the core and ``calc``; ``reports``
   may also use ``design`` (what moves the score) and ``portfolio`` (its summary);
@@ -27,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "greenmark"
 
 #: wing -> the wings it may import (itself always allowed)
 ALLOWED: dict[str, set[str]] = {
-    "calc": {"core.errors", "core.resources", "core.tomlfile"},
+    "calc": {"core.errors", "core.resources", "core.tomlfile", "core.diskcache"},
     "core": {"calc"},
     "design": {"core", "calc"},
     "portfolio": {"core", "calc"},

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests_paths import CRITERIA, ROOT, SAMPLES
 
 from greenmark.core.errors import GreenmarkError, ProjectError
-from greenmark.core.project import Project, load_project, resolve_inputs, save_project
+from greenmark.core.project import Project, load_project, save_project
+from greenmark.core.projectinputs import resolve_inputs
 from greenmark.core.scheme import load_scheme
 from greenmark.core.scoring import scheme_for, score_project
 

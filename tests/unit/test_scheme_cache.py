@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from tests_paths import CRITERIA, SAMPLES
 
+from greenmark.calc import tables
 from greenmark.core import scheme as scheme_module
 from greenmark.core import scheme_cache
 from greenmark.core.errors import SchemeError
@@ -106,8 +107,9 @@ def test_results_are_the_same_with_and_without_the_cache(
 ) -> None:
     loaded = load_project(SAMPLES / sample)
 
-    def result() -> dict[str, object]:
+    def result() -> dict[str, object]:  # as a new run would: nothing kept in memory
         scheme_module._load_scheme_cached.cache_clear()
+        tables.clear_cache()  # factor tables come from the disk cache too
         return score_project(loaded, scheme_for(loaded)).result.to_dict()
 
     with monkeypatch.context() as patch:
@@ -217,7 +219,7 @@ def test_a_read_only_cache_folder_is_read_and_never_written(
         assert builds.count == 1
         assert _fresh(CRITERIA / "gm-nrb.toml") == _uncached(CRITERIA / "gm-nrb.toml", monkeypatch)
         assert len(_entries(cache)) == 1
-        assert not list(cache.glob(".scheme-*"))  # no temporary file left behind
+        assert not list(cache.glob(".entry-*"))  # no temporary file left behind
     finally:
         cache.chmod(0o700)
 

@@ -12,7 +12,8 @@ from helpers import scheme_from_text
 from tests_paths import ROOT
 
 from greenmark.core.errors import ProjectError, SchemeError
-from greenmark.core.project import load_project, resolve_inputs
+from greenmark.core.project import load_project
+from greenmark.core.projectinputs import resolve_inputs
 from greenmark.core.scheme import load_scheme, resolve_scheme
 from greenmark.core.vocabulary import bundled_vocabulary, check_shared
 

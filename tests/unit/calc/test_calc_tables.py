@@ -221,3 +221,81 @@ def test_cached_table_lookup_is_cheap() -> None:
     for _ in range(1_000):
         tables.envelope_table()
     assert time.perf_counter() - start < 0.1  # a stat per call, no path resolution
+
+
+# ----------------------------------------------------------------- across runs: disk cache
+
+
+@pytest.fixture
+def disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder of the test's own; nothing kept in memory."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("GREENMARK_CACHE_DIR", str(folder))
+    monkeypatch.delenv("GREENMARK_NO_CACHE", raising=False)
+    tables.clear_cache()
+    return folder
+
+
+def _not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the table was parsed again")
+
+    monkeypatch.setattr(tables, "parse_toml", refuse)
+
+
+def test_a_table_comes_back_from_the_disk_cache_unparsed(
+    disk_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = tables.all_tables()
+    assert len(list(disk_cache.glob("table-*.pickle"))) == len(tables.TABLES)
+    tables.clear_cache()  # as a new run: only the disk cache is left
+    _not_parsed(monkeypatch)
+    again = tables.all_tables()
+    assert {n: t.model_dump() for n, t in again.items()} == {
+        n: t.model_dump() for n, t in built.items()
+    }
+    assert all(again[name] is not built[name] for name in built)
+    assert tables.envelope_table().ettv.limit.value == built["envelope"].ettv.limit.value
+
+
+def test_an_edited_table_is_a_disk_cache_miss(
+    disk_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.ENVELOPE_FILE
+    assert tables.envelope_table(folder).ettv.limit.value == 50.0
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("value = 50.0,", "value = 45.0,", 1), encoding="utf-8")
+    tables.clear_cache()
+    assert tables.envelope_table(folder).ettv.limit.value == 45.0
+    tables.clear_cache()
+    _not_parsed(monkeypatch)  # the edited table is now the one kept
+    assert tables.envelope_table(folder).ettv.limit.value == 45.0
+
+
+def test_a_bad_table_is_never_kept_and_a_damaged_entry_is_a_miss(
+    disk_cache: Path, tmp_path: Path
+) -> None:
+    folder = _copy_factors(tmp_path)
+    path = folder / tables.WELS_FILE
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good.replace("max = 2.0,", 'max = "two",', 1), encoding="utf-8")
+    for _ in range(2):  # the second run reports it again: nothing was stored
+        tables.clear_cache()
+        with pytest.raises(CalcError, match="valid number"):
+            tables.wels_table(folder)
+    assert not list(disk_cache.glob("table-*.pickle"))
+    path.write_text(good, encoding="utf-8")
+    expected = tables.wels_table(folder)
+    (entry,) = disk_cache.glob("table-*.pickle")
+    entry.write_bytes(entry.read_bytes()[:-20])  # truncated
+    tables.clear_cache()
+    assert tables.wels_table(folder).model_dump() == expected.model_dump()
+
+
+def test_the_disk_cache_can_be_turned_off(
+    disk_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREENMARK_NO_CACHE", "1")
+    tables.all_tables()
+    assert not disk_cache.exists()
