@@ -19,7 +19,7 @@ The *payload* of a certificate is this JSON object::
       "scheme":  {"id", "version", "title", "scoring"},  # and, for a superseded scheme,
                                   # "superseded_by" (text), "superseded_from" (YYYY-MM-DD)
       "project": {"name", "address", "building_type", "gross_floor_area" (m2),
-                  "stage", "assessor"},
+                  "stage", "revision", "assessor"},  # revision: see LATER_PROJECT_FIELDS
       "inputs":  {name: value},   # every resolved input in the scheme's units, incl. gfa,
                                   # building_type and values calculated from the tables;
                                   # choices as option names, booleans as true/false
@@ -135,6 +135,12 @@ FIELDS: dict[str, str] = {
 #: rows had before they existed. At that default a field is left out of the payload, so
 #: certificates issued before the field existed still verify; any other value is kept.
 LATER_FIELDS: dict[str, dict[str, Any]] = {"boq": {"element": "superstructure"}}
+
+
+#: Project fields a certificate carries since a later greenmark: one issued before has
+#: none of them, shows its stage without them, and is not told apart from its project
+#: by them when verified.
+LATER_PROJECT_FIELDS = ("revision",)
 
 
 _SIGNIFICANT = 12
@@ -277,6 +283,7 @@ def build_payload(
             "building_type": info.building_type,
             "gross_floor_area": summary.get("gross_floor_area"),
             "stage": info.stage,
+            "revision": info.revision,
             "assessor": info.assessor,
         },
         "inputs": dict(values),
@@ -359,6 +366,13 @@ def valid_until_text(payload: dict[str, Any]) -> str:
     return shown
 
 
+def stage_text(project: dict[str, Any]) -> str:
+    """The stage a certificate shows: ``design, revision 2`` (the stage alone for a
+    certificate issued before revisions were certified)."""
+    revision = project.get("revision")
+    return project["stage"] if revision is None else f"{project['stage']}, revision {revision}"
+
+
 def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str, str]:
     """The exact text of every visible field of a certificate (see :data:`FIELDS`); a
     format 1 payload has no issuer or validity fields."""
@@ -381,7 +395,7 @@ def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str,
         "address": project["address"] or "–",
         "building_type": (project["building_type"] or "–").replace("_", " "),
         "gfa": "–" if gfa is None else f"{fmt_number(gfa, 0)} m²",
-        "stage": project["stage"],
+        "stage": stage_text(project),
         "tier": result["tier_title"] or "No tier reached",
         "badges": " · ".join(b["title"] for b in result["badges"]) or "No badges",
         "total": total,

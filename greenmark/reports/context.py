@@ -146,7 +146,11 @@ def certificate_context_of(certificate: Any) -> dict[str, Any]:
             "scoring": scheme["scoring"],
             "superseded": _superseded_notice(scheme),
         },
-        "project": {"name": project["name"], "assessor": project["assessor"]},
+        "project": {
+            "name": project["name"],
+            "assessor": project["assessor"],
+            "stage": project["stage"],
+        },
         "result": {
             "tier": result["tier"],
             "tier_style": tier_style(result["tier"]),

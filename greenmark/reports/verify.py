@@ -17,6 +17,7 @@ from greenmark.reports.certificate import (
     FIELDS,
     FORMAT_1,
     LATER_FIELDS,
+    LATER_PROJECT_FIELDS,
     LAYOUT,
     Certificate,
     build_payload,
@@ -120,6 +121,8 @@ def payload_differences(certified: dict[str, Any], current: dict[str, Any]) -> l
             )
     old_project, new_project = certified.get("project", {}), current["project"]
     for key in new_project:
+        if key in LATER_PROJECT_FIELDS and key not in old_project:
+            continue  # certified before greenmark certified it
         if old_project.get(key) != new_project[key]:
             found.append(
                 Difference(

@@ -20,9 +20,15 @@ from report_helpers import (
 )
 
 from greenmark.core.errors import GreenmarkError
-from greenmark.reports.certificate import FORMAT, canonical_json, certificate_number, digest_of
+from greenmark.reports.certificate import (
+    FORMAT,
+    Certificate,
+    canonical_json,
+    certificate_number,
+    digest_of,
+)
 from greenmark.reports.prepared import prepare
-from greenmark.reports.render import render
+from greenmark.reports.render import render, render_certificate_text
 from greenmark.reports.verify import verify
 
 
@@ -152,6 +158,43 @@ def test_verify_fails_after_project_metadata_changes(tmp_path) -> None:
     copy_project(tmp_path, project, **{r"^name = .*$": 'name = "Another Tower"'})
     outcome = verify(certificate, project)
     assert "project name differs" in messages(outcome)
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_the_certificate_states_the_stage_and_its_revision(tmp_path, fmt) -> None:
+    project = copy_project(tmp_path, **{r'^stage = "design"$': 'stage = "design"\nrevision = 3'})
+    certificate = prepared_for(project).certificate
+    assert certificate.payload["project"]["stage"] == "design"
+    assert certificate.payload["project"]["revision"] == 3
+    assert certificate.shown()["stage"] == "design, revision 3"
+    text = render(prepare(project, issued=ISSUED), "certificate", fmt).decode("utf-8")
+    assert "design, revision 3" in text
+    assert "A design-stage self-assessment: not final." in text
+
+
+def test_verify_fails_after_the_project_moves_to_a_new_revision(tmp_path) -> None:
+    project = copy_project(tmp_path)
+    certificate = write(tmp_path, project)
+    copy_project(tmp_path, project, **{r'^stage = "design"$': 'stage = "design"\nrevision = 2'})
+    outcome = verify(certificate, project)
+    assert not outcome.ok
+    assert "project revision differs: certificate 1, project file 2" in messages(outcome)
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_a_certificate_issued_before_revisions_were_certified_still_verifies(tmp_path, fmt) -> None:
+    """Such a certificate's payload has no revision: it shows the stage alone, and its
+    project's revision is not held against it."""
+    project = copy_project(tmp_path, **{r'^stage = "design"$': 'stage = "design"\nrevision = 2'})
+    payload = json.loads(json.dumps(prepared_for(project).certificate.payload))
+    del payload["project"]["revision"]
+    older = Certificate.of(payload)
+    assert older.shown()["stage"] == "design"
+    path = tmp_path / f"older.{fmt}"
+    path.write_text(render_certificate_text(older, fmt), encoding="utf-8")
+    outcome = verify(path, project)
+    assert outcome.ok, messages(outcome)
+    assert outcome.digest == older.digest
 
 
 def test_verify_fails_after_a_table_row_changes(tmp_path) -> None:
