@@ -62,6 +62,7 @@ from greenmark.portfolio.runners import (
     arrow_without_pandas,
     dask_client,
     default_workers,
+    engine_for,
     process_pool,
     remove_stale_spools,
     run_dask,
@@ -370,6 +371,8 @@ def _run(
             client = (
                 stack.enter_context(dask_client(scheduler, workers)) if engine == "dask" else None
             )
+            if engine == "local":
+                stack.enter_context(engine_for(_rows(sources), workers))
             pool = (
                 stack.enter_context(process_pool(plan, workers, chunk_rows=chunk_rows))
                 if engine == "local"
@@ -497,6 +500,12 @@ def _write(path: Path, text: str) -> None:
         write_atomic(path, text)
     except OSError as exc:
         raise GreenmarkError(f"cannot write: {exc.strerror or exc}", file=path) from None
+
+
+def _rows(sources: list[Source]) -> int | None:
+    """How many buildings the inputs hold (None when one of them does not say)."""
+    counts = [source.rows for source in sources]
+    return None if None in counts else sum(c for c in counts if c is not None)
 
 
 def _small(source: Source, chunk_rows: int) -> bool:

@@ -16,7 +16,9 @@ imported on the first large batch only (see :func:`kernels`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from types import SimpleNamespace
@@ -54,11 +56,40 @@ THRESHOLD = 20_000
 scoring one project never imports numba)."""
 
 _threshold: int | None = None  # tests set it to force one path
+_numpy_only = False
 
 
 def threshold() -> int:
-    """Batches from this many buildings up are scored by the kernels."""
+    """Batches from this many buildings up are scored by the kernels (none inside
+    :func:`numpy_only`)."""
+    if _numpy_only:
+        return sys.maxsize
     return THRESHOLD if _threshold is None else _threshold
+
+
+def numpy_only_now() -> bool:
+    """Whether every batch is scored by numpy for now (see :func:`numpy_only`)."""
+    return _numpy_only
+
+
+def set_numpy_only(on: bool) -> bool:
+    """Score every batch by numpy from now on (``on``), or by size again; returns what
+    was set before."""
+    global _numpy_only
+    before, _numpy_only = _numpy_only, on
+    return before
+
+
+@contextmanager
+def numpy_only(on: bool = True) -> Iterator[None]:
+    """Inside, every batch is scored by numpy whatever its size, and the kernels are not
+    loaded (a run too short to repay loading them: see
+    :func:`greenmark.portfolio.runners.engine_for`); ``on=False`` changes nothing."""
+    before = set_numpy_only(_numpy_only or on)
+    try:
+        yield
+    finally:
+        set_numpy_only(before)
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,10 @@ class CsvSource(Source):
     def total(self) -> int | None:
         return self.path.stat().st_size
 
+    @property
+    def rows(self) -> int | None:
+        return max(0, self.path.stat().st_size - self._header_bytes) // self._per_row
+
     def _decode(self, data: bytes, offset: int, line: int) -> str:
         """``data`` as text; a byte that does not decode is named by offset and line."""
         try:

@@ -43,6 +43,12 @@ class Source(ABC):
         """Size in progress units (bytes for CSV, rows otherwise), when known."""
         return None
 
+    @property
+    def rows(self) -> int | None:
+        """How many rows (buildings) the input holds, when known before reading it (for
+        CSV an estimate, from the bytes per line of its first megabyte)."""
+        return self.total
+
     def check_types(self, used: dict[str, str]) -> None:
         """Raise :class:`GreenmarkError` for columns of ``used`` (column -> what it is
         for) that cannot be read; text inputs have nothing to check."""
