@@ -110,11 +110,19 @@ class Leaders:
     def add(self, table: pa.Table) -> None:
         self.merge(self.first(table))
 
-    def first(self, table: pa.Table) -> pa.Table | None:
-        """The first ``size`` rows of ``table`` alone (None for no rows)."""
+    def first(self, table: pa.Table, among: np.ndarray | None = None) -> pa.Table | None:
+        """The first ``size`` rows of ``table`` alone, or of its rows at the (increasing)
+        positions ``among``; None for no rows. Only the rows kept are copied."""
         if not table.num_rows:
             return None
-        order = self._first(self.key(table))
+        keys = self.key(table)
+        if among is not None:
+            if not len(among):
+                return None
+            keys = [key[among] for key in keys]
+        order = self._first(keys)
+        if among is not None:
+            order = among[order]
         return table.take(pa.array(order, pa.int64()))
 
     def merge(self, best: pa.Table | None) -> None:
@@ -291,9 +299,9 @@ class PortfolioSummary:
         part.leaders["best"] = self.best.first(with_seq)
         part.leaders["worst"] = self.worst.first(with_seq)
         if self.lowest is not None and self.highest is not None:
-            valued = with_seq.filter(pa.array(np.isfinite(_floats(results, "eui"))))
-            part.leaders["lowest"] = self.lowest.first(valued)
-            part.leaders["highest"] = self.highest.first(valued)
+            valued = np.flatnonzero(np.isfinite(_floats(results, "eui")))
+            part.leaders["lowest"] = self.lowest.first(with_seq, valued)
+            part.leaders["highest"] = self.highest.first(with_seq, valued)
         return part
 
     def merge(self, part: SummaryPart) -> None:

@@ -76,6 +76,28 @@ def test_leaders_tie_break_by_input_order_whatever_the_chunks(tmp_path):
     assert [r["id"] for r in one["performers"]["worst"]][:3] == ["r0", "r3", "r6"]
 
 
+@pytest.mark.parametrize("chunks", [1, 3])
+def test_lowest_and_highest_eui_leave_out_buildings_without_one(tmp_path, chunks):
+    """Many rows per chunk (past the leaders' partition), a third without an EUI, and
+    ties: the leaders are the first by EUI, ties in input order, as a plain sort says."""
+    eui = [None if i % 3 == 0 else str(100 + (i * 37) % 23) for i in range(240)]
+    rows = {
+        "ID": [f"r{i}" for i in range(240)],
+        "Name": ["x"] * 240,
+        "Type": ["office"] * 240,
+        "GFA": ["1,000"] * 240,
+        "EUI": [value or "NA" for value in eui],
+    }
+    data = summarise(tmp_path, rows, chunks)
+    valued = [(float(v), i) for i, v in enumerate(eui) if v is not None]
+    size = len(data["performers"]["lowest_eui"])
+    lowest = [f"r{i}" for _, i in sorted(valued)[:size]]
+    highest = [f"r{i}" for _, i in sorted(valued, key=lambda p: (-p[0], p[1]))[:size]]
+    assert size == 10
+    assert [r["id"] for r in data["performers"]["lowest_eui"]] == lowest
+    assert [r["id"] for r in data["performers"]["highest_eui"]] == highest
+
+
 def test_sample_is_exact_up_to_its_cap_then_thinned_and_bounded():
     values = np.random.default_rng(1).normal(100, 15, 50_000)
     exact = Sample(cap=100_000)
