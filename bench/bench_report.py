@@ -1,17 +1,18 @@
 """Report rendering speed: 1,000 HTML certificates and one PDF assessment report.
 
-    python bench/bench_report.py [PROJECT] [--certificates 1000]
+    python bench/bench_report.py [PROJECT] [--certificates 1000] [--warm-runs 3]
 
 Targets on the 2-core development machine: 1,000 HTML certificates in under 10 s,
-one PDF assessment report in under 3 s. Templates are compiled once (the shared
-environment caches them); each certificate gets its own date of issue, so its
-canonical payload, SHA-256 digest and number are computed afresh, without
-re-scoring (the score does not depend on the date).
+the 20-page PDF assessment report in under 2 s warm (best of ``--warm-runs``).
+Templates are compiled once (the shared environment caches them); each certificate
+gets its own date of issue, so its canonical payload, SHA-256 digest and number are
+computed afresh, without re-scoring (the score does not depend on the date).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("project", nargs="?", type=Path, default=None)
     parser.add_argument("--certificates", type=int, default=1000)
+    parser.add_argument("--warm-runs", type=int, default=3, help="warm PDF runs (best shown)")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -66,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     data = render(prepared, "assessment", "pdf")
     cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    data = render(prepared, "assessment", "pdf")
-    warm = time.perf_counter() - t0
+    warm = math.inf
+    for _ in range(args.warm_runs):  # best of N: the machine's neighbours vary
+        t0 = time.perf_counter()
+        data = render(prepared, "assessment", "pdf")
+        warm = min(warm, time.perf_counter() - t0)
     import io
 
     from pypdf import PdfReader
@@ -76,8 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = len(PdfReader(io.BytesIO(data)).pages)
     print(
         f"PDF assessment report ({pages} pages, {len(data) / 1024:.0f} KB): "
-        f"{warm:.2f} s warm, {cold:.2f} s first (incl. matplotlib/WeasyPrint imports)  "
-        "target < 3 s"
+        f"{warm:.2f} s warm (best of {args.warm_runs}), {cold:.2f} s first (incl. "
+        "matplotlib/WeasyPrint imports)  target < 2 s"
     )
     t0 = time.perf_counter()
     render(prepared, "certificate", "pdf")
