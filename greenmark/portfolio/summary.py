@@ -89,13 +89,17 @@ class Sample:
         return {f"p{q}": round(float(v), 4) for q, v in zip(PERCENTILES, found, strict=True)}
 
 
+_MERGE_EVERY = 32  # chunks' leaders held before they are sorted in
+
+
 class Leaders:
     """The first ``size`` rows by a sort key, kept across chunks (ties: input order)."""
 
     def __init__(self, key: Any, size: int = LEADERS) -> None:
         self.key = key  # table -> list of numpy arrays for np.lexsort (last = primary)
         self.size = size
-        self.table: pa.Table | None = None
+        self._table: pa.Table | None = None
+        self._waiting: list[pa.Table] = []  # chunks' first rows, in input order
 
     def _first(self, keys: list[np.ndarray]) -> np.ndarray:
         """Positions of the first ``size`` rows by ``keys`` (a partition first, then a sort
@@ -126,12 +130,28 @@ class Leaders:
         return table.take(pa.array(order, pa.int64()))
 
     def merge(self, best: pa.Table | None) -> None:
-        """Take in the first rows of a later table (from :meth:`first`)."""
+        """Take in the first rows of a later table (from :meth:`first`); they are sorted
+        in with the others a few dozen chunks at a time, not one by one."""
         if best is None:
             return
-        combined = best if self.table is None else pa.concat_tables([self.table, best])
+        self._waiting.append(best)
+        if len(self._waiting) >= _MERGE_EVERY:
+            self._settle()
+
+    @property
+    def table(self) -> pa.Table | None:
+        """The first ``size`` rows so far."""
+        self._settle()
+        return self._table
+
+    def _settle(self) -> None:
+        if not self._waiting:
+            return
+        parts = [self._table, *self._waiting] if self._table is not None else self._waiting
+        combined = pa.concat_tables(parts)
+        self._waiting = []
         order = np.lexsort(self.key(combined))[: self.size]
-        self.table = combined.take(pa.array(order, pa.int64()))
+        self._table = combined.take(pa.array(order, pa.int64()))
 
     def rows(self, columns: Sequence[str]) -> list[dict[str, Any]]:
         if self.table is None:

@@ -71,15 +71,16 @@ def test_leaders_tie_break_by_input_order_whatever_the_chunks(tmp_path):
         "EUI": ["100" if i % 3 else "500" for i in range(60)],
     }
     one, many = summarise(tmp_path, rows, 1), summarise(tmp_path, rows, 7)
-    assert one["performers"] == many["performers"]
+    assert one["performers"] == many["performers"] == summarise(tmp_path, rows, 60)["performers"]
     assert [r["id"] for r in one["performers"]["best"]][:3] == ["r1", "r2", "r4"]
     assert [r["id"] for r in one["performers"]["worst"]][:3] == ["r0", "r3", "r6"]
 
 
-@pytest.mark.parametrize("chunks", [1, 3])
+@pytest.mark.parametrize("chunks", [1, 3, 40])
 def test_lowest_and_highest_eui_leave_out_buildings_without_one(tmp_path, chunks):
-    """Many rows per chunk (past the leaders' partition), a third without an EUI, and
-    ties: the leaders are the first by EUI, ties in input order, as a plain sort says."""
+    """Many rows per chunk (past the leaders' partition) or many chunks (past the leaders
+    held before they are sorted in), a third without an EUI, and ties: the leaders are
+    the first by EUI, ties in input order, as a plain sort says."""
     eui = [None if i % 3 == 0 else str(100 + (i * 37) % 23) for i in range(240)]
     rows = {
         "ID": [f"r{i}" for i in range(240)],
