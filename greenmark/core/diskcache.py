@@ -1,5 +1,6 @@
 """The user's private cache folder of built objects (checked schemes, validated factor
-tables), so that a command does not read, validate and check the same file on every run.
+tables, the project file a single-file command read), so that a command does not read,
+validate and check the same file on every run.
 
 An entry is a pickle of one object under a key, a SHA-256 of
 
@@ -76,7 +77,7 @@ def cached(
     name: str,
     parts: Callable[[], Sequence[bytes]],
     build: Callable[[], T],
-    accept: type,
+    accept: type[T],
     stamp: Callable[[], bytes] | None = None,
 ) -> T:
     """``build()``, or what an earlier ``build()`` stored under the same key.
@@ -98,13 +99,13 @@ def cached(
     entry = where / f"{kind}-{digest(name.encode(), runtime())[:32]}.pickle"
     found = read(entry, where, key, accept)
     if found is not None:
-        return found  # type: ignore[return-value]  # an accept, so a T
+        return found
     built = build()
     store(entry, where, key, built)
     return built
 
 
-def read(entry: Path, where: Path, key: bytes, accept: type) -> object | None:
+def read(entry: Path, where: Path, key: bytes, accept: type[T]) -> T | None:
     """The object stored in ``entry`` under ``key``, or None (any doubt is a miss)."""
     try:
         if not private(where):

@@ -601,7 +601,7 @@ def reuse_freed_memory() -> None:
 #: Loading them (numba and the cached kernels) takes about 0.4 s of one core before the
 #: first chunk; they then save about 0.7 µs per building on gm-nrb, the largest bundled
 #: scheme, over the numpy path. Below this the numpy path finishes first: 150,000
-#: buildings on one worker in 0.81 s instead of 1.13 s (measured end to end, Parquet in
+#: buildings on one worker in 0.88 s instead of 1.12 s (measured end to end, Parquet in
 #: and out); at 1,000,000 on one worker the two are level.
 KERNEL_ROWS_PER_WORKER = 600_000
 
