@@ -64,7 +64,12 @@ class _Model(BaseModel):
     """Strict: no text for a number, no inf or nan; unknown keys refused."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, allow_inf_nan=False
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        strict=True,
+        allow_inf_nan=False,
+        defer_build=True,  # built on the first mapping read: a run without one never is
     )
 
 
