@@ -45,7 +45,8 @@ def render_result(console: Console, result: BuildingResult) -> None:
     if project.get("gross_floor_area"):
         facts.append(f"GFA: {fmt(project['gross_floor_area'])} m²")
     if project.get("stage"):
-        facts.append(f"stage: {project['stage']}")
+        revision = project.get("revision")
+        facts.append(f"stage: {project['stage']}" + (f", revision {revision}" if revision else ""))
     console.print(
         Panel(Group(title, Text(subtitle, style="dim"), Text(" · ".join(facts))), expand=False)
     )

@@ -74,6 +74,7 @@ def project_summary(loaded: LoadedProject) -> dict[str, object]:
         "address": info.address,
         "gross_floor_area": gross_floor_area(info),
         "stage": info.stage,
+        "revision": info.revision,
     }
 
 

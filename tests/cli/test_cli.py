@@ -72,6 +72,18 @@ def test_score_table_is_readable_at_80_columns(cli):
         assert expected in text
 
 
+def test_score_states_the_stage_and_its_revision(cli, tmp_path):
+    text = (SAMPLES / "demo-office.toml").read_text(encoding="utf-8")
+    assert text.count('stage = "design"\n') == 1
+    project = tmp_path / "tower.toml"
+    project.write_text(text.replace('stage = "design"\n', 'stage = "design"\nrevision = 3\n'))
+    done = cli("score", project, columns=100)
+    assert done.returncode == 0, done.stderr
+    assert "stage: design, revision 3" in done.stdout
+    result = json.loads(cli("score", project, "--format", "json").stdout)
+    assert (result["project"]["stage"], result["project"]["revision"]) == ("design", 3)
+
+
 def test_score_with_scheme_override_and_blocking_gate(cli, tmp_path):
     text = Path(OFFICE).read_text().replace("chiller_eff = 0.62", "chiller_eff = 0.72")
     text = text.replace("green_plot_ratio = 2.5", "green_plot_ratio = 4")
