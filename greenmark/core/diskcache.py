@@ -7,8 +7,8 @@ An entry is a pickle of one object under a key, a SHA-256 of
 - the cache format, greenmark's version, the Python and pydantic versions (:func:`runtime`);
 - the size and modification time of every module of ``greenmark.core`` and
   ``greenmark.calc`` (the code that builds what is kept, so an edited checkout never
-  reuses what older code built) and of every file at the top of the criteria folders
-  (:func:`code_stamp`);
+  reuses what older code built: :func:`code_stamp`), or what the caller stamps instead
+  (the scheme cache adds the files beside the bundled schemes);
 - what the caller adds: the path of the file the object was built from and the SHA-256
   of its bytes (and of any file it draws on).
 
@@ -39,7 +39,6 @@ from functools import cache
 from pathlib import Path
 from typing import TypeVar
 
-from greenmark.core.resources import criteria_dir, shipped_criteria_dir
 from greenmark.core.version import __version__
 
 FORMAT = b"greenmark-cache 1\n"
@@ -188,21 +187,16 @@ def runtime() -> bytes:
     ).encode()
 
 
-def code_stamp() -> bytes:
-    """Sizes and modification times of the code that builds what is cached and of the
-    files beside the bundled schemes."""
-    folders = sorted({criteria_dir().resolve(), shipped_criteria_dir().resolve()})
-    return "\n".join([_code(), *_stamps(folders)]).encode()
-
-
 @cache
-def _code() -> str:
-    """The stamps of greenmark's own code, taken once: this process runs the code it
-    loaded, whatever becomes of the files later."""
-    return "\n".join(_stamps(_PACKAGE / name for name in _CODE_FOLDERS))
+def code_stamp() -> bytes:
+    """Sizes and modification times of the code that builds what is cached, taken once:
+    this process runs the code it loaded, whatever becomes of the files later."""
+    return "\n".join(stamps(_PACKAGE / name for name in _CODE_FOLDERS)).encode()
 
 
-def _stamps(folders: Iterable[Path]) -> list[str]:
+def stamps(folders: Iterable[Path]) -> list[str]:
+    """``path size mtime`` of every ``.py`` and ``.toml`` file at the top of ``folders``
+    (``folder -`` for one that cannot be read)."""
     found = []
     for where in folders:
         try:

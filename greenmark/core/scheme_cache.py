@@ -26,6 +26,7 @@ from greenmark.core import diskcache
 from greenmark.core.diskcache import FORMAT, cache_dir, enabled
 from greenmark.core.errors import GreenmarkError
 from greenmark.core.model import Scheme
+from greenmark.core.resources import criteria_dir, shipped_criteria_dir
 from greenmark.core.tomlfile import read_bytes
 
 __all__ = ["FORMAT", "cache_dir", "enabled", "index_file", "load", "scheme_heads"]
@@ -139,4 +140,8 @@ def _write_index(folder: Path, index: Path, key: str, files: dict[str, Summary |
 
 
 def _code_stamp() -> bytes:
-    return diskcache.code_stamp()
+    """Greenmark's code and the files beside the bundled schemes (the shared vocabulary,
+    the schemes a scheme may extend), whose stamps are taken on every load: they may be
+    edited while a process runs."""
+    folders = sorted({criteria_dir().resolve(), shipped_criteria_dir().resolve()})
+    return b"\n".join([diskcache.code_stamp(), "\n".join(diskcache.stamps(folders)).encode()])

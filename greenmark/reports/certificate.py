@@ -366,7 +366,7 @@ def valid_until_text(payload: dict[str, Any]) -> str:
     return shown
 
 
-def stage_text(project: dict[str, Any]) -> str:
+def shown_stage(project: dict[str, Any]) -> str:
     """The stage a certificate shows: ``design, revision 2`` (the stage alone for a
     certificate issued before revisions were certified)."""
     revision = project.get("revision")
@@ -395,7 +395,7 @@ def shown_fields(payload: dict[str, Any], digest: str, number: str) -> dict[str,
         "address": project["address"] or "–",
         "building_type": (project["building_type"] or "–").replace("_", " "),
         "gfa": "–" if gfa is None else f"{fmt_number(gfa, 0)} m²",
-        "stage": stage_text(project),
+        "stage": shown_stage(project),
         "tier": result["tier_title"] or "No tier reached",
         "badges": " · ".join(b["title"] for b in result["badges"]) or "No badges",
         "total": total,
