@@ -6,7 +6,9 @@ Run: python bench/bench_cli.py [--runs 10] [--sample samples/gm2021-office-sle.t
 Each command runs as a fresh process (the installed ``greenmark`` script next to this
 Python, else ``python -m greenmark``), once to warm the file cache and greenmark's
 cache (the checked scheme, the factor tables, the validated project file), then
-``--runs`` times; prints the median wall time with the fastest and the slowest, the
+``--runs`` times. The last case scores a copy of the sample edited before each run (one
+more comment line), as a designer does between runs: its project file is never in the
+cache. Each case prints the median wall time with the fastest and the slowest, the
 median CPU time (user + system, of the process and its children) and the machine's load
 before and after, since on a shared machine the wall time says more about the neighbours
 than about greenmark. Targets on a quiet machine: ``--version`` at most
@@ -22,6 +24,7 @@ cache off (``GREENMARK_NO_CACHE=1``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import resource
 import statistics
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,17 +48,35 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def times(args: list[str], runs: int, env: dict[str, str]) -> tuple[list[float], list[float]]:
-    """Wall and CPU seconds of each of ``runs`` runs (after one run to warm up)."""
+def times(
+    args: list[str], runs: int, env: dict[str, str], before: Callable[[], None] | None = None
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of each of ``runs`` runs (after one run to warm up);
+    ``before()`` runs ahead of each, untimed."""
     subprocess.run(args, check=True, capture_output=True, env=env)  # warm up
     walls, cpus = [], []
     for _ in range(runs):
+        if before is not None:
+            before()
         cpu = _children_cpu()
         started = time.perf_counter()
         subprocess.run(args, check=True, capture_output=True, env=env)
         walls.append(time.perf_counter() - started)
         cpus.append(_children_cpu() - cpu)
     return walls, cpus
+
+
+def edit(sample: Path, copy: Path) -> Callable[[], None]:
+    """A function that writes ``sample`` to ``copy`` with one more comment line each time:
+    a designer's loop of edit and score, where the project file is never in the cache."""
+    text = sample.read_text(encoding="utf-8")
+    edits = itertools.count()
+
+    def write() -> None:
+        copy.write_text(f"{text}\n# edit {next(edits)}\n", encoding="utf-8")
+
+    write()
+    return write
 
 
 def environment(scratch: Path, as_is: bool, cold_cache: bool) -> dict[str, str]:
@@ -80,19 +102,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--as-is", action="store_true", help="leave the environment alone")
     args = parser.parse_args(argv)
     base = command()
-    cases = {
-        "--version": [*base, "--version"],
-        f"score {args.sample.name}": [*base, "score", str(args.sample)],
-    }
     with tempfile.TemporaryDirectory(prefix="greenmark-bench-") as scratch:
+        edited = Path(scratch) / args.sample.name
+        cases: dict[str, tuple[list[str], Callable[[], None] | None]] = {
+            "--version": ([*base, "--version"], None),
+            f"score {args.sample.name}": ([*base, "score", str(args.sample)], None),
+            "score, the file just edited": (
+                [*base, "score", str(edited)],
+                edit(args.sample, edited),
+            ),
+        }
         env = environment(Path(scratch), args.as_is, args.cold_cache)
         print(
             f"greenmark start-up, median of {args.runs} runs"
             f"{' (environment as is)' if args.as_is else ''}"
             f"{' (no scheme cache)' if args.cold_cache else ''}; load {_load()}"
         )
-        for label, args_ in cases.items():
-            walls, cpus = times(args_, args.runs, env)
+        for label, (args_, before) in cases.items():
+            walls, cpus = times(args_, args.runs, env, before)
             print(
                 f"{label:<32} wall {statistics.median(walls):.3f} s "
                 f"(min {min(walls):.3f}, max {max(walls):.3f})  "

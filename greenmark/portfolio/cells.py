@@ -46,18 +46,57 @@ def text_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
-def missing_pattern(markers: Sequence[str]) -> str:
-    """RE2 pattern matching a cell that is one of ``markers`` (trimmed, case-insensitive)."""
-    alternatives = "|".join(re.escape(m.strip()) for m in markers)
-    return rf"^\s*(?i:{alternatives})\s*$"
-
-
 def missing_cells(text: pa.Array, markers: Sequence[str]) -> np.ndarray:
     """True where a cell is null or one of the missing markers (trimmed, case-insensitive)."""
-    if not markers:
-        return np.asarray(pc.is_null(text))
-    marked = pc.match_substring_regex(text, missing_pattern(markers))
-    return np.asarray(pc.fill_null(marked, True))
+    return missing_trimmed(pc.utf8_trim_whitespace(text), markers)
+
+
+def missing_trimmed(trimmed: pa.Array, markers: Sequence[str]) -> np.ndarray:
+    """:func:`missing_cells` of text already trimmed of white space.
+
+    No pattern is matched over the column: only a cell short enough to be a marker and
+    starting with a byte a marker may start with (either case of an ASCII letter, any
+    non-ASCII byte) is lower-cased and looked up among the markers, so a column of ids or
+    names costs a pass over its offsets and first bytes.
+    """
+    missing = np.array(pc.is_null(trimmed), dtype=bool)
+    folded = sorted({m.strip().lower() for m in markers})
+    if not folded or not len(trimmed):
+        return missing
+    starts, lengths, data = _layout(trimmed)
+    leads = np.zeros(256, dtype=bool)
+    leads[0x80:] = True  # a non-ASCII first character may fold to anything
+    for marker in folded:
+        if marker:
+            for variant in {marker[0].lower(), marker[0].upper()}:
+                if variant.isascii():
+                    leads[ord(variant)] = True
+    # A character is at most 4 bytes in UTF-8, and lower-casing keeps the count.
+    candidate = ~missing & (lengths <= 4 * max(len(m) for m in folded))
+    empty = lengths == 0
+    candidate[empty] &= "" in folded
+    filled = np.flatnonzero(candidate & ~empty)
+    candidate[filled] = leads[data[starts[filled]]]
+    rows = np.flatnonzero(candidate)
+    if len(rows):
+        found = pc.is_in(pc.utf8_lower(trimmed.take(pa.array(rows))), value_set=pa.array(folded))
+        missing[rows] = np.asarray(pc.fill_null(found, False))
+    return missing
+
+
+def _layout(text: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each cell's first byte offset and its length in bytes, and the bytes, of a string
+    column (read from its Arrow buffers, not copied)."""
+    if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        text = text.cast(pa.string())
+    width = np.dtype(np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    _, offsets_buffer, data_buffer = text.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=width)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else None
+    lengths = np.diff(offsets)
+    if data is None or not len(data):
+        data = np.zeros(1, dtype=np.uint8)
+    return offsets[:-1].astype(np.int64), lengths, data
 
 
 def is_missing(value: str | None, markers: Sequence[str]) -> bool:

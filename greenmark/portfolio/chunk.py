@@ -37,6 +37,7 @@ from greenmark.portfolio.cells import (
     fmt,
     is_missing,
     missing_cells,
+    missing_trimmed,
     read_numbers,
     take_text,
     text_array,
@@ -74,6 +75,10 @@ ERRORS_SCHEMA = pa.schema(
     ]
 )
 _DIGITS = 4  # points in the results are rounded to 4 decimals
+LABELS = pa.dictionary(pa.int32(), pa.string())
+"""Result columns with few distinct texts (building type, tier, badges, what blocks the
+next tier): each text stored once, rows hold its index; Parquet writes them as they are,
+pandas reads them as categoricals and CSV and JSON show the texts."""
 
 _compiled: dict[str, CompiledScheme] = {}
 
@@ -145,15 +150,15 @@ class Plan:
             ("row", pa.int64()),
             ("id", pa.string()),
             ("name", pa.string()),
-            ("building_type", pa.string()),
+            ("building_type", LABELS),
             ("gfa", pa.float64()),
             ("total_points", pa.float64()),
             ("total_percent", pa.float64()),
-            ("tier", pa.string()),
-            ("badges", pa.string()),
-            ("next_tier", pa.string()),
+            ("tier", LABELS),
+            ("badges", LABELS),
+            ("next_tier", LABELS),
             ("points_needed", pa.float64()),
-            ("blocking", pa.dictionary(pa.int32(), pa.string())),
+            ("blocking", LABELS),
         ]
         columns += [(f"sec_{s.id}", pa.float64()) for s in self.scheme.sections]
         columns += [(name, pa.int32()) for name, _ in STATUS_COLUMNS]
@@ -406,7 +411,24 @@ def _codes(
     if not labels:
         return codes, None
     texts = [None if gone else v.strip() for v, gone in zip(distinct, missing_value, strict=True)]
-    return codes, pc.take(pa.array(texts, pa.string()), encoded.indices)
+    return codes, _distinct_labels(texts, encoded)
+
+
+def _distinct_labels(texts: list[str | None], encoded: pa.DictionaryArray) -> pa.DictionaryArray:
+    """``texts[i]`` for each row of dictionary entry ``i`` as a :data:`LABELS` column (one
+    entry per distinct text; null where the text is None or the row is null)."""
+    entries = list(dict.fromkeys(t for t in texts if t is not None))
+    index = {t: i for i, t in enumerate(entries)}
+    lookup = np.asarray([-1 if t is None else index[t] for t in texts] + [-1], dtype=np.int32)
+    return _label_array(lookup[_positions(encoded)], entries)
+
+
+def _label_array(codes: np.ndarray, entries: Sequence[str]) -> pa.DictionaryArray:
+    """A :data:`LABELS` column of ``entries[code]`` per row, null where the code is
+    negative or past the end."""
+    invalid = (codes < 0) | (codes >= len(entries))
+    indices = pa.array(np.where(invalid, 0, codes).astype(np.int32), mask=invalid)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(entries), pa.string()))
 
 
 def _parse_choice(
@@ -464,9 +486,8 @@ def _parse_boolean(plan: FieldPlan, column: pa.Array, out: Prepared) -> np.ndarr
 
 def _parse_text(plan: FieldPlan, column: pa.Array) -> pa.Array:
     """A text column, trimmed, null where missing, through the aliases."""
-    raw_text = text_array(column)
-    missing = missing_cells(raw_text, plan.missing)
-    present = pc.utf8_trim_whitespace(raw_text)
+    present = pc.utf8_trim_whitespace(text_array(column))
+    missing = missing_trimmed(present, plan.missing)
     if missing.any():
         present = pc.if_else(pa.array(~missing), present, pa.scalar(None, pa.string()))
     if plan.aliases:
@@ -560,12 +581,9 @@ def _nullable(values: np.ndarray) -> pa.Array:
 
 
 def _labels(options: Sequence[str], codes: np.ndarray) -> pa.Array:
-    """``options[code]`` per row, null where the code is negative or out of range."""
-    invalid = (codes < 0) | (codes >= len(options))
-    if not len(options):
-        return pa.nulls(len(codes), pa.string())
-    indices = pa.array(np.where(invalid, 0, codes).astype(np.int64), mask=invalid)
-    return pc.take(pa.array(list(options), pa.string()), indices)
+    """``options[code]`` per row (:data:`LABELS`), null where the code is negative or out
+    of range."""
+    return _label_array(codes, options)
 
 
 def _badges(scores: Scores) -> pa.Array:
@@ -573,11 +591,11 @@ def _badges(scores: Scores) -> pa.Array:
     matrix = scores.badges
     ids = [b.id for b in scores.scheme.badges]
     if not ids:
-        return pa.array(np.full(scores.size, ""), pa.string())
+        return _label_array(np.zeros(scores.size, dtype=np.int32), [""])
     codes = matrix.astype(np.int64) @ (np.int64(1) << np.arange(len(ids), dtype=np.int64))
     unique, inverse = np.unique(codes, return_inverse=True)
     texts = [";".join(i for b, i in enumerate(ids) if code >> b & 1) for code in unique.tolist()]
-    return pc.take(pa.array(texts, pa.string()), pa.array(inverse.astype(np.int64)))
+    return _label_array(inverse.reshape(-1), texts)
 
 
 def _flags(prepared: Prepared, keep: np.ndarray | None) -> pa.Array:
@@ -612,8 +630,10 @@ def results_table(
     if "building_type" in prepared.arrays:
         codes = np.nan_to_num(env["building_type"], nan=-1).astype(np.int64)
         building_type = _labels(scheme.scheme.building_types, codes)
+    elif "building_type" in prepared.text:
+        building_type = text("building_type")  # labels, as the file gives them
     else:
-        building_type = text("building_type")
+        building_type = pa.nulls(n, LABELS)
     columns: dict[str, pa.Array] = {
         "row": pa.array(rows, pa.int64()),
         "id": text("id"),

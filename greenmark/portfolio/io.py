@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -287,6 +287,7 @@ class AtomicFile:
         self.temp.unlink(missing_ok=True)
 
 
+ArrowText = TypeVar("ArrowText", pa.Array, pa.ChunkedArray)
 _FORMULA_START = r"^[=+\-@\t\r]"
 _PLAIN_NUMBER = r"^[+-]?(?:[0-9][0-9,]*(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
@@ -302,10 +303,23 @@ def neutralise_formulas(table: pa.Table) -> pa.Table:
         kind = column_field.type
         if pa.types.is_string(kind) or pa.types.is_large_string(kind):
             table = table.set_column(index, column_field, _neutralise(table.column(index)))
+        elif pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type):
+            column = pa.chunked_array(
+                [_neutralise_entries(c) for c in table.column(index).chunks], kind
+            )
+            table = table.set_column(index, column_field, column)
     return table
 
 
-def _neutralise(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def _neutralise_entries(labels: pa.DictionaryArray) -> pa.DictionaryArray:
+    """A dictionary column with its texts neutralised (each distinct text once)."""
+    safe = _neutralise(labels.dictionary)
+    if safe is labels.dictionary:
+        return labels
+    return pa.DictionaryArray.from_arrays(labels.indices, safe)
+
+
+def _neutralise(column: ArrowText) -> ArrowText:
     risky = pc.and_not(
         pc.match_substring_regex(column, _FORMULA_START),
         pc.match_substring_regex(column, _PLAIN_NUMBER),

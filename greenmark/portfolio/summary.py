@@ -182,7 +182,7 @@ class SummaryPart:
     rows: int
     tiers: list[tuple[str | None, int]]
     badges: list[tuple[str | None, int]]
-    types: list[str]  # building types, in the order of the chunk's first rows of each
+    types: list[str]  # the building types in the chunk, each once
     buildings: np.ndarray  # per type
     sums: dict[str, np.ndarray] = field(default_factory=dict)  # metric: per type Σvg, Σg, n, n
     samples: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
@@ -277,10 +277,7 @@ class PortfolioSummary:
         input order, by :meth:`merge`."""
         n = results.num_rows
         sequence = np.arange(n, dtype=np.int64)
-        labels = pc.fill_null(results.column("building_type"), UNKNOWN_TYPE).combine_chunks()
-        encoded = labels.dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        types = encoded.dictionary.to_pylist()
+        codes, types = _categories(results.column("building_type"), UNKNOWN_TYPE)
         part = SummaryPart(
             rows=n,
             tiers=_value_counts(results.column("tier")),
@@ -494,6 +491,28 @@ class PortfolioSummary:
                 else {}
             ),
         }
+
+
+def _categories(column: pa.ChunkedArray, missing: str) -> tuple[np.ndarray, list[str]]:
+    """Each row's index into the distinct texts of a text or dictionary column, and those
+    texts (``missing`` standing for a null; each text once, none without a row)."""
+    if not pa.types.is_dictionary(column.type):
+        encoded = pc.fill_null(column, missing).combine_chunks().dictionary_encode()
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        return codes, encoded.dictionary.to_pylist()
+    texts: dict[str, int] = {}  # a chunk's entries may repeat, or go unused
+    parts = []
+    for chunk in column.chunks:
+        entries = [*chunk.dictionary.to_pylist(), missing]
+        lookup = np.asarray([texts.setdefault(t, len(texts)) for t in entries], dtype=np.int64)
+        indices = pc.fill_null(chunk.indices, len(entries) - 1).to_numpy(zero_copy_only=False)
+        parts.append(lookup[indices])
+    codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    used = np.flatnonzero(np.bincount(codes, minlength=len(texts)))
+    renumber = np.zeros(len(texts), dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    names = list(texts)
+    return renumber[codes], [names[i] for i in used]
 
 
 def _value_counts(column: pa.ChunkedArray) -> list[tuple[str | None, int]]:

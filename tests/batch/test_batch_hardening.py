@@ -291,6 +291,28 @@ def test_numeric_columns_are_not_quoted_in_csv(tmp_path):
     assert path.read_text().splitlines() == ['"label","value"', '"\'-x",-3.5', '"-3.5",2']
 
 
+def test_formulas_in_dictionary_columns_are_neutralised_in_csv(tmp_path):
+    """Result columns with few distinct texts are dictionary columns: their texts are
+    neutralised once each, and every row shows its own."""
+    path = tmp_path / "t.csv"
+    labels = pa.dictionary(pa.int32(), pa.string())
+    schema = pa.schema([("kind", labels)])
+    entries = pa.array(["office", "=cmd|' /C calc'!A0", "-3"])
+    column = pa.DictionaryArray.from_arrays(pa.array([1, 0, None, 1, 2], pa.int32()), entries)
+    writer = TableWriter(path, schema)
+    writer.write(pa.table({"kind": column}, schema=schema))
+    writer.commit()
+    rows = path.read_text().splitlines()
+    assert rows == [
+        '"kind"',
+        "\"'=cmd|' /C calc'!A0\"",
+        '"office"',
+        "",
+        "\"'=cmd|' /C calc'!A0\"",
+        '"-3"',
+    ]
+
+
 # ----------------------------------------------------------------------------- output folders
 
 

@@ -4,10 +4,11 @@ duplicate ids, and runs that would feed the scheme nothing."""
 from __future__ import annotations
 
 import csv
+from itertools import pairwise
 
 import pytest
 
-from batch.conftest import read_csv
+from batch.conftest import NRB_CSV, read_csv
 from batch.helpers import write_xlsx
 from batch.test_cli_batch import counts
 from batch.test_mapping_derive import CITY_CSV, CITY_MAPPING
@@ -207,3 +208,40 @@ def test_an_inch_mark_in_a_field_keeps_lines_and_rows(run, tmp_path):
     assert (error["row"], error["line"], error["value"]) == ("2001", "2002", "abc")
     notes = {r["name"]: r["notes"] for r in read_csv(out)}
     assert notes["B5"] == 'riser 12" pipe' and notes["B7"] == "quoted, with comma"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_parquet_results_store_few_valued_texts_as_dictionaries(run, tmp_path, workers):
+    """Building type, tier, badges, next tier and what blocks it are dictionary columns in
+    Parquet (one copy of each text; pandas reads categoricals), with the same texts as the
+    CSV results, also when pool workers write the parts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out, csv_out = tmp_path / "r.parquet", tmp_path / "r.csv"
+    for path in (out, csv_out):
+        options = ("--workers", workers, "--chunk-rows", "150", "-q")
+        result = run("batch", NRB_CSV, "--scheme", "gm-nrb", "--out", path, *options)
+        assert result.returncode == 0, result.stderr
+    table = pq.read_table(out)
+    labels = ("building_type", "tier", "badges", "next_tier", "blocking")
+    for name in labels:
+        kind = table.schema.field(name).type
+        assert pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type), name
+    rows = read_csv(csv_out)
+    assert table.num_rows == len(rows) == 1000
+    for name in labels:
+        texts = [v if v is not None else "" for v in table.column(name).to_pylist()]
+        assert texts == [r[name] for r in rows], name
+        assert name == "badges" or len(set(texts)) > 1, name  # gm-nrb has no badges
+    # Rows are in input order: each row group states the range of input rows it holds,
+    # so a reader can go straight to a range of rows.
+    metadata = pq.ParquetFile(out).metadata
+    position = table.schema.get_field_index("row")
+    ranges = []
+    for group in range(metadata.num_row_groups):
+        stats = metadata.row_group(group).column(position).statistics
+        assert stats is not None and stats.has_min_max
+        ranges.append((stats.min, stats.max))
+    assert ranges[0][0] == 1 and ranges[-1][1] == 1000
+    assert all(a[1] < b[0] for a, b in pairwise(ranges))

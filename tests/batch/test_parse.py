@@ -6,12 +6,16 @@ import csv
 import math
 
 import numpy as np
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from batch.conftest import NRB_CSV
 from batch.helpers import column, plan_from, scheme, score_text
 from greenmark.core.engine import encode_inputs, score
 from greenmark.core.units import conversion
+from greenmark.portfolio.cells import is_missing, missing_cells
 from greenmark.portfolio.chunk import Plan, score_chunk
 from greenmark.portfolio.inputs import open_source
 from greenmark.portfolio.mapping import bind, direct_mapping
@@ -101,6 +105,42 @@ def test_missing_markers_stay_missing_not_zero(tmp_path, marker):
     assert not_assessed[0] == not_assessed[1] + 1 == not_assessed[2] + 1
     assert not_met[1] == not_met[0] + 1 and awarded[2] == awarded[0] + 1
     assert column(result, "sec_energy") == [0.0, 0.0, 22.0]
+
+
+MARKERS = ("", "NA", "N/A", "-", "Missing Data")
+# Letters of the markers in both cases, white space, and characters that are not ASCII
+# (the Kelvin sign lower-cases to "k"): cells near the markers and far from them.
+CELL = st.text(alphabet=" \tnNaA/-mMiIsSgGdDtT\u212aKk\u00e9\u4e0d", max_size=14)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(st.one_of(st.none(), CELL, st.sampled_from(MARKERS)), max_size=30),
+    start=st.integers(0, 3),
+    markers=st.one_of(st.just(MARKERS), st.lists(CELL, max_size=3)),
+)
+def test_missing_cells_agree_with_the_rule_cell_by_cell(cells, start, markers):
+    """Null, or one of the markers once trimmed, compared without case, as the scalar
+    rule says, for every cell (also of a sliced column)."""
+    column = pa.array(["x"] * start + cells, pa.string()).slice(start)
+    expected = [value is None if not markers else is_missing(value, markers) for value in cells]
+    assert missing_cells(column, markers).tolist() == expected
+
+
+def test_ids_and_names_are_trimmed_and_markers_become_null(tmp_path):
+    mapping = EB_MAPPING.replace('id = "ID"', 'id = "ID"\nname = "Name"')
+    plan = plan_from(tmp_path, mapping)
+    names = ["  Tower A ", "n/a", "Missing data", "NAB House", "-", "Missing Data Centre"]
+    result = score_text(plan, table(EUI=["100"] * 6, Name=names, ID=["B1", " B2", "", *"456"]))
+    assert column(result, "name") == [
+        "Tower A",
+        None,
+        None,
+        "NAB House",
+        None,
+        "Missing Data Centre",
+    ]
+    assert column(result, "id") == ["B1", "B2", None, "4", "5", "6"]
 
 
 def test_thousands_separators_and_number_formats(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from batch.helpers import plan_from, score_text
@@ -38,6 +39,29 @@ ROWS = {
     "GFA": ["1,000", "3,000", "500", "NA", "2,000"],
     "EUI": ["100", "300", "400", "50", "NA"],
 }
+
+
+def test_building_types_of_a_dictionary_column_count_each_text_once(tmp_path):
+    """A results chunk's building types may hold a text twice or one no row uses (a type
+    column straight from a file, an option no row has): each type is counted once, and a
+    type without buildings is not listed."""
+    plan = plan_from(tmp_path, MAPPING)
+    result = score_text(plan, ROWS).results
+    entries = pa.array(["office", "unused", "retail", "office", "hotel"])
+    indices = pa.array([0, 3, 2, 0, 4], pa.int32())  # rows: office x3, retail, hotel
+    odd = pa.DictionaryArray.from_arrays(indices, entries)
+    position = result.schema.get_field_index("building_type")
+    changed = result.set_column(position, result.schema.field(position), odd)
+    summaries = []
+    for table in (result, changed):
+        summary = PortfolioSummary(plan)
+        summary.add(table)
+        counts = {"read": 5, "scored": 5, "skipped": 0}
+        summaries.append(summary.to_dict(counts, ["test.csv"]))
+    plain, odd_types = summaries
+    assert odd_types["building_types"] == plain["building_types"]
+    assert [t["building_type"] for t in plain["building_types"]] == ["office", "hotel", "retail"]
+    assert odd_types["metrics"] == plain["metrics"]
 
 
 @pytest.mark.parametrize("chunks", [1, 2, 5])
