@@ -420,15 +420,7 @@ def _distinct_labels(texts: list[str | None], encoded: pa.DictionaryArray) -> pa
     entries = list(dict.fromkeys(t for t in texts if t is not None))
     index = {t: i for i, t in enumerate(entries)}
     lookup = np.asarray([-1 if t is None else index[t] for t in texts] + [-1], dtype=np.int32)
-    return _label_array(lookup[_positions(encoded)], entries)
-
-
-def _label_array(codes: np.ndarray, entries: Sequence[str]) -> pa.DictionaryArray:
-    """A :data:`LABELS` column of ``entries[code]`` per row, null where the code is
-    negative or past the end."""
-    invalid = (codes < 0) | (codes >= len(entries))
-    indices = pa.array(np.where(invalid, 0, codes).astype(np.int32), mask=invalid)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(list(entries), pa.string()))
+    return _labels(entries, lookup[_positions(encoded)])
 
 
 def _parse_choice(
@@ -580,10 +572,12 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, pa.float64(), from_pandas=True)
 
 
-def _labels(options: Sequence[str], codes: np.ndarray) -> pa.Array:
-    """``options[code]`` per row (:data:`LABELS`), null where the code is negative or out
-    of range."""
-    return _label_array(codes, options)
+def _labels(options: Sequence[str], codes: np.ndarray) -> pa.DictionaryArray:
+    """A :data:`LABELS` column of ``options[code]`` per row, null where the code is
+    negative or out of range."""
+    invalid = (codes < 0) | (codes >= len(options))
+    indices = pa.array(np.where(invalid, 0, codes).astype(np.int32), mask=invalid)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(options), pa.string()))
 
 
 def _badges(scores: Scores) -> pa.Array:
@@ -591,11 +585,11 @@ def _badges(scores: Scores) -> pa.Array:
     matrix = scores.badges
     ids = [b.id for b in scores.scheme.badges]
     if not ids:
-        return _label_array(np.zeros(scores.size, dtype=np.int32), [""])
+        return _labels([""], np.zeros(scores.size, dtype=np.int32))
     codes = matrix.astype(np.int64) @ (np.int64(1) << np.arange(len(ids), dtype=np.int64))
     unique, inverse = np.unique(codes, return_inverse=True)
     texts = [";".join(i for b, i in enumerate(ids) if code >> b & 1) for code in unique.tolist()]
-    return _label_array(inverse.reshape(-1), texts)
+    return _labels(texts, inverse.reshape(-1))
 
 
 def _flags(prepared: Prepared, keep: np.ndarray | None) -> pa.Array:

@@ -503,7 +503,8 @@ def _categories(column: pa.ChunkedArray, missing: str) -> tuple[np.ndarray, list
     texts: dict[str, int] = {}  # a chunk's entries may repeat, or go unused
     parts = []
     for chunk in column.chunks:
-        entries = [*chunk.dictionary.to_pylist(), missing]
+        entries = [missing if t is None else t for t in chunk.dictionary.to_pylist()]
+        entries.append(missing)  # where the row is null
         lookup = np.asarray([texts.setdefault(t, len(texts)) for t in entries], dtype=np.int64)
         indices = pc.fill_null(chunk.indices, len(entries) - 1).to_numpy(zero_copy_only=False)
         parts.append(lookup[indices])
