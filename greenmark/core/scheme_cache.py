@@ -48,7 +48,7 @@ def load(path: str, files: Callable[[], list[tuple[str, bytes]]], build: Callabl
     def parts() -> list[bytes]:
         found = []
         for name, data in files():
-            found += [name.encode(), hashlib.sha256(data).digest()]
+            found += [name.encode(), diskcache.sha256(data)]
         return found
 
     return diskcache.cached("scheme", path, parts, build, Scheme, stamp=_code_stamp)
